@@ -1,0 +1,10 @@
+#pragma once
+/// @file cfnet.hpp
+/// Umbrella header for users: includes every public cfnet header. The library itself never
+/// includes it; include the one-concept headers you need to keep compile times down.
+
+#include <cfnet/config.hpp>
+#include <cfnet/error.hpp>
+#include <cfnet/tensor.hpp>
+#include <cfnet/detail/rng.hpp>
+#include <cfnet/data/rating_matrix.hpp>

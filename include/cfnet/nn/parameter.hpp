@@ -1,0 +1,55 @@
+#pragma once
+/// @file nn/parameter.hpp
+/// Parameter<T>: a trainable tensor and the gradient accumulated for it.
+
+#include <cfnet/error.hpp>
+#include <cfnet/tensor.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cfnet::nn {
+
+/// A named trainable matrix and its gradient (always the same shape). Vectors such as biases are
+/// 1 x n matrices. Layers own their parameters by value; optimizers see them through
+/// `parameters()` as a list of pointers and keep their state by position in that list.
+template <class T = float>
+struct Parameter {
+    using value_type = T;
+
+    std::string name;
+    Matrix<T> value;
+    Matrix<T> grad;
+
+    Parameter() = default;
+    Parameter(std::string name_, std::size_t rows, std::size_t cols)
+        : name(std::move(name_)), value(xt::zeros<T>({rows, cols})), grad(xt::zeros<T>({rows, cols})) {}
+
+    std::size_t size() const noexcept { return value.size(); }
+    std::size_t rows() const noexcept { return value.shape(0); }
+    std::size_t cols() const noexcept { return value.shape(1); }
+    void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
+};
+
+/// The parameter list type every layer's parameters() returns.
+template <class T>
+using ParameterList = std::vector<Parameter<T>*>;
+
+/// Sets every gradient in `params` to zero.
+template <class T>
+void zero_grad(const ParameterList<T>& params) {
+    for (auto* p : params) p->zero_grad();
+}
+
+/// Total number of scalars in `params`.
+template <class T>
+std::size_t parameter_count(const ParameterList<T>& params) {
+    std::size_t n = 0;
+    for (const auto* p : params) n += p->size();
+    return n;
+}
+
+}  // namespace cfnet::nn

@@ -1,0 +1,65 @@
+#pragma once
+/// @file tensor.hpp
+/// The only header of cfnet that includes xtensor and xtensor-blas. Defines cfnet's container
+/// aliases and thin, allocation-free BLAS wrappers for hot loops.
+///
+/// xtensor 0.24/0.25 is supported (flat <xtensor/x*.hpp> headers); CMake refuses other versions.
+
+#ifndef WITH_OPENBLAS
+#define WITH_OPENBLAS 1  // makes xtensor-blas declare openblas_set_num_threads
+#endif
+
+#include <cfnet/config.hpp>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xarray.hpp>
+#include <xtensor/xio.hpp>
+#include <xtensor/xtensor.hpp>
+#include <xtensor/xview.hpp>
+#include <xtensor-blas/xlinalg.hpp>
+
+#include <cstddef>
+#include <type_traits>
+
+#if XTENSOR_VERSION_MAJOR != 0 || XTENSOR_VERSION_MINOR < 24 || XTENSOR_VERSION_MINOR >= 26
+#error "cfnet supports xtensor 0.24.x and 0.25.x"
+#endif
+
+namespace cfnet {
+
+/// Row-major dense matrix (the layout every cfnet kernel assumes).
+template <class T = float>
+using Matrix = xt::xtensor<T, 2, xt::layout_type::row_major>;
+/// Dense vector.
+template <class T = float>
+using Vector = xt::xtensor<T, 1, xt::layout_type::row_major>;
+
+enum class Trans { no, yes };
+
+namespace detail {
+
+inline CBLAS_TRANSPOSE cblas_trans(Trans t) { return t == Trans::yes ? CblasTrans : CblasNoTrans; }
+
+}  // namespace detail
+
+/// C = alpha * op(A) * op(B) + beta * C on raw row-major buffers: op(A) is m x k, op(B) is k x n,
+/// C is m x n; lda/ldb/ldc are the row strides of the stored matrices. Allocates nothing.
+template <class T>
+void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+          std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "gemm: float or double");
+    if (m == 0 || n == 0) return;
+    const auto M = static_cast<CBLAS_INT>(m), N = static_cast<CBLAS_INT>(n), K = static_cast<CBLAS_INT>(k);
+    if constexpr (std::is_same_v<T, float>) {
+        cblas_sgemm(CblasRowMajor, detail::cblas_trans(ta), detail::cblas_trans(tb), M, N, K, alpha, a,
+                    static_cast<CBLAS_INT>(lda), b, static_cast<CBLAS_INT>(ldb), beta, c, static_cast<CBLAS_INT>(ldc));
+    } else {
+        cblas_dgemm(CblasRowMajor, detail::cblas_trans(ta), detail::cblas_trans(tb), M, N, K, alpha, a,
+                    static_cast<CBLAS_INT>(lda), b, static_cast<CBLAS_INT>(ldb), beta, c, static_cast<CBLAS_INT>(ldc));
+    }
+}
+
+/// Sets the number of threads OpenBLAS uses (1 makes results bit-reproducible run to run).
+inline void set_blas_threads(int n) { openblas_set_num_threads(n); }
+
+}  // namespace cfnet

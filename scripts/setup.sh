@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cfnet's build, tests, examples and benchmarks need, if any is missing.
+# Usage: scripts/setup.sh   (needs root or sudo when something is missing)
+set -euo pipefail
+
+packages=(
+  g++ cmake make                              # toolchain
+  libxtensor-dev libxtensor-blas-dev libopenblas-dev   # the library's own dependencies
+  catch2 libbenchmark-dev                     # tests, benchmarks
+  libcli11-dev nlohmann-json3-dev             # examples and the command-line tool
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "cfnet setup: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "cfnet setup: need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
