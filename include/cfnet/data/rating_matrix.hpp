@@ -447,4 +447,11 @@ private:
     std::vector<T> col_value_;
 };
 
+/// A train/test pair over one index space (train.same_space(test) holds): what every split returns.
+template <class T = float>
+struct Split {
+    RatingMatrix<T> train;
+    RatingMatrix<T> test;
+};
+
 }  // namespace cfnet

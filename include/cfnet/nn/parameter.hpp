@@ -34,6 +34,14 @@ struct Parameter {
     void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
 };
 
+/// A named, non-owning reference to a matrix: how parameters and optimizer state are handed to
+/// serialize.hpp.
+template <class T = float>
+struct TensorRef {
+    std::string name;
+    Matrix<T>* tensor = nullptr;
+};
+
 /// The parameter list type every layer's parameters() returns.
 template <class T>
 using ParameterList = std::vector<Parameter<T>*>;
