@@ -8,3 +8,5 @@
 #include <cfnet/tensor.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/serialize.hpp>
+#include <cfnet/train.hpp>
