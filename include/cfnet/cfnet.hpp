@@ -10,3 +10,5 @@
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/serialize.hpp>
 #include <cfnet/train.hpp>
+#include <cfnet/data/split.hpp>
+#include <cfnet/data/synthetic.hpp>

@@ -367,9 +367,15 @@ public:
         std::vector<index_type> idx;
         std::vector<T> vals;
         std::vector<std::int64_t> ts;
+        std::vector<std::uint8_t> kept(nnz());
+        size_type n_kept = 0;
+        for (size_type k = 0; k < nnz(); ++k) n_kept += (kept[k] = keep(k) ? 1 : 0);
+        idx.reserve(n_kept);
+        vals.reserve(n_kept);
+        if (!timestamps_.empty()) ts.reserve(n_kept);
         for (size_type u = 0; u < n_users(); ++u) {
             for (size_type k = row_ptr_[u]; k < row_ptr_[u + 1]; ++k) {
-                if (!keep(k)) continue;
+                if (!kept[k]) continue;
                 idx.push_back(item_idx_[k]);
                 vals.push_back(values_[k]);
                 if (!timestamps_.empty()) ts.push_back(timestamps_[k]);
