@@ -12,3 +12,5 @@
 #include <cfnet/train.hpp>
 #include <cfnet/data/split.hpp>
 #include <cfnet/data/synthetic.hpp>
+#include <cfnet/data/io.hpp>
+#include <cfnet/data/movielens.hpp>
