@@ -14,3 +14,10 @@
 #include <cfnet/data/synthetic.hpp>
 #include <cfnet/data/io.hpp>
 #include <cfnet/data/movielens.hpp>
+#include <cfnet/detail/topk.hpp>
+#include <cfnet/metrics.hpp>
+#include <cfnet/baselines.hpp>
+#include <cfnet/nn/loss.hpp>
+#include <cfnet/optim/optimizer.hpp>
+#include <cfnet/optim/sgd.hpp>
+#include <cfnet/optim/adam.hpp>

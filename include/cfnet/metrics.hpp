@@ -1,0 +1,339 @@
+#pragma once
+/// @file metrics.hpp
+/// Evaluation metrics and the evaluation protocol (see docs/evaluation.md).
+///
+/// - Rating prediction: rmse(), mae(), and evaluate_rating() over a test RatingMatrix.
+/// - Top-N, per user: precision_at_k(), recall_at_k(), ndcg_at_k(), hit_rate_at_k(),
+///   average_precision_at_k() (all at once: ranking_metrics_at_k()).
+/// - Top-N, streaming over all users: evaluate_ranking() (one score buffer, no users x items memory).
+///
+/// Definitions (binary relevance; `ranked` best first; only its first k entries count; `relevant`
+/// is the user's relevant set, R = |relevant|, hits = relevant items among the first k ranked):
+/// - precision@k = hits / k. The denominator is k even when fewer than k items were ranked (a user
+///   with only 3 candidates can reach at most 0.3 at k = 10), as in Microsoft Recommenders and the
+///   original notebook.
+/// - recall@k    = hits / R.
+/// - hit_rate@k  = 1 if hits > 0, else 0.
+/// - ndcg@k      = DCG / IDCG with DCG = sum over hit positions i (1-based) of 1 / log2(i + 1) and
+///   IDCG = sum_{i=1}^{min(k, R)} 1 / log2(i + 1).
+/// - AP@k        = (sum over hit positions i of precision@i) / min(k, R). MAP@k is its mean.
+/// recall, ndcg and AP are 0/0 for a user without relevant items: the per-user functions throw,
+/// and evaluate_ranking() skips such users (and counts them in RankingReport::users_skipped).
+
+#include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/detail/topk.hpp>
+#include <cfnet/error.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace cfnet {
+
+static_assert(std::is_same_v<index_type, std::uint32_t>, "detail/topk.hpp defaults to std::uint32_t indices");
+
+// --- rating prediction ------------------------------------------------------------------------
+
+namespace detail {
+
+template <class A, class B, class F>
+double mean_of_errors(const char* fn, const A& predictions, const B& truths, F f) {
+    const auto n = static_cast<std::size_t>(std::size(predictions));
+    check_arg(n == static_cast<std::size_t>(std::size(truths)), fn, ": ", n, " predictions for ",
+              static_cast<std::size_t>(std::size(truths)), " truths");
+    check_arg(n > 0, fn, ": empty input");
+    double sum = 0.0;
+    auto p = std::begin(predictions);
+    auto t = std::begin(truths);
+    for (std::size_t k = 0; k < n; ++k, ++p, ++t) sum += f(static_cast<double>(*p) - static_cast<double>(*t));
+    return sum / static_cast<double>(n);
+}
+
+}  // namespace detail
+
+/// Root mean squared error of aligned predictions and truths (any sized ranges of numbers:
+/// std::vector, cfnet::Span, cfnet::Vector, ...), accumulated in double.
+/// @throws InvalidArgument if the sizes differ or the input is empty.
+template <class A, class B>
+double rmse(const A& predictions, const B& truths) {
+    return std::sqrt(detail::mean_of_errors("rmse", predictions, truths, [](double e) { return e * e; }));
+}
+
+/// Mean absolute error of aligned predictions and truths, accumulated in double.
+/// @throws InvalidArgument if the sizes differ or the input is empty.
+template <class A, class B>
+double mae(const A& predictions, const B& truths) {
+    return detail::mean_of_errors("mae", predictions, truths, [](double e) { return std::fabs(e); });
+}
+
+/// Result of evaluate_rating().
+struct RatingReport {
+    double rmse = 0.0;
+    double mae = 0.0;
+    std::size_t count = 0;  ///< number of (user, item) pairs evaluated
+};
+
+/// RMSE and MAE of `predict_fn(user, item)` over every rating stored in `test`.
+/// `predict_fn` is called as predict_fn(index_type user, index_type item) and returns a number;
+/// the indices are in test's index space (the training data's, for a Split).
+/// @throws InvalidArgument if `test` is empty.
+/// @throws NumericalError naming the pair if a prediction is NaN or infinite.
+template <class T, class PredictFn>
+RatingReport evaluate_rating(const RatingMatrix<T>& test, PredictFn&& predict_fn) {
+    check_arg(!test.empty(), "evaluate_rating: the test matrix has no ratings");
+    const auto& row_ptr = test.row_ptr();
+    const auto& items = test.item_indices();
+    const auto& values = test.values();
+    double se = 0.0, ae = 0.0;
+    for (std::size_t u = 0; u < test.n_users(); ++u) {
+        for (std::size_t k = row_ptr[u]; k < row_ptr[u + 1]; ++k) {
+            const auto user = static_cast<index_type>(u);
+            const double p = static_cast<double>(predict_fn(user, items[k]));
+            if (!std::isfinite(p))
+                throw NumericalError(detail::concat("evaluate_rating: prediction for user index ", u, ", item index ",
+                                                    items[k], " is ", p));
+            const double e = p - static_cast<double>(values[k]);
+            se += e * e;
+            ae += std::fabs(e);
+        }
+    }
+    const auto n = static_cast<double>(test.nnz());
+    return {std::sqrt(se / n), ae / n, test.nnz()};
+}
+
+// --- per-user ranking metrics -------------------------------------------------------------------
+
+/// All five per-user ranking metrics at one k.
+struct RankingMetrics {
+    double precision = 0.0;
+    double recall = 0.0;
+    double ndcg = 0.0;
+    double hit_rate = 0.0;
+    double average_precision = 0.0;
+};
+
+namespace detail {
+
+/// The metrics from hit flags: hit[i] != 0 if the item at rank i (0-based) is relevant.
+/// @pre k > 0, n_ranked <= k, n_relevant > 0.
+template <class Flag>
+RankingMetrics metrics_from_hits(const Flag* hit, std::size_t n_ranked, std::size_t k, std::size_t n_relevant) {
+    std::size_t hits = 0;
+    double dcg = 0.0, ap_sum = 0.0;
+    for (std::size_t i = 0; i < n_ranked; ++i) {
+        if (!hit[i]) continue;
+        ++hits;
+        dcg += 1.0 / std::log2(static_cast<double>(i) + 2.0);
+        ap_sum += static_cast<double>(hits) / static_cast<double>(i + 1);
+    }
+    const std::size_t ideal = std::min(k, n_relevant);
+    double idcg = 0.0;
+    for (std::size_t i = 0; i < ideal; ++i) idcg += 1.0 / std::log2(static_cast<double>(i) + 2.0);
+    RankingMetrics m;
+    m.precision = static_cast<double>(hits) / static_cast<double>(k);
+    m.recall = static_cast<double>(hits) / static_cast<double>(n_relevant);
+    m.ndcg = dcg / idcg;
+    m.hit_rate = hits > 0 ? 1.0 : 0.0;
+    m.average_precision = ap_sum / static_cast<double>(ideal);
+    return m;
+}
+
+/// Copies a range of item indices into a sorted vector; throws on a repeated index.
+template <class R>
+std::vector<index_type> sorted_unique_items(const char* fn, const char* what, const R& range, std::size_t limit) {
+    std::vector<index_type> v;
+    for (auto it = std::begin(range); it != std::end(range) && v.size() < limit; ++it)
+        v.push_back(static_cast<index_type>(*it));
+    std::sort(v.begin(), v.end());
+    const auto dup = std::adjacent_find(v.begin(), v.end());
+    check_arg(dup == v.end(), fn, ": item index ", dup == v.end() ? 0 : *dup, " repeats in the ", what, " list");
+    return v;
+}
+
+/// Hit flags of the first min(k, |ranked|) ranked items against the relevant set, after checking
+/// the arguments. Returns the number of relevant items.
+template <class Ranked, class Relevant>
+std::size_t hit_flags(const char* fn, const Ranked& ranked, const Relevant& relevant, std::size_t k,
+                      std::vector<unsigned char>& hit) {
+    check_arg(k > 0, fn, ": k must be positive");
+    const auto rel = sorted_unique_items(fn, "relevant", relevant, static_cast<std::size_t>(-1));
+    sorted_unique_items(fn, "ranked", ranked, k);  // only checks for repeats
+    hit.clear();
+    for (auto it = std::begin(ranked); it != std::end(ranked) && hit.size() < k; ++it)
+        hit.push_back(std::binary_search(rel.begin(), rel.end(), static_cast<index_type>(*it)) ? 1 : 0);
+    return rel.size();
+}
+
+template <class Ranked, class Relevant>
+RankingMetrics checked_metrics(const char* fn, const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    std::vector<unsigned char> hit;
+    const std::size_t n_relevant = hit_flags(fn, ranked, relevant, k, hit);
+    check_arg(n_relevant > 0, fn, ": the relevant set is empty (the metric is 0/0; evaluate_ranking skips such users)");
+    return metrics_from_hits(hit.data(), hit.size(), k, n_relevant);
+}
+
+}  // namespace detail
+
+/// Precision@k: relevant items among the first k of `ranked`, divided by k (k even when `ranked`
+/// is shorter). `ranked` (best first) and `relevant` are ranges of item indices in any order.
+/// An empty relevant set gives 0.
+/// @throws InvalidArgument if k == 0 or an index repeats within `ranked`'s first k or `relevant`.
+template <class Ranked, class Relevant>
+double precision_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    std::vector<unsigned char> hit;
+    detail::hit_flags("precision_at_k", ranked, relevant, k, hit);
+    return static_cast<double>(std::count(hit.begin(), hit.end(), 1)) / static_cast<double>(k);
+}
+
+/// HitRate@k: 1 if any of the first k ranked items is relevant, else 0 (0 for an empty relevant set).
+/// @throws InvalidArgument as precision_at_k.
+template <class Ranked, class Relevant>
+double hit_rate_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    std::vector<unsigned char> hit;
+    detail::hit_flags("hit_rate_at_k", ranked, relevant, k, hit);
+    return std::find(hit.begin(), hit.end(), 1) != hit.end() ? 1.0 : 0.0;
+}
+
+/// Recall@k: relevant items among the first k ranked, divided by |relevant|.
+/// @throws InvalidArgument as precision_at_k, and if `relevant` is empty.
+template <class Ranked, class Relevant>
+double recall_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    return detail::checked_metrics("recall_at_k", ranked, relevant, k).recall;
+}
+
+/// NDCG@k with binary relevance and a log2(rank + 1) discount; the ideal DCG places
+/// min(k, |relevant|) relevant items first.
+/// @throws InvalidArgument as precision_at_k, and if `relevant` is empty.
+template <class Ranked, class Relevant>
+double ndcg_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    return detail::checked_metrics("ndcg_at_k", ranked, relevant, k).ndcg;
+}
+
+/// AP@k: the sum of precision@i over the ranks i <= k holding a relevant item, divided by
+/// min(k, |relevant|). Its mean over users is MAP@k.
+/// @throws InvalidArgument as precision_at_k, and if `relevant` is empty.
+template <class Ranked, class Relevant>
+double average_precision_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    return detail::checked_metrics("average_precision_at_k", ranked, relevant, k).average_precision;
+}
+
+/// All five metrics in one pass.
+/// @throws InvalidArgument as precision_at_k, and if `relevant` is empty.
+template <class Ranked, class Relevant>
+RankingMetrics ranking_metrics_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    return detail::checked_metrics("ranking_metrics_at_k", ranked, relevant, k);
+}
+
+// --- streaming top-N evaluation -----------------------------------------------------------------
+
+/// Options of evaluate_ranking(). Public fields, plus chained setters:
+/// `RankingOptions().threshold(4.0)`.
+struct RankingOptions {
+    /// Test items rated >= this are relevant; when empty every test item is relevant.
+    std::optional<double> relevance_threshold;
+    /// Rank only items the user has not rated in train (the protocol). When false every item is
+    /// a candidate, training items included.
+    bool exclude_train = true;
+
+    RankingOptions& threshold(double t) {
+        relevance_threshold = t;
+        return *this;
+    }
+    RankingOptions& all_test_items_relevant() {
+        relevance_threshold.reset();
+        return *this;
+    }
+    RankingOptions& exclude_train_items(bool on) {
+        exclude_train = on;
+        return *this;
+    }
+};
+
+/// Result of evaluate_ranking(): means over the users_evaluated users.
+struct RankingReport {
+    double precision = 0.0;
+    double recall = 0.0;
+    double ndcg = 0.0;
+    double hit_rate = 0.0;
+    double map = 0.0;
+    std::size_t users_evaluated = 0;  ///< users with at least one relevant test item
+    std::size_t users_skipped = 0;    ///< users without one (never scored, not in the means)
+    std::size_t k = 0;
+};
+
+/// Top-N evaluation of a scorer over a train/test pair, one user at a time.
+///
+/// For every user u with at least one relevant test item (relevant = test items of u rated
+/// >= options.relevance_threshold, or all of them when no threshold is set):
+/// `score_fn(index_type u, T* scores)` fills scores[0..n_items) (one buffer reused for all users),
+/// the candidates (items u did not rate in train, or all items when !options.exclude_train) are
+/// ranked with top_k (ties: smaller item index first) and the per-user metrics are averaged.
+/// Memory: one n_items score buffer and k indices; nothing proportional to users x items.
+/// @pre score_fn writes every entry it is given (excluded entries are never read).
+/// @throws InvalidArgument if k == 0, train and test are not in the same index space, or no user
+///         has a relevant test item.
+/// @throws NumericalError naming the user and item if score_fn gives a candidate a NaN score.
+template <class T, class ScoreFn>
+RankingReport evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<T>& test, std::size_t k,
+                               ScoreFn&& score_fn, const RankingOptions& options = {}) {
+    check_arg(k > 0, "evaluate_ranking: k must be positive");
+    check_arg(train.same_space(test), "evaluate_ranking: train (", train.n_users(), " users x ", train.n_items(),
+              " items) and test (", test.n_users(), " x ", test.n_items(), ") are not in the same index space");
+    const std::size_t n_users = train.n_users(), n_items = train.n_items();
+    std::vector<T> scores(n_items);
+    std::vector<index_type> relevant, ranked;
+    std::vector<unsigned char> hit;
+    relevant.reserve(n_items);
+    ranked.reserve(std::min(k, n_items));
+    hit.reserve(k);
+    RankingReport report;
+    report.k = k;
+    double sp = 0, sr = 0, sn = 0, sh = 0, sm = 0;
+    for (std::size_t u = 0; u < n_users; ++u) {
+        const auto user = static_cast<index_type>(u);
+        const auto items = test.user_items(user);
+        const auto ratings = test.user_ratings(user);
+        relevant.clear();
+        for (std::size_t j = 0; j < items.size(); ++j)
+            if (!options.relevance_threshold || static_cast<double>(ratings[j]) >= *options.relevance_threshold)
+                relevant.push_back(items[j]);  // sorted: user_items is increasing
+        if (relevant.empty()) {
+            ++report.users_skipped;
+            continue;
+        }
+        score_fn(user, scores.data());
+        const auto seen = options.exclude_train ? train.user_items(user) : Span<index_type>();
+        const std::size_t bad = detail::top_k_into(scores.data(), n_items, k, seen.begin(), seen.end(), ranked);
+        if (bad != n_items)
+            throw NumericalError(detail::concat("evaluate_ranking: score of user index ", u, ", item index ", bad,
+                                                " is NaN"));
+        hit.clear();
+        for (const auto i : ranked)
+            hit.push_back(std::binary_search(relevant.begin(), relevant.end(), i) ? 1 : 0);
+        const auto m = detail::metrics_from_hits(hit.data(), hit.size(), k, relevant.size());
+        sp += m.precision;
+        sr += m.recall;
+        sn += m.ndcg;
+        sh += m.hit_rate;
+        sm += m.average_precision;
+        ++report.users_evaluated;
+    }
+    check_arg(report.users_evaluated > 0, "evaluate_ranking: no user has a relevant test item (",
+              test.nnz(), " test ratings", options.relevance_threshold ? ", threshold " : "",
+              options.relevance_threshold ? std::to_string(*options.relevance_threshold) : std::string(), ")");
+    const auto n = static_cast<double>(report.users_evaluated);
+    report.precision = sp / n;
+    report.recall = sr / n;
+    report.ndcg = sn / n;
+    report.hit_rate = sh / n;
+    report.map = sm / n;
+    return report;
+}
+
+}  // namespace cfnet
