@@ -1,0 +1,330 @@
+#pragma once
+/// @file nn/loss.hpp
+/// Losses on a batch of predictions: value (a double) and gradient dL/dpred written into a
+/// caller-owned buffer.
+///
+/// - MeanSquaredError<T>: mean over every entry.
+/// - MaskedMSE<T>: squared error over observed entries only (mask != 0), normalised either per
+///   sample (the notebook's Keras loss; MaskNormalization::per_sample) or by the total observed
+///   count of the batch (MaskNormalization::global). Dense form (pred/target/mask matrices) and
+///   sparse form (CSR-like: only observed entries are given) compute exactly the same numbers.
+/// - BinaryCrossEntropyWithLogits<T>: numerically stable BCE on logits, mean over every entry.
+///
+/// Every loss offers value(...), gradient(..., grad) and value_and_gradient(..., grad) (one pass).
+/// Values are accumulated in double; gradients are computed in T. `grad` is resized to pred's shape
+/// when its shape differs, so after the first batch of a given shape nothing is allocated.
+///
+///   cfnet::nn::MaskedMSE<float> loss(cfnet::nn::MaskNormalization::per_sample);
+///   double l = loss.value_and_gradient(pred, target, mask, dpred);
+
+#include <cfnet/error.hpp>
+#include <cfnet/tensor.hpp>
+
+#include <cmath>
+#include <cstddef>
+
+namespace cfnet::nn {
+
+namespace detail {
+
+template <class T>
+void check_same_shape(const char* fn, const char* a_name, const Matrix<T>& a, const char* b_name, const Matrix<T>& b) {
+    check_arg(a.shape(0) == b.shape(0) && a.shape(1) == b.shape(1), fn, ": ", a_name, " is ", a.shape(0), "x",
+              a.shape(1), " but ", b_name, " is ", b.shape(0), "x", b.shape(1));
+}
+
+template <class T>
+void shape_like(Matrix<T>& grad, const Matrix<T>& pred) {
+    if (grad.shape(0) != pred.shape(0) || grad.shape(1) != pred.shape(1)) grad.resize({pred.shape(0), pred.shape(1)});
+}
+
+inline void check_row_ptr(const char* fn, const std::size_t* row_ptr, std::size_t rows) {
+    check_arg(row_ptr != nullptr, fn, ": row_ptr is null");
+    for (std::size_t r = 0; r < rows; ++r)
+        check_arg(row_ptr[r] <= row_ptr[r + 1], fn, ": row_ptr must be non-decreasing, but row_ptr[", r,
+                  "] = ", row_ptr[r], " > row_ptr[", r + 1, "] = ", row_ptr[r + 1]);
+}
+
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------------
+/// Mean squared error over all entries: L = sum (p - t)^2 / N, dL/dp = 2 (p - t) / N.
+template <class T = float>
+class MeanSquaredError {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// @pre pred and target have the same non-empty shape.
+    /// @throws InvalidArgument on a shape mismatch or an empty batch.
+    double value(const Matrix<T>& pred, const Matrix<T>& target) const {
+        check("MeanSquaredError::value", pred, target);
+        const T* p = pred.data();
+        const T* t = target.data();
+        double s = 0;
+        for (size_type i = 0, n = pred.size(); i < n; ++i) {
+            const double d = static_cast<double>(p[i] - t[i]);
+            s += d * d;
+        }
+        return s / static_cast<double>(pred.size());
+    }
+
+    /// Writes dL/dpred into grad (resized to pred's shape if needed).
+    void gradient(const Matrix<T>& pred, const Matrix<T>& target, Matrix<T>& grad) const {
+        value_and_gradient_impl("MeanSquaredError::gradient", pred, target, grad);
+    }
+
+    /// value() and gradient() in one pass.
+    double value_and_gradient(const Matrix<T>& pred, const Matrix<T>& target, Matrix<T>& grad) const {
+        return value_and_gradient_impl("MeanSquaredError::value_and_gradient", pred, target, grad);
+    }
+
+private:
+    static void check(const char* fn, const Matrix<T>& pred, const Matrix<T>& target) {
+        detail::check_same_shape(fn, "pred", pred, "target", target);
+        check_arg(pred.size() > 0, fn, ": empty batch (", pred.shape(0), "x", pred.shape(1), ")");
+    }
+
+    static double value_and_gradient_impl(const char* fn, const Matrix<T>& pred, const Matrix<T>& target,
+                                          Matrix<T>& grad) {
+        check(fn, pred, target);
+        detail::shape_like(grad, pred);
+        const T* p = pred.data();
+        const T* t = target.data();
+        T* g = grad.data();
+        const size_type n = pred.size();
+        const T scale = static_cast<T>(2.0 / static_cast<double>(n));
+        double s = 0;
+        for (size_type i = 0; i < n; ++i) {
+            const T d = p[i] - t[i];
+            s += static_cast<double>(d) * static_cast<double>(d);
+            g[i] = scale * d;
+        }
+        return s / static_cast<double>(n);
+    }
+};
+
+// ------------------------------------------------------------------------------------------------
+/// How MaskedMSE normalises the sum of squared errors over observed entries.
+enum class MaskNormalization {
+    /// The notebook's Keras loss: per sample (row), the squared error over its observed entries
+    /// divided by its observed count; then the mean over the B rows of the batch (rows with no
+    /// observed entry contribute 0, not NaN, and still count in B).
+    ///   L = (1/B) sum_i [n_i > 0] (1/n_i) sum_{j observed} (p_ij - t_ij)^2
+    per_sample,
+    /// Sum of squared errors over observed entries divided by the total observed count N of the
+    /// batch (0 when N = 0):  L = (1/N) sum_{(i,j) observed} (p_ij - t_ij)^2
+    global,
+};
+
+/// Squared error over observed entries only (see MaskNormalization). The gradient is exactly zero
+/// on unobserved entries.
+///
+/// Dense form: `mask` has pred's shape; an entry is observed iff mask != 0.
+/// Sparse form: only observed entries are given, row by row, as flat arrays: entries
+/// row_ptr[i] .. row_ptr[i+1]-1 of `pred`/`target`/`grad` belong to row i (i < rows), so the
+/// arrays are indexed by the row_ptr values themselves (row_ptr[0] need not be 0). Given the same
+/// entries in the same (column) order, the sparse and dense forms return bit-identical values and
+/// gradients.
+template <class T = float>
+class MaskedMSE {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// The notebook's per-sample normalisation.
+    MaskedMSE() = default;
+    explicit MaskedMSE(MaskNormalization norm) : norm_(norm) {}
+
+    MaskNormalization normalization() const noexcept { return norm_; }
+
+    // --- dense --------------------------------------------------------------------------------
+    /// @pre pred, target and mask have the same shape.
+    /// @throws InvalidArgument on a shape mismatch.
+    double value(const Matrix<T>& pred, const Matrix<T>& target, const Matrix<T>& mask) const {
+        check("MaskedMSE::value", pred, target, mask);
+        return dense_impl(pred, target, mask, nullptr);
+    }
+
+    /// Writes dL/dpred into grad (resized to pred's shape if needed); 0 on unobserved entries.
+    void gradient(const Matrix<T>& pred, const Matrix<T>& target, const Matrix<T>& mask, Matrix<T>& grad) const {
+        check("MaskedMSE::gradient", pred, target, mask);
+        detail::shape_like(grad, pred);
+        dense_impl(pred, target, mask, grad.data());
+    }
+
+    double value_and_gradient(const Matrix<T>& pred, const Matrix<T>& target, const Matrix<T>& mask,
+                              Matrix<T>& grad) const {
+        check("MaskedMSE::value_and_gradient", pred, target, mask);
+        detail::shape_like(grad, pred);
+        return dense_impl(pred, target, mask, grad.data());
+    }
+
+    // --- sparse (observed entries only) ---------------------------------------------------------
+    /// @param row_ptr rows + 1 non-decreasing offsets into pred/target.
+    /// @throws InvalidArgument when row_ptr is null or decreasing.
+    double sparse_value(const size_type* row_ptr, size_type rows, const T* pred, const T* target) const {
+        detail::check_row_ptr("MaskedMSE::sparse_value", row_ptr, rows);
+        return sparse_impl(row_ptr, rows, pred, target, nullptr);
+    }
+
+    /// Writes dL/dpred for every given entry into grad[row_ptr[0] .. row_ptr[rows]).
+    void sparse_gradient(const size_type* row_ptr, size_type rows, const T* pred, const T* target, T* grad) const {
+        detail::check_row_ptr("MaskedMSE::sparse_gradient", row_ptr, rows);
+        sparse_impl(row_ptr, rows, pred, target, grad);
+    }
+
+    double sparse_value_and_gradient(const size_type* row_ptr, size_type rows, const T* pred, const T* target,
+                                     T* grad) const {
+        detail::check_row_ptr("MaskedMSE::sparse_value_and_gradient", row_ptr, rows);
+        return sparse_impl(row_ptr, rows, pred, target, grad);
+    }
+
+private:
+    MaskNormalization norm_ = MaskNormalization::per_sample;
+
+    static void check(const char* fn, const Matrix<T>& pred, const Matrix<T>& target, const Matrix<T>& mask) {
+        detail::check_same_shape(fn, "pred", pred, "target", target);
+        detail::check_same_shape(fn, "pred", pred, "mask", mask);
+    }
+
+    // grad == nullptr: value only. The arithmetic is written once per form but is the same
+    // sequence of operations, which is what makes dense and sparse bit-identical.
+    double dense_impl(const Matrix<T>& pred, const Matrix<T>& target, const Matrix<T>& mask, T* grad) const {
+        const size_type rows = pred.shape(0), cols = pred.shape(1);
+        const T* p = pred.data();
+        const T* t = target.data();
+        const T* m = mask.data();
+        if (norm_ == MaskNormalization::per_sample) {
+            double total = 0;
+            const double batch = static_cast<double>(rows);
+            for (size_type i = 0; i < rows; ++i) {
+                const size_type o = i * cols;
+                double s = 0;
+                size_type cnt = 0;
+                for (size_type j = 0; j < cols; ++j) {
+                    if (m[o + j] != T(0)) {
+                        const T d = p[o + j] - t[o + j];
+                        s += static_cast<double>(d) * static_cast<double>(d);
+                        ++cnt;
+                    }
+                }
+                if (cnt == 0) {
+                    if (grad) for (size_type j = 0; j < cols; ++j) grad[o + j] = T(0);
+                    continue;
+                }
+                total += s / static_cast<double>(cnt);
+                if (grad) {
+                    const T scale = static_cast<T>(2.0 / (static_cast<double>(cnt) * batch));
+                    for (size_type j = 0; j < cols; ++j)
+                        grad[o + j] = m[o + j] != T(0) ? scale * (p[o + j] - t[o + j]) : T(0);
+                }
+            }
+            return rows ? total / batch : 0.0;
+        }
+        // global
+        double s = 0;
+        size_type cnt = 0;
+        for (size_type k = 0, n = pred.size(); k < n; ++k) {
+            if (m[k] != T(0)) {
+                const T d = p[k] - t[k];
+                s += static_cast<double>(d) * static_cast<double>(d);
+                ++cnt;
+            }
+        }
+        if (grad) {
+            const T scale = cnt ? static_cast<T>(2.0 / static_cast<double>(cnt)) : T(0);
+            for (size_type k = 0, n = pred.size(); k < n; ++k) grad[k] = m[k] != T(0) ? scale * (p[k] - t[k]) : T(0);
+        }
+        return cnt ? s / static_cast<double>(cnt) : 0.0;
+    }
+
+    double sparse_impl(const size_type* row_ptr, size_type rows, const T* p, const T* t, T* grad) const {
+        if (norm_ == MaskNormalization::per_sample) {
+            double total = 0;
+            const double batch = static_cast<double>(rows);
+            for (size_type i = 0; i < rows; ++i) {
+                const size_type b = row_ptr[i], e = row_ptr[i + 1];
+                if (b == e) continue;
+                double s = 0;
+                for (size_type k = b; k < e; ++k) {
+                    const T d = p[k] - t[k];
+                    s += static_cast<double>(d) * static_cast<double>(d);
+                }
+                const size_type cnt = e - b;
+                total += s / static_cast<double>(cnt);
+                if (grad) {
+                    const T scale = static_cast<T>(2.0 / (static_cast<double>(cnt) * batch));
+                    for (size_type k = b; k < e; ++k) grad[k] = scale * (p[k] - t[k]);
+                }
+            }
+            return rows ? total / batch : 0.0;
+        }
+        const size_type b = row_ptr[0], e = row_ptr[rows], cnt = e - b;
+        double s = 0;
+        for (size_type k = b; k < e; ++k) {
+            const T d = p[k] - t[k];
+            s += static_cast<double>(d) * static_cast<double>(d);
+        }
+        if (grad) {
+            const T scale = cnt ? static_cast<T>(2.0 / static_cast<double>(cnt)) : T(0);
+            for (size_type k = b; k < e; ++k) grad[k] = scale * (p[k] - t[k]);
+        }
+        return cnt ? s / static_cast<double>(cnt) : 0.0;
+    }
+};
+
+// ------------------------------------------------------------------------------------------------
+/// Binary cross-entropy on logits z with targets y in [0, 1], mean over all N entries, computed
+/// stably as  l(z, y) = max(z, 0) - z y + log1p(exp(-|z|));  dL/dz = (sigmoid(z) - y) / N.
+template <class T = float>
+class BinaryCrossEntropyWithLogits {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// @pre logits and target have the same non-empty shape; targets lie in [0, 1].
+    /// @throws InvalidArgument on a shape mismatch or an empty batch.
+    double value(const Matrix<T>& logits, const Matrix<T>& target) const {
+        check("BinaryCrossEntropyWithLogits::value", logits, target);
+        return impl(logits, target, nullptr);
+    }
+
+    void gradient(const Matrix<T>& logits, const Matrix<T>& target, Matrix<T>& grad) const {
+        check("BinaryCrossEntropyWithLogits::gradient", logits, target);
+        detail::shape_like(grad, logits);
+        impl(logits, target, grad.data());
+    }
+
+    double value_and_gradient(const Matrix<T>& logits, const Matrix<T>& target, Matrix<T>& grad) const {
+        check("BinaryCrossEntropyWithLogits::value_and_gradient", logits, target);
+        detail::shape_like(grad, logits);
+        return impl(logits, target, grad.data());
+    }
+
+private:
+    static void check(const char* fn, const Matrix<T>& z, const Matrix<T>& y) {
+        detail::check_same_shape(fn, "logits", z, "target", y);
+        check_arg(z.size() > 0, fn, ": empty batch (", z.shape(0), "x", z.shape(1), ")");
+    }
+
+    static double impl(const Matrix<T>& logits, const Matrix<T>& target, T* grad) {
+        const T* z = logits.data();
+        const T* y = target.data();
+        const size_type n = logits.size();
+        const T inv_n = static_cast<T>(1.0 / static_cast<double>(n));
+        double s = 0;
+        for (size_type i = 0; i < n; ++i) {
+            const T zi = z[i];
+            const T e = std::exp(-std::abs(zi));  // in (0, 1]: never overflows
+            s += static_cast<double>((zi > T(0) ? zi : T(0)) - zi * y[i] + std::log1p(e));
+            if (grad) {
+                const T sig = zi >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+                grad[i] = (sig - y[i]) * inv_n;
+            }
+        }
+        return s / static_cast<double>(n);
+    }
+};
+
+}  // namespace cfnet::nn

@@ -1,0 +1,232 @@
+#pragma once
+/// @file optim/adam.hpp
+/// Adam with Keras' defaults and Keras' (TensorFlow's) placement of epsilon, plus coupled L2 and
+/// decoupled (AdamW) weight decay. Exactly this, per element, at step t (t = 1, 2, ...):
+///
+///   g    = grad + weight_decay * p                       (coupled L2, only when not decoupled)
+///   m   += (g - m) * (1 - beta1)                         (= beta1 m + (1 - beta1) g)
+///   v   += (g * g - v) * (1 - beta2)                     (= beta2 v + (1 - beta2) g^2)
+///   lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)        (computed in double, once per step)
+///   p   -= lr * weight_decay * p                         (decoupled / AdamW only, before the step)
+///   p   -= lr_t * m / (sqrt(v) + epsilon)
+///
+/// This is tf.keras.optimizers.Adam (and AdamW): epsilon is added to sqrt(v) WITHOUT bias
+/// correction, i.e. PyTorch's Adam with eps' = epsilon * sqrt(1 - beta2^t). Defaults: lr 1e-3,
+/// beta1 0.9, beta2 0.999, epsilon 1e-7, no weight decay. State: "adam.m.<slot>" and
+/// "adam.v.<slot>" (first and second moments), plus the step counter (steps()/set_steps()).
+///
+///   cfnet::optim::Adam<float> opt(model.parameters(), cfnet::optim::AdamOptions().lr(1e-3));
+///   opt.zero_grad(); /* forward + backward */ opt.step();
+///
+/// Lazy (sparse) updates through update_row_list() use the global t for the bias correction and
+/// leave the other rows' moments untouched (they do not decay), like TensorFlow's LazyAdam: this
+/// is NOT the same as dense Adam with a zero gradient on those rows. See optim/optimizer.hpp for
+/// binding (state by slot, rebind) and the per-row update protocol.
+
+#include <cfnet/error.hpp>
+#include <cfnet/nn/parameter.hpp>
+#include <cfnet/optim/optimizer.hpp>
+#include <cfnet/tensor.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace cfnet::optim {
+
+/// Adam hyper-parameters (Keras defaults). Setters validate and chain.
+class AdamOptions {
+public:
+    AdamOptions() = default;
+
+    /// Learning rate, finite and >= 0.
+    AdamOptions& lr(double v) {
+        lr_ = detail::check_option("AdamOptions::lr", v, 0.0, HUGE_VAL);
+        return *this;
+    }
+    /// First-moment decay in [0, 1).
+    AdamOptions& beta1(double v) {
+        beta1_ = detail::check_option("AdamOptions::beta1", v, 0.0, 1.0, true);
+        return *this;
+    }
+    /// Second-moment decay in [0, 1).
+    AdamOptions& beta2(double v) {
+        beta2_ = detail::check_option("AdamOptions::beta2", v, 0.0, 1.0, true);
+        return *this;
+    }
+    /// Added to sqrt(v) (Keras placement), > 0.
+    AdamOptions& epsilon(double v) {
+        epsilon_ = detail::check_option("AdamOptions::epsilon", v, 0.0, HUGE_VAL);
+        check_arg(v > 0, "AdamOptions::epsilon: expected a value > 0, got ", v);
+        return *this;
+    }
+    /// Weight decay >= 0: coupled L2 (added to the gradient) unless decoupled_weight_decay(true).
+    AdamOptions& weight_decay(double v) {
+        weight_decay_ = detail::check_option("AdamOptions::weight_decay", v, 0.0, HUGE_VAL);
+        return *this;
+    }
+    /// true: AdamW, p -= lr * weight_decay * p before the Adam step (not through the moments).
+    AdamOptions& decoupled_weight_decay(bool v) {
+        decoupled_ = v;
+        return *this;
+    }
+
+    double lr() const noexcept { return lr_; }
+    double beta1() const noexcept { return beta1_; }
+    double beta2() const noexcept { return beta2_; }
+    double epsilon() const noexcept { return epsilon_; }
+    double weight_decay() const noexcept { return weight_decay_; }
+    bool decoupled_weight_decay() const noexcept { return decoupled_; }
+
+private:
+    double lr_ = 1e-3;
+    double beta1_ = 0.9;
+    double beta2_ = 0.999;
+    double epsilon_ = 1e-7;
+    double weight_decay_ = 0.0;
+    bool decoupled_ = false;
+};
+
+template <class T = float>
+class Adam : public OptimizerBase<T> {
+    using Base = OptimizerBase<T>;
+
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// @throws InvalidArgument when a parameter pointer is null or a grad's shape differs from its value's.
+    explicit Adam(nn::ParameterList<T> params, const AdamOptions& options = AdamOptions())
+        : Base("Adam", std::move(params)), opt_(options), m_(this->zeros_like_params()), v_(this->zeros_like_params()) {
+        set_steps(0);
+    }
+
+    const AdamOptions& options() const noexcept { return opt_; }
+
+    /// Changes the learning rate (e.g. a schedule); takes effect from the next update.
+    void set_lr(double lr) {
+        opt_.lr(lr);
+        set_steps(this->steps_);
+    }
+
+    /// begin_step() then update(slot) for every slot.
+    void step() {
+        begin_step();
+        for (size_type k = 0; k < this->params_.size(); ++k) update_range(k, 0, this->params_[k]->size());
+    }
+
+    /// Advances the step counter (t += 1) and the bias corrections; the per-slot/per-row updates
+    /// that follow belong to this step.
+    void begin_step() { set_steps(this->steps_ + 1); }
+
+    /// Updates a whole slot at the current step.
+    void update(size_type slot) {
+        this->check_slot("update", slot);
+        update_range(slot, 0, this->params_[slot]->size());
+    }
+
+    /// Updates rows [row_begin, row_end) of a slot at the current step.
+    void update_rows(size_type slot, size_type row_begin, size_type row_end) {
+        const auto& p = this->checked_rows("update_rows", slot, row_begin, row_end);
+        update_range(slot, row_begin * p.cols(), row_end * p.cols());
+    }
+
+    void update_row(size_type slot, size_type row) { update_rows(slot, row, row + 1); }
+
+    /// Lazy update of the listed rows only (each at most once); the other rows keep value and moments.
+    void update_row_list(size_type slot, const size_type* rows, size_type count) {
+        this->check_row_list("update_row_list", slot, rows, count);
+        const size_type cols = this->params_[slot]->cols();
+        for (size_type i = 0; i < count; ++i) update_range(slot, rows[i] * cols, (rows[i] + 1) * cols);
+    }
+    void update_row_list(size_type slot, const std::vector<size_type>& rows) {
+        update_row_list(slot, rows.data(), rows.size());
+    }
+
+    /// Moments by slot: "adam.m.<k>", "adam.v.<k>" for k = 0, 1, ... (m then v per slot).
+    std::vector<nn::TensorRef<T>> state() {
+        std::vector<nn::TensorRef<T>> out;
+        out.reserve(2 * m_.size());
+        for (size_type k = 0; k < m_.size(); ++k) {
+            out.push_back({Base::slot_name("adam.m", k), &m_[k]});
+            out.push_back({Base::slot_name("adam.v", k), &v_[k]});
+        }
+        return out;
+    }
+
+    /// Sets the step counter t (e.g. after loading state); the next begin_step() makes it n + 1.
+    void set_steps(std::size_t n) {
+        this->steps_ = n;
+        const double t = static_cast<double>(n);
+        lr_t_ = n == 0 ? T(0)
+                       : static_cast<T>(opt_.lr() * std::sqrt(1.0 - std::pow(opt_.beta2(), t)) /
+                                        (1.0 - std::pow(opt_.beta1(), t)));
+        c1_ = static_cast<T>(1.0 - opt_.beta1());
+        c2_ = static_cast<T>(1.0 - opt_.beta2());
+        eps_ = static_cast<T>(opt_.epsilon());
+        wd_ = static_cast<T>(opt_.weight_decay());
+        lr_wd_ = static_cast<T>(opt_.lr() * opt_.weight_decay());
+    }
+
+    /// The step size lr_t of the current step (see the formula above).
+    T current_step_size() const noexcept { return lr_t_; }
+
+private:
+    // One fused pass: a SIMD body (see detail::Simd) and a scalar tail doing the same operations in
+    // the same order. COUPLED: g += wd * p.  DECOUPLED: p -= lr_wd * p before the Adam step.
+    template <bool COUPLED, bool DECOUPLED>
+    static void kernel(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, size_type n,
+                       T lr_t, T c1, T c2, T eps, T wd, T lr_wd) {
+        size_type i = 0;
+        using S = detail::Simd<T>;
+        if constexpr (S::width > 1) {
+            using V = typename S::V;
+            const V vlr_t = S::set1(lr_t), vc1 = S::set1(c1), vc2 = S::set1(c2), veps = S::set1(eps),
+                    vwd = S::set1(wd), vlr_wd = S::set1(lr_wd);
+            for (; i + S::width <= n; i += S::width) {
+                V pi = S::load(p + i);
+                V gi = S::load(g + i);
+                if constexpr (COUPLED) gi = gi + vwd * pi;
+                V mi = S::load(m + i);
+                V vi = S::load(v + i);
+                mi = mi + (gi - mi) * vc1;
+                vi = vi + (gi * gi - vi) * vc2;
+                S::store(m + i, mi);
+                S::store(v + i, vi);
+                if constexpr (DECOUPLED) pi = pi - vlr_wd * pi;
+                S::store(p + i, pi - vlr_t * mi / (S::sqrt(vi) + veps));
+            }
+        }
+        for (; i < n; ++i) {
+            T pi = p[i];
+            T gi = g[i];
+            if constexpr (COUPLED) gi = gi + wd * pi;
+            T mi = m[i];
+            T vi = v[i];
+            mi = mi + (gi - mi) * c1;
+            vi = vi + (gi * gi - vi) * c2;
+            m[i] = mi;
+            v[i] = vi;
+            if constexpr (DECOUPLED) pi = pi - lr_wd * pi;
+            p[i] = pi - lr_t * mi / (std::sqrt(vi) + eps);
+        }
+    }
+
+    void update_range(size_type slot, size_type begin, size_type end) {
+        nn::Parameter<T>& prm = *this->params_[slot];
+        T* p = prm.value.data() + begin;
+        const T* g = prm.grad.data() + begin;
+        T* m = m_[slot].data() + begin;
+        T* v = v_[slot].data() + begin;
+        const size_type n = end - begin;
+        if (wd_ == T(0)) kernel<false, false>(p, g, m, v, n, lr_t_, c1_, c2_, eps_, wd_, lr_wd_);
+        else if (opt_.decoupled_weight_decay()) kernel<false, true>(p, g, m, v, n, lr_t_, c1_, c2_, eps_, wd_, lr_wd_);
+        else kernel<true, false>(p, g, m, v, n, lr_t_, c1_, c2_, eps_, wd_, lr_wd_);
+    }
+
+    AdamOptions opt_;
+    std::vector<Matrix<T>> m_, v_;
+    T lr_t_{}, c1_{}, c2_{}, eps_{}, wd_{}, lr_wd_{};
+};
+
+}  // namespace cfnet::optim

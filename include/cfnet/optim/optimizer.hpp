@@ -1,0 +1,230 @@
+#pragma once
+/// @file optim/optimizer.hpp
+/// What every cfnet optimizer shares: the parameter list, state kept by parameter SLOT (position
+/// in that list, never by address), the step counter, and the per-slot / per-row update protocol.
+///
+/// Binding. An optimizer is constructed from a ParameterList<T> (pointers to Parameter objects,
+/// as returned by `parameters()`). It dereferences those pointers in every update, so the
+/// Parameter objects must outlive it and stay at their address while it is used. When they move
+/// (a model is copied or moved, a std::vector<Parameter> reallocates), call
+/// `rebind(new_list)`: the moment tensors belong to slots, so the state carries over unchanged as
+/// long as slot k still has the same shape (checked).
+///
+/// Update protocol. `step()` is the whole thing: advance the step counter, update every slot
+/// densely. To fuse the update of a weight into the pass that produces its gradient (while the
+/// gradient is still in cache), or to update only some rows (embeddings), split it:
+///
+///   opt.begin_step();                          // t += 1; once per batch
+///   opt.update(slot);                          // a whole parameter, or
+///   opt.update_rows(slot, row_begin, row_end); // a contiguous block of rows, or
+///   opt.update_row_list(slot, rows);           // only the listed rows (lazy / sparse update)
+///
+/// Every slot (or row) must be updated at most once between two begin_step() calls. Updating
+/// every row of every slot once is exactly step(). Updating only some rows is the "lazy" variant:
+/// rows left out keep their value AND their optimizer state (momentum / moments do not decay),
+/// which differs from the dense update with a zero gradient for those rows.
+
+#include <cfnet/error.hpp>
+#include <cfnet/nn/parameter.hpp>
+#include <cfnet/tensor.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+namespace cfnet::optim {
+
+namespace detail {
+
+/// SIMD vectors for the optimizer kernels. Compilers only vectorise a loop calling std::sqrt under
+/// -fno-math-errno (GCC ignores it as a function attribute or pragma), which a header-only library
+/// cannot impose on its users. So on x86 with GCC/Clang the kernels use intrinsics for loads,
+/// stores and sqrt and the vector extensions' + - * / for the rest: the same IEEE, correctly
+/// rounded operations in the same order as the scalar code, hence the same bits. Elsewhere
+/// width == 1 and the kernels run their scalar loop only.
+template <class T>
+struct Simd {
+    static constexpr std::size_t width = 1;
+};
+
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+template <>
+struct Simd<float> {
+#if defined(__AVX512F__)
+    using V = __m512;
+    static constexpr std::size_t width = 16;
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    // masked form: _mm512_sqrt_ps trips g++ 12's -Wmaybe-uninitialized in its own header
+    static V sqrt(V v) { return _mm512_mask_sqrt_ps(v, static_cast<__mmask16>(0xFFFF), v); }
+    static V set1(float x) { return _mm512_set1_ps(x); }
+#elif defined(__AVX__)
+    using V = __m256;
+    static constexpr std::size_t width = 8;
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+    static V sqrt(V v) { return _mm256_sqrt_ps(v); }
+    static V set1(float x) { return _mm256_set1_ps(x); }
+#else
+    using V = __m128;
+    static constexpr std::size_t width = 4;
+    static V load(const float* p) { return _mm_loadu_ps(p); }
+    static void store(float* p, V v) { _mm_storeu_ps(p, v); }
+    static V sqrt(V v) { return _mm_sqrt_ps(v); }
+    static V set1(float x) { return _mm_set1_ps(x); }
+#endif
+};
+
+template <>
+struct Simd<double> {
+#if defined(__AVX512F__)
+    using V = __m512d;
+    static constexpr std::size_t width = 8;
+    static V load(const double* p) { return _mm512_loadu_pd(p); }
+    static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+    static V sqrt(V v) { return _mm512_mask_sqrt_pd(v, static_cast<__mmask8>(0xFF), v); }
+    static V set1(double x) { return _mm512_set1_pd(x); }
+#elif defined(__AVX__)
+    using V = __m256d;
+    static constexpr std::size_t width = 4;
+    static V load(const double* p) { return _mm256_loadu_pd(p); }
+    static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+    static V sqrt(V v) { return _mm256_sqrt_pd(v); }
+    static V set1(double x) { return _mm256_set1_pd(x); }
+#else
+    using V = __m128d;
+    static constexpr std::size_t width = 2;
+    static V load(const double* p) { return _mm_loadu_pd(p); }
+    static void store(double* p, V v) { _mm_storeu_pd(p, v); }
+    static V sqrt(V v) { return _mm_sqrt_pd(v); }
+    static V set1(double x) { return _mm_set1_pd(x); }
+#endif
+};
+#endif
+
+/// Checks an option value: finite and within [lo, hi] (hi_open: [lo, hi)).
+inline double check_option(const char* fn, double v, double lo, double hi, bool hi_open = false) {
+    check_arg(std::isfinite(v) && v >= lo && (hi_open ? v < hi : v <= hi), fn, ": expected a value in [", lo, ", ", hi,
+              hi_open ? ")" : "]", ", got ", v);
+    return v;
+}
+
+}  // namespace detail
+
+/// Shared state and bookkeeping of cfnet's optimizers (SGD, Adam). Not used polymorphically.
+template <class T>
+class OptimizerBase {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// The bound parameters, slot by slot.
+    const nn::ParameterList<T>& parameters() const noexcept { return params_; }
+    /// Number of slots.
+    size_type size() const noexcept { return params_.size(); }
+    /// Number of completed begin_step() calls (t of the last step; 0 before the first).
+    std::size_t steps() const noexcept { return steps_; }
+    /// Sets every gradient to zero.
+    void zero_grad() { nn::zero_grad(params_); }
+
+    /// Points the optimizer at moved/copied parameters. Slot k keeps its state.
+    /// @throws InvalidArgument when the slot count or a slot's shape differs, or a pointer is null.
+    void rebind(const nn::ParameterList<T>& params) {
+        check_arg(params.size() == params_.size(), name_, "::rebind: the optimizer has ", params_.size(),
+                  " slots but the new list has ", params.size());
+        for (size_type k = 0; k < params.size(); ++k) {
+            check_list_entry("rebind", params, k);
+            check_arg(params[k]->rows() == shapes_[k].first && params[k]->cols() == shapes_[k].second, name_,
+                      "::rebind: slot ", k, " ('", params[k]->name, "') is ", params[k]->rows(), "x",
+                      params[k]->cols(), " but was ", shapes_[k].first, "x", shapes_[k].second);
+        }
+        params_ = params;
+    }
+
+protected:
+    OptimizerBase(const char* name, nn::ParameterList<T> params) : name_(name), params_(std::move(params)) {
+        shapes_.reserve(params_.size());
+        for (size_type k = 0; k < params_.size(); ++k) {
+            check_list_entry("constructor", params_, k);
+            shapes_.emplace_back(params_[k]->rows(), params_[k]->cols());
+        }
+    }
+
+    /// Allocates one zero tensor per slot, shaped like the parameter.
+    std::vector<Matrix<T>> zeros_like_params() const {
+        std::vector<Matrix<T>> out;
+        out.reserve(params_.size());
+        for (const auto& s : shapes_) out.push_back(xt::zeros<T>({s.first, s.second}));
+        return out;
+    }
+
+    /// Validates slot and row range; returns the parameter.
+    nn::Parameter<T>& checked_rows(const char* fn, size_type slot, size_type row_begin, size_type row_end) const {
+        check_slot(fn, slot);
+        nn::Parameter<T>& p = *params_[slot];
+        check_arg(row_begin <= row_end && row_end <= p.rows(), name_, "::", fn, ": row range [", row_begin, ", ",
+                  row_end, ") is not within the ", p.rows(), " rows of slot ", slot, " ('", p.name, "')");
+        return p;
+    }
+
+    void check_slot(const char* fn, size_type slot) const {
+        check_arg(slot < params_.size(), name_, "::", fn, ": slot ", slot, " out of range (", params_.size(),
+                  " slots)");
+        check_arg(steps_ > 0, name_, "::", fn, ": call begin_step() (or step()) before updating");
+    }
+
+    void check_row_list(const char* fn, size_type slot, const size_type* rows, size_type count) const {
+        check_slot(fn, slot);
+        const size_type n = params_[slot]->rows();
+        check_arg(rows != nullptr || count == 0, fn, ": rows is null");
+        for (size_type i = 0; i < count; ++i)
+            check_arg(rows[i] < n, name_, "::", fn, ": rows[", i, "] = ", rows[i], " is not below the ", n,
+                      " rows of slot ", slot, " ('", params_[slot]->name, "')");
+    }
+
+    /// "<prefix>.<slot>" names for state tensors, e.g. "adam.m.3".
+    static std::string slot_name(const char* prefix, size_type slot) { return prefix + ("." + std::to_string(slot)); }
+
+    const char* name_;
+    nn::ParameterList<T> params_;
+    std::vector<std::pair<size_type, size_type>> shapes_;
+    std::size_t steps_ = 0;
+
+private:
+    void check_list_entry(const char* fn, const nn::ParameterList<T>& params, size_type k) const {
+        check_arg(params[k] != nullptr, name_, "::", fn, ": parameter slot ", k, " is null");
+        check_arg(params[k]->grad.shape(0) == params[k]->rows() && params[k]->grad.shape(1) == params[k]->cols(),
+                  name_, "::", fn, ": slot ", k, " ('", params[k]->name, "') has value ", params[k]->rows(), "x",
+                  params[k]->cols(), " but grad ", params[k]->grad.shape(0), "x", params[k]->grad.shape(1));
+    }
+};
+
+namespace detail {
+
+template <class O, class = void>
+struct is_optimizer_impl : std::false_type {};
+
+template <class O>
+struct is_optimizer_impl<
+    O, std::void_t<typename O::value_type, decltype(std::declval<O&>().step()),
+                   decltype(std::declval<O&>().zero_grad()), decltype(std::declval<O&>().begin_step()),
+                   decltype(std::declval<O&>().update(std::size_t{})),
+                   decltype(std::declval<O&>().update_rows(std::size_t{}, std::size_t{}, std::size_t{})),
+                   decltype(std::declval<O&>().state()), decltype(std::declval<O&>().steps()),
+                   decltype(std::declval<O&>().set_steps(std::size_t{}))>> : std::true_type {};
+
+}  // namespace detail
+
+/// True when O offers the optimizer protocol above (step, zero_grad, begin_step, update,
+/// update_rows, state, steps, set_steps).
+template <class O>
+inline constexpr bool is_optimizer_v = detail::is_optimizer_impl<O>::value;
+
+}  // namespace cfnet::optim
