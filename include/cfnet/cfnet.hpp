@@ -3,21 +3,40 @@
 /// Umbrella header for users: includes every public cfnet header. The library itself never
 /// includes it; include the one-concept headers you need to keep compile times down.
 
+// level 0
 #include <cfnet/config.hpp>
 #include <cfnet/error.hpp>
 #include <cfnet/tensor.hpp>
 #include <cfnet/detail/rng.hpp>
+#include <cfnet/detail/topk.hpp>
+// level 1: data
 #include <cfnet/data/rating_matrix.hpp>
-#include <cfnet/serialize.hpp>
-#include <cfnet/train.hpp>
-#include <cfnet/data/split.hpp>
-#include <cfnet/data/synthetic.hpp>
 #include <cfnet/data/io.hpp>
 #include <cfnet/data/movielens.hpp>
-#include <cfnet/detail/topk.hpp>
-#include <cfnet/metrics.hpp>
-#include <cfnet/baselines.hpp>
+#include <cfnet/data/split.hpp>
+#include <cfnet/data/synthetic.hpp>
+// level 1: nn
+#include <cfnet/nn/parameter.hpp>
+#include <cfnet/nn/layer.hpp>
+#include <cfnet/nn/init.hpp>
+#include <cfnet/nn/sparse.hpp>
+#include <cfnet/nn/dense.hpp>
+#include <cfnet/nn/activation.hpp>
+#include <cfnet/nn/dropout.hpp>
+#include <cfnet/nn/embedding.hpp>
+#include <cfnet/nn/concat.hpp>
+#include <cfnet/nn/sequential.hpp>
 #include <cfnet/nn/loss.hpp>
+// level 1: metrics
+#include <cfnet/metrics.hpp>
+// level 2
 #include <cfnet/optim/optimizer.hpp>
 #include <cfnet/optim/sgd.hpp>
 #include <cfnet/optim/adam.hpp>
+#include <cfnet/serialize.hpp>
+// level 3
+#include <cfnet/train.hpp>
+// level 4
+#include <cfnet/baselines.hpp>
+// testing utilities
+#include <cfnet/testing/gradcheck.hpp>

@@ -1,0 +1,202 @@
+// Benchmarks of the nn layers at the notebook's autoencoder shapes (batch 32,
+// 1682 -> 512 -> 256 -> 64 and back): Dense forward/backward through BLAS next to a raw
+// cblas_sgemm of the same product, the exact sparse paths (6% dense input, 6% of the output
+// entries), and Embedding gather/scatter at batch 1024 x 32.
+//
+//   OPENBLAS_NUM_THREADS=1 ./bench_nn --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//
+// "GFLOP/s" counts 2 * batch * in * out per pass for every variant (the dense-equivalent work), so
+// the sparse paths' figures are effective rates comparable with the dense ones.
+#include <cfnet/nn/dense.hpp>
+#include <cfnet/nn/embedding.hpp>
+#include <cfnet/nn/sparse.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t batch = 32;
+
+cfnet::Matrix<float> random_matrix(std::size_t r, std::size_t c, cfnet::Rng& rng) {
+    cfnet::Matrix<float> m = cfnet::Matrix<float>::from_shape({r, c});
+    for (auto& v : m) v = static_cast<float>(rng.uniform(-1, 1));
+    return m;
+}
+
+cfnet::nn::SparseBatch<float> random_sparse(std::size_t rows, std::size_t cols, double density, cfnet::Rng& rng) {
+    cfnet::nn::SparseBatch<float> s(cols);
+    std::vector<cfnet::nn::index_type> idx;
+    std::vector<float> val;
+    for (std::size_t r = 0; r < rows; ++r) {
+        idx.clear();
+        val.clear();
+        for (std::size_t c = 0; c < cols; ++c)
+            if (rng.uniform() < density) {
+                idx.push_back(static_cast<cfnet::nn::index_type>(c));
+                val.push_back(static_cast<float>(1 + rng.below(5)));
+            }
+        s.add_row(idx, val);
+    }
+    return s;
+}
+
+void set_rate(benchmark::State& state, std::size_t in, std::size_t out) {
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(batch * in * out) * 1e-9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+cfnet::nn::WeightLayout layout_arg(std::int64_t v) {
+    return v == 0 ? cfnet::nn::WeightLayout::in_out : cfnet::nn::WeightLayout::out_in;
+}
+
+// Args: in, out
+void BM_RawSgemm(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    const auto x = random_matrix(batch, in, rng), w = random_matrix(in, out, rng);
+    cfnet::Matrix<float> y = cfnet::Matrix<float>::from_shape({batch, out});
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(batch), int(out), int(in), 1.f, x.data(), int(in),
+                    w.data(), int(out), 0.f, y.data(), int(out));
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_rate(state, in, out);
+}
+
+// Args: in, out, layout (0 in_out, 1 out_in)
+void BM_DenseForward(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    const auto x = random_matrix(batch, in, rng);
+    for (auto _ : state) benchmark::DoNotOptimize(d.forward(x).data());
+    set_rate(state, in, out);
+}
+
+// backward = input gradient + weight gradient (two products) + bias column sums
+void BM_DenseBackward(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    const auto x = random_matrix(batch, in, rng), dy = random_matrix(batch, out, rng);
+    d.forward(x);
+    for (auto _ : state) benchmark::DoNotOptimize(d.backward(dy).data());
+    set_rate(state, in, out);
+}
+
+// Args: in, out, layout
+void BM_SparseInputForward(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    const auto xs = random_sparse(batch, in, 0.06, rng);
+    for (auto _ : state) benchmark::DoNotOptimize(d.forward_sparse(xs).data());
+    set_rate(state, in, out);
+    state.counters["nnz"] = double(xs.nnz());
+}
+
+void BM_SparseInputBackward(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    const auto xs = random_sparse(batch, in, 0.06, rng);
+    const auto dy = random_matrix(batch, out, rng);
+    d.forward_sparse(xs);
+    for (auto _ : state) {
+        d.backward_sparse(dy);
+        benchmark::ClobberMemory();
+    }
+    set_rate(state, in, out);
+}
+
+void BM_SparseOutputForward(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    const auto x = random_matrix(batch, in, rng);
+    const auto pattern = random_sparse(batch, out, 0.06, rng);
+    for (auto _ : state) benchmark::DoNotOptimize(d.forward_at(x, pattern).data());
+    set_rate(state, in, out);
+    state.counters["entries"] = double(pattern.nnz());
+}
+
+void BM_SparseOutputBackward(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    const auto x = random_matrix(batch, in, rng);
+    const auto pattern = random_sparse(batch, out, 0.06, rng);
+    cfnet::Vector<float> de = cfnet::Vector<float>::from_shape({pattern.nnz()});
+    for (auto& v : de) v = static_cast<float>(rng.uniform(-1, 1));
+    d.forward_at(x, pattern);
+    for (auto _ : state) benchmark::DoNotOptimize(d.backward_at(de).data());
+    set_rate(state, in, out);
+}
+
+// Args: n, dim, batch
+void BM_EmbeddingGather(benchmark::State& state) {
+    const auto n = std::size_t(state.range(0)), dim = std::size_t(state.range(1)), b = std::size_t(state.range(2));
+    cfnet::Rng rng(1);
+    cfnet::nn::Embedding<float> e(n, dim, rng);
+    std::vector<cfnet::nn::index_type> idx(b);
+    for (auto& i : idx) i = static_cast<cfnet::nn::index_type>(rng.below(n));
+    for (auto _ : state) benchmark::DoNotOptimize(e.forward(idx).data());
+    state.SetBytesProcessed(std::int64_t(state.iterations() * b * dim * sizeof(float)));
+}
+
+void BM_EmbeddingScatter(benchmark::State& state) {
+    const auto n = std::size_t(state.range(0)), dim = std::size_t(state.range(1)), b = std::size_t(state.range(2));
+    cfnet::Rng rng(1);
+    cfnet::nn::Embedding<float> e(n, dim, rng);
+    std::vector<cfnet::nn::index_type> idx(b);
+    for (auto& i : idx) i = static_cast<cfnet::nn::index_type>(rng.below(n));
+    const auto dy = random_matrix(b, dim, rng);
+    e.forward(idx);
+    for (auto _ : state) {
+        e.backward(dy);
+        benchmark::ClobberMemory();
+    }
+    state.SetBytesProcessed(std::int64_t(state.iterations() * b * dim * sizeof(float)));
+}
+
+void autoencoder_shapes(benchmark::internal::Benchmark* b) {
+    const std::int64_t shapes[][2] = {{1682, 512}, {512, 256}, {256, 64}, {64, 256}, {256, 512}, {512, 1682}};
+    for (const auto& s : shapes) b->Args({s[0], s[1], 0});
+}
+void autoencoder_shapes_both_layouts(benchmark::internal::Benchmark* b) {
+    const std::int64_t shapes[][2] = {{1682, 512}, {512, 1682}};
+    for (const auto& s : shapes)
+        for (std::int64_t l : {0, 1}) b->Args({s[0], s[1], l});
+}
+
+}  // namespace
+
+BENCHMARK(BM_RawSgemm)->Apply([](benchmark::internal::Benchmark* b) {
+    const std::int64_t shapes[][2] = {{1682, 512}, {512, 256}, {256, 64}, {64, 256}, {256, 512}, {512, 1682}};
+    for (const auto& s : shapes) b->Args({s[0], s[1]});
+});
+BENCHMARK(BM_DenseForward)->Apply(autoencoder_shapes)->Args({512, 1682, 1});
+BENCHMARK(BM_DenseBackward)->Apply(autoencoder_shapes)->Args({512, 1682, 1});
+BENCHMARK(BM_SparseInputForward)->Apply(autoencoder_shapes_both_layouts);
+BENCHMARK(BM_SparseInputBackward)->Apply(autoencoder_shapes_both_layouts);
+BENCHMARK(BM_SparseOutputForward)->Apply(autoencoder_shapes_both_layouts);
+BENCHMARK(BM_SparseOutputBackward)->Apply(autoencoder_shapes_both_layouts);
+BENCHMARK(BM_EmbeddingGather)->Args({1682, 32, 1024})->Args({943, 32, 1024});
+BENCHMARK(BM_EmbeddingScatter)->Args({1682, 32, 1024})->Args({943, 32, 1024});
+
+int main(int argc, char** argv) {
+    const char* env = std::getenv("OPENBLAS_NUM_THREADS");
+    const int threads = env ? std::atoi(env) : 1;
+    cfnet::set_blas_threads(threads > 0 ? threads : 1);
+    benchmark::AddCustomContext("OPENBLAS_NUM_THREADS", std::to_string(threads > 0 ? threads : 1));
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

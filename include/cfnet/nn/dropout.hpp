@@ -1,0 +1,113 @@
+#pragma once
+/// @file nn/dropout.hpp
+/// Dropout<T>: inverted dropout. In train mode each entry is zeroed with probability `rate` and the
+/// survivors are scaled by 1 / (1 - rate), so the expected output equals the input and eval mode is
+/// the identity (Keras' and PyTorch's convention). The mask comes from the layer's own Rng, seeded
+/// in the constructor: the same seed and the same sequence of batch shapes give the same masks.
+
+#include <cfnet/detail/rng.hpp>
+#include <cfnet/error.hpp>
+#include <cfnet/nn/layer.hpp>
+#include <cfnet/nn/parameter.hpp>
+#include <cfnet/tensor.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+namespace cfnet::nn {
+
+template <class T = float>
+class Dropout {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// @param rate  probability of dropping an entry, 0 <= rate < 1
+    /// @param seed  seed of the mask stream
+    /// @throws InvalidArgument if rate is outside [0, 1).
+    explicit Dropout(double rate, std::uint64_t seed = 42) : rate_(rate), rng_(seed) {
+        check_arg(std::isfinite(rate) && rate >= 0.0 && rate < 1.0, "Dropout: rate must be in [0, 1), got ", rate);
+    }
+
+    /// Train mode: y = x * mask, mask entries 0 (probability rate) or 1 / (1 - rate); a new mask per
+    /// call unless frozen. Eval mode: y = x.
+    /// @throws InvalidArgument if the mask is frozen and x's shape differs from the frozen mask's.
+    const Matrix<T>& forward(const Matrix<T>& x) {
+        const bool reuse = mode_ == Mode::train && frozen_ && has_mask_;
+        if (reuse)
+            check_arg(mask_.shape() == x.shape(), "Dropout::forward: the frozen mask is ", mask_.shape(0), " x ",
+                      mask_.shape(1), ", the input is ", x.shape(0), " x ", x.shape(1));
+        if (y_.shape() != x.shape()) y_.resize(x.shape());
+        const size_type n = x.size();
+        if (mode_ == Mode::eval) {
+            std::copy(x.data(), x.data() + n, y_.data());
+        } else {
+            if (!reuse) draw_mask(x);
+            const T* xs = x.data();
+            const T* m = mask_.data();
+            T* ys = y_.data();
+            for (size_type i = 0; i < n; ++i) ys[i] = xs[i] * m[i];
+        }
+        last_mode_ = mode_;
+        has_forward_ = true;
+        return y_;
+    }
+
+    /// dx = dy * mask (train) or dy (eval), with the mask of the last forward.
+    /// @pre follows forward(x); dy has x's shape. @throws InvalidArgument otherwise.
+    const Matrix<T>& backward(const Matrix<T>& dy) {
+        check_arg(has_forward_, "Dropout::backward: must follow forward");
+        check_arg(dy.shape() == y_.shape(), "Dropout::backward: dy is ", dy.shape(0), " x ", dy.shape(1), ", expected ",
+                  y_.shape(0), " x ", y_.shape(1));
+        if (dx_.shape() != dy.shape()) dx_.resize(dy.shape());
+        const size_type n = dy.size();
+        if (last_mode_ == Mode::eval) {
+            std::copy(dy.data(), dy.data() + n, dx_.data());
+        } else {
+            const T* g = dy.data();
+            const T* m = mask_.data();
+            T* d = dx_.data();
+            for (size_type i = 0; i < n; ++i) d[i] = g[i] * m[i];
+        }
+        return dx_;
+    }
+
+    ParameterList<T> parameters() { return {}; }
+    void set_mode(Mode m) noexcept { mode_ = m; }
+    Mode mode() const noexcept { return mode_; }
+
+    /// When frozen, train-mode forward reuses the last mask instead of drawing a new one (a gradient
+    /// check needs a deterministic forward). The first forward draws a mask even when frozen.
+    void freeze_mask(bool frozen) noexcept { frozen_ = frozen; }
+    bool mask_frozen() const noexcept { return frozen_; }
+
+    double rate() const noexcept { return rate_; }
+    /// The last mask: 0 or 1 / (1 - rate) per entry (empty before the first train-mode forward).
+    const Matrix<T>& mask() const noexcept { return mask_; }
+
+private:
+    void draw_mask(const Matrix<T>& x) {
+        if (mask_.shape() != x.shape()) mask_.resize(x.shape());
+        const T keep = static_cast<T>(1.0 / (1.0 - rate_));
+        T* m = mask_.data();
+        for (size_type i = 0; i < mask_.size(); ++i) m[i] = rng_.uniform() < rate_ ? T(0) : keep;
+        has_mask_ = true;
+    }
+
+    double rate_;
+    Rng rng_;
+    Mode mode_ = Mode::train;
+    Mode last_mode_ = Mode::train;
+    bool frozen_ = false;
+    bool has_mask_ = false;
+    bool has_forward_ = false;
+    Matrix<T> mask_;
+    Matrix<T> y_;
+    Matrix<T> dx_;
+};
+
+static_assert(is_layer_v<Dropout<float>>);
+
+}  // namespace cfnet::nn

@@ -1,0 +1,87 @@
+#include <cfnet/nn/dropout.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cfnet/testing/gradcheck.hpp>
+
+using cfnet::Matrix;
+using cfnet::nn::Dropout;
+using cfnet::nn::Mode;
+
+namespace {
+Matrix<float> ones(std::size_t r, std::size_t c) { return xt::ones<float>({r, c}); }
+}  // namespace
+
+TEST_CASE("Dropout drops about a fraction p and scales survivors by 1/(1-p)", "[dropout]") {
+    for (double p : {0.2, 0.5, 0.8}) {
+        INFO("p = " << p);
+        Dropout<float> d(p, 7);
+        const auto& y = d.forward(ones(200, 500));
+        std::size_t dropped = 0, other = 0;
+        double sum = 0;
+        const float keep = static_cast<float>(1.0 / (1.0 - p));
+        for (float v : y) {
+            if (v == 0.f) ++dropped;
+            else if (v != keep) ++other;
+            sum += v;
+        }
+        CHECK(other == 0);
+        const double frac = double(dropped) / double(y.size());
+        CHECK(frac == Approx(p).margin(0.01));       // sd of the fraction is < 0.0023
+        CHECK(sum / double(y.size()) == Approx(1.0).margin(0.05));  // expectation preserved
+    }
+}
+
+TEST_CASE("Dropout backward applies the same mask; eval mode is the identity", "[dropout]") {
+    Dropout<float> d(0.5, 3);
+    const Matrix<float> x = {{1, 2, 3, 4}, {5, 6, 7, 8}};
+    const Matrix<float> y = d.forward(x);
+    const Matrix<float> dx = d.backward(ones(2, 4));
+    CHECK((y == x * dx));
+    CHECK((dx == d.mask()));
+    d.set_mode(Mode::eval);
+    CHECK((d.forward(x) == x));
+    CHECK((d.backward(x) == x));
+    Dropout<float> none(0.0, 3);
+    CHECK((none.forward(x) == x));
+}
+
+TEST_CASE("Dropout: same seed same masks, different seed different mask, new mask per call", "[dropout]") {
+    Dropout<float> a(0.5, 11), b(0.5, 11), c(0.5, 12);
+    const Matrix<float> ya1 = a.forward(ones(10, 10));
+    CHECK((ya1 == b.forward(ones(10, 10))));
+    CHECK_FALSE((ya1 == c.forward(ones(10, 10))));
+    const Matrix<float> ya2 = a.forward(ones(10, 10));
+    CHECK_FALSE((ya1 == ya2));
+    CHECK((ya2 == b.forward(ones(10, 10))));
+}
+
+TEST_CASE("Dropout with a frozen mask passes the gradient check (double)", "[dropout][gradcheck]") {
+    Dropout<double> d(0.4, 5);
+    d.freeze_mask(true);
+    cfnet::Rng rng(2);
+    Matrix<double> x = Matrix<double>::from_shape({4, 6});
+    for (auto& v : x) v = rng.uniform(-1, 1);
+    const auto r = cfnet::testing::check_layer(d, x);
+    INFO(r.log);
+    CHECK(r);
+    CHECK(r.rel_error < 1e-6);
+    const Matrix<double> m = d.mask();
+    d.forward(x);
+    CHECK((d.mask() == m));
+    d.freeze_mask(false);
+    d.forward(x);
+    CHECK_FALSE((d.mask() == m));
+}
+
+TEST_CASE("Dropout errors", "[dropout][errors]") {
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(Dropout<float>(1.0), Contains("Dropout: rate must be in [0, 1), got 1"));
+    CHECK_THROWS_AS(Dropout<float>(-0.1), cfnet::InvalidArgument);
+    Dropout<float> d(0.5);
+    CHECK_THROWS_WITH(d.backward(ones(1, 1)), Contains("must follow forward"));
+    d.freeze_mask(true);
+    d.forward(ones(2, 3));
+    CHECK_THROWS_WITH(d.forward(ones(3, 3)), Contains("the frozen mask is 2 x 3, the input is 3 x 3"));
+    CHECK_THROWS_WITH(d.backward(ones(2, 2)), Contains("dy is 2 x 2, expected 2 x 3"));
+}
