@@ -15,6 +15,7 @@
 #include <cfnet/data/movielens.hpp>
 #include <cfnet/data/split.hpp>
 #include <cfnet/data/synthetic.hpp>
+#include <cfnet/data/sampling.hpp>
 // level 1: nn
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/nn/layer.hpp>
@@ -38,5 +39,7 @@
 #include <cfnet/train.hpp>
 // level 4
 #include <cfnet/baselines.hpp>
+#include <cfnet/autoencoder.hpp>
+#include <cfnet/neural_cf.hpp>
 // testing utilities
 #include <cfnet/testing/gradcheck.hpp>

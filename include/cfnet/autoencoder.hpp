@@ -1,0 +1,1264 @@
+#pragma once
+/// @file autoencoder.hpp
+/// AutoencoderCF<T>: the notebook's rating autoencoder (U-AutoRec) and its item-based variant
+/// (I-AutoRec, Sedhain et al. 2015) as a library class.
+///
+/// The defaults are exactly the notebook's model: the input is a user's rating vector over all
+/// items (0 where unrated), Dense 512 -> 256 -> 64 -> 256 -> 512 -> n_items, ReLU on every hidden
+/// layer, linear output, Glorot-uniform weights and zero biases, the masked per-sample-normalised
+/// MSE (nn/loss.hpp, MaskNormalization::per_sample), Adam with Keras' defaults (lr 1e-3), batch 32,
+/// 20 epochs, rows reshuffled every epoch.
+///
+/// @code
+///   cfnet::AutoencoderCF<> model;                   // the notebook's configuration
+///   cfnet::History h = model.fit(split.train);      // or fit(split.train, validation)
+///   std::vector<float> p = model.predict(split.train, split.test);  // leak-free: input = train
+///   auto top = model.recommend(items, ratings, 10);  // fold-in of a user not seen in training
+///   model.save("ae.cfnet");
+///   auto again = cfnet::AutoencoderCF<>::load("ae.cfnet");
+/// @endcode
+///
+/// ## Training is sparse and exact
+/// One step on a batch of B rows never forms a B x n_items matrix:
+/// - the first layer's forward pass and weight gradient are sparse x dense products over the
+///   observed entries of the batch (its weight is stored n_in x h1, one contiguous row per input
+///   unit);
+/// - the last layer is evaluated, and back-propagated, only at the observed entries the masked
+///   loss reads (its weight is stored n_out x h_k, one contiguous row per output unit);
+/// - the middle layers are small dense GEMMs.
+/// This is the same loss and the same gradients as the dense computation (tests/models compare
+/// with a dense reference). Adam is exact (dense) by default: every weight is updated every step,
+/// as Keras does. The update of each weight row is fused into the pass that produces its
+/// gradient, while the row is in cache, and nothing is allocated inside a step.
+/// `AutoencoderOptions::lazy_adam` updates only the rows of the first and last layer that the
+/// batch touched (TensorFlow's LazyAdam): faster on large, very sparse data, but NOT the same
+/// optimizer (rows left out keep value and moments; see optim/adam.hpp).
+///
+/// ## Orientation
+/// user_based (the notebook's): a row is a user's ratings over items. item_based (I-AutoRec): a
+/// row is an item's ratings over users; the model's input/output units are then users.
+/// Every public function takes and returns (user, item) in the training data's index space
+/// whatever the orientation.
+///
+/// ## Leak-free prediction
+/// predict(input, pairs) feeds `input` (pass the training matrix) and reads the outputs at the
+/// pairs. The notebook fed the full matrix, test ratings included, which leaks the answers; call
+/// predict(full_matrix, test) to reproduce that figure, and label it as leaky.
+
+#include <cfnet/baselines.hpp>
+#include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/detail/rng.hpp>
+#include <cfnet/detail/topk.hpp>
+#include <cfnet/error.hpp>
+#include <cfnet/metrics.hpp>
+#include <cfnet/nn/activation.hpp>
+#include <cfnet/nn/dense.hpp>
+#include <cfnet/nn/init.hpp>
+#include <cfnet/nn/loss.hpp>
+#include <cfnet/nn/parameter.hpp>
+#include <cfnet/nn/sparse.hpp>
+#include <cfnet/optim/adam.hpp>
+#include <cfnet/serialize.hpp>
+#include <cfnet/tensor.hpp>
+#include <cfnet/train.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cfnet {
+
+/// Which vectors the autoencoder reconstructs.
+enum class Orientation {
+    user_based,  ///< a row is one user's ratings over all items (the notebook; U-AutoRec)
+    item_based   ///< a row is one item's ratings over all users (I-AutoRec)
+};
+
+/// Elementwise activation of a layer (see nn/activation.hpp for the formulas).
+enum class ActivationKind { relu, sigmoid, tanh, identity, elu, selu };
+
+/// "relu", "sigmoid", "tanh", "identity", "elu", "selu".
+inline const char* to_string(ActivationKind k) {
+    switch (k) {
+        case ActivationKind::relu: return "relu";
+        case ActivationKind::sigmoid: return "sigmoid";
+        case ActivationKind::tanh: return "tanh";
+        case ActivationKind::identity: return "identity";
+        case ActivationKind::elu: return "elu";
+        case ActivationKind::selu: return "selu";
+    }
+    return "unknown";
+}
+
+/// The inverse of to_string(ActivationKind). @throws InvalidArgument for another name.
+inline ActivationKind activation_from_string(const std::string& s) {
+    for (auto k : {ActivationKind::relu, ActivationKind::sigmoid, ActivationKind::tanh, ActivationKind::identity,
+                   ActivationKind::elu, ActivationKind::selu})
+        if (s == to_string(k)) return k;
+    throw InvalidArgument(detail::concat("unknown activation '", s,
+                                         "' (expected relu, sigmoid, tanh, identity, elu or selu)"));
+}
+
+inline const char* to_string(Orientation o) { return o == Orientation::user_based ? "user_based" : "item_based"; }
+
+/// Configuration of AutoencoderCF. Public fields with the notebook's defaults, plus chained
+/// setters; AutoencoderCF's constructor validates everything.
+struct AutoencoderOptions {
+    std::vector<std::size_t> hidden{512, 256, 64, 256, 512};  ///< hidden layer widths (at least one)
+    ActivationKind hidden_activation = ActivationKind::relu;
+    ActivationKind output_activation = ActivationKind::identity;
+    Orientation orientation = Orientation::user_based;
+    double input_dropout = 0.0;   ///< denoising: drop observed inputs with this probability, [0, 1)
+    double hidden_dropout = 0.0;  ///< dropout on every hidden layer's output, [0, 1)
+    double learning_rate = 1e-3;  ///< Adam (Keras' defaults for the betas and epsilon)
+    double weight_decay = 0.0;    ///< L2 coupled into the gradient (Adam's weight_decay), all parameters
+    bool decoupled_weight_decay = false;  ///< AdamW instead of coupled L2
+    std::size_t batch_size = 32;
+    int epochs = 20;
+    std::uint64_t seed = 42;  ///< initial weights, shuffling and dropout masks
+    nn::MaskNormalization loss_normalization = nn::MaskNormalization::per_sample;
+    /// Adam updates only the first/last-layer weight rows a batch touched (NOT exact Adam; see the
+    /// file comment). Biases and middle layers are always updated densely.
+    bool lazy_adam = false;
+    /// predict()/predict_user() clamp to [clamp_min, clamp_max] when set (e.g. 1..5).
+    std::optional<double> clamp_min, clamp_max;
+    /// predict() scores pairs whose output unit had no training rating (an item nobody rated, or
+    /// for item_based a user without ratings) with a user+item BiasBaseline fitted on the input;
+    /// predict_user() uses the training mean for them.
+    bool unseen_fallback = false;
+    /// Early stopping on a validation metric ("val_rmse" or "val_mae"; needs validation data).
+    std::optional<EarlyStopping> early_stopping;
+
+    AutoencoderOptions& hidden_sizes(std::vector<std::size_t> v) { hidden = std::move(v); return *this; }
+    AutoencoderOptions& activation(ActivationKind k) { hidden_activation = k; return *this; }
+    AutoencoderOptions& output(ActivationKind k) { output_activation = k; return *this; }
+    AutoencoderOptions& item_based(bool on = true) {
+        orientation = on ? Orientation::item_based : Orientation::user_based;
+        return *this;
+    }
+    AutoencoderOptions& dropout(double input, double hidden_rate) {
+        input_dropout = input;
+        hidden_dropout = hidden_rate;
+        return *this;
+    }
+    AutoencoderOptions& lr(double v) { learning_rate = v; return *this; }
+    AutoencoderOptions& l2(double v) { weight_decay = v; return *this; }
+    AutoencoderOptions& batch(std::size_t v) { batch_size = v; return *this; }
+    AutoencoderOptions& n_epochs(int v) { epochs = v; return *this; }
+    AutoencoderOptions& random_seed(std::uint64_t v) { seed = v; return *this; }
+    AutoencoderOptions& normalization(nn::MaskNormalization v) { loss_normalization = v; return *this; }
+    AutoencoderOptions& lazy(bool v = true) { lazy_adam = v; return *this; }
+    AutoencoderOptions& clamp(double lo, double hi) {
+        clamp_min = lo;
+        clamp_max = hi;
+        return *this;
+    }
+    AutoencoderOptions& fallback(bool v = true) { unseen_fallback = v; return *this; }
+    AutoencoderOptions& stop_early(EarlyStopping e) { early_stopping = std::move(e); return *this; }
+
+    /// The notebook's model (the defaults).
+    static AutoencoderOptions notebook() { return AutoencoderOptions{}; }
+
+    /// @throws InvalidArgument naming the field when an option is out of range.
+    void validate() const {
+        check_arg(!hidden.empty(), "AutoencoderOptions: at least one hidden layer is needed");
+        for (std::size_t l = 0; l < hidden.size(); ++l)
+            check_arg(hidden[l] > 0, "AutoencoderOptions: hidden layer ", l, " has width 0");
+        check_arg(std::isfinite(input_dropout) && input_dropout >= 0 && input_dropout < 1,
+                  "AutoencoderOptions: input_dropout must be in [0, 1), got ", input_dropout);
+        check_arg(std::isfinite(hidden_dropout) && hidden_dropout >= 0 && hidden_dropout < 1,
+                  "AutoencoderOptions: hidden_dropout must be in [0, 1), got ", hidden_dropout);
+        check_arg(std::isfinite(learning_rate) && learning_rate > 0,
+                  "AutoencoderOptions: learning_rate must be > 0, got ", learning_rate);
+        check_arg(std::isfinite(weight_decay) && weight_decay >= 0,
+                  "AutoencoderOptions: weight_decay must be >= 0, got ", weight_decay);
+        check_arg(batch_size > 0, "AutoencoderOptions: batch_size must be > 0");
+        check_arg(epochs > 0, "AutoencoderOptions: epochs must be > 0, got ", epochs);
+        check_arg(clamp_min.has_value() == clamp_max.has_value(),
+                  "AutoencoderOptions: set both clamp_min and clamp_max, or neither");
+        if (clamp_min)
+            check_arg(*clamp_min <= *clamp_max, "AutoencoderOptions: clamp_min (", *clamp_min, ") > clamp_max (",
+                      *clamp_max, ")");
+        if (early_stopping)
+            check_arg(early_stopping->monitor == "val_rmse" || early_stopping->monitor == "val_mae",
+                      "AutoencoderOptions: early stopping can monitor 'val_rmse' or 'val_mae', not '",
+                      early_stopping->monitor, "'");
+    }
+};
+
+/// One recommended item (or, for AutoencoderCF::recommend, an item index) and its score.
+template <class T = float>
+struct Recommendation {
+    index_type item = 0;
+    T score = T(0);
+};
+
+namespace detail {
+
+/// Calls f(fn) with the function object of nn::fn for `k`.
+template <class F>
+void with_activation(ActivationKind k, F&& f) {
+    switch (k) {
+        case ActivationKind::relu: f(nn::fn::Relu{}); return;
+        case ActivationKind::sigmoid: f(nn::fn::Sigmoid{}); return;
+        case ActivationKind::tanh: f(nn::fn::Tanh{}); return;
+        case ActivationKind::identity: f(nn::fn::Identity{}); return;
+        case ActivationKind::elu: f(nn::fn::Elu{1.0}); return;
+        case ActivationKind::selu: f(nn::fn::Selu{}); return;
+    }
+}
+
+/// Independent seeds for the model's random streams (splitmix64 of seed + stream).
+inline std::uint64_t ae_seed(std::uint64_t seed, std::uint64_t stream) {
+    std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+/// Stream numbers of ae_seed: weights, shuffling, dropout masks.
+inline constexpr std::uint64_t ae_stream_init = 0, ae_stream_shuffle = 1, ae_stream_dropout = 2;
+
+/// Adam's constants for one step, as optim::Adam computes them (see optim/adam.hpp).
+template <class T>
+struct AdamStepConstants {
+    T lr_t, c1, c2, eps, wd, lr_wd;
+    bool coupled, decoupled;
+
+    explicit AdamStepConstants(const optim::Adam<T>& a) {
+        const auto& o = a.options();
+        lr_t = a.current_step_size();
+        c1 = static_cast<T>(1.0 - o.beta1());
+        c2 = static_cast<T>(1.0 - o.beta2());
+        eps = static_cast<T>(o.epsilon());
+        wd = static_cast<T>(o.weight_decay());
+        lr_wd = static_cast<T>(o.lr() * o.weight_decay());
+        coupled = wd != T(0) && !o.decoupled_weight_decay();
+        decoupled = wd != T(0) && o.decoupled_weight_decay();
+    }
+};
+
+/// Adam's per-element update of one row, with the row's gradient `g` held outside the parameter
+/// (an L1-resident buffer) or, for HAS_GRAD = false, a zero gradient that is never read. The same
+/// operations in the same order as optim::Adam's kernel, so the same values.
+template <bool HAS_GRAD, bool COUPLED, bool DECOUPLED, class T>
+void adam_row_kernel(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, std::size_t n,
+                     const AdamStepConstants<T>& c) {
+    std::size_t i = 0;
+    using S = optim::detail::Simd<T>;
+    if constexpr (S::width > 1) {
+        using V = typename S::V;
+        const V vlr_t = S::set1(c.lr_t), vc1 = S::set1(c.c1), vc2 = S::set1(c.c2), veps = S::set1(c.eps),
+                vwd = S::set1(c.wd), vlr_wd = S::set1(c.lr_wd), vzero = S::set1(T(0));
+        for (; i + S::width <= n; i += S::width) {
+            V pi = S::load(p + i);
+            V gi = vzero;
+            if constexpr (HAS_GRAD) gi = S::load(g + i);
+            if constexpr (COUPLED) gi = gi + vwd * pi;
+            V mi = S::load(m + i);
+            V vi = S::load(v + i);
+            mi = mi + (gi - mi) * vc1;
+            vi = vi + (gi * gi - vi) * vc2;
+            S::store(m + i, mi);
+            S::store(v + i, vi);
+            if constexpr (DECOUPLED) pi = pi - vlr_wd * pi;
+            S::store(p + i, pi - vlr_t * mi / (S::sqrt(vi) + veps));
+        }
+    }
+    for (; i < n; ++i) {
+        T pi = p[i];
+        T gi = T(0);
+        if constexpr (HAS_GRAD) gi = g[i];
+        if constexpr (COUPLED) gi = gi + c.wd * pi;
+        T mi = m[i];
+        T vi = v[i];
+        mi = mi + (gi - mi) * c.c1;
+        vi = vi + (gi * gi - vi) * c.c2;
+        m[i] = mi;
+        v[i] = vi;
+        if constexpr (DECOUPLED) pi = pi - c.lr_wd * pi;
+        p[i] = pi - c.lr_t * mi / (std::sqrt(vi) + c.eps);
+    }
+}
+
+/// adam_row_kernel with the weight-decay mode chosen at run time; g == nullptr: zero gradient.
+template <class T>
+void adam_row(T* p, const T* g, T* m, T* v, std::size_t n, const AdamStepConstants<T>& c) {
+    if (g) {
+        if (c.coupled) adam_row_kernel<true, true, false>(p, g, m, v, n, c);
+        else if (c.decoupled) adam_row_kernel<true, false, true>(p, g, m, v, n, c);
+        else adam_row_kernel<true, false, false>(p, g, m, v, n, c);
+    } else {
+        if (c.coupled) adam_row_kernel<false, true, false>(p, g, m, v, n, c);
+        else if (c.decoupled) adam_row_kernel<false, false, true>(p, g, m, v, n, c);
+        else adam_row_kernel<false, false, false>(p, g, m, v, n, c);
+    }
+}
+
+/// The network: weight layer l maps sizes[l] -> sizes[l+1]; layer 0 has a sparse input, the last
+/// layer a sparse output. Parameters (slots 2l, 2l+1) are "layer<l>.weight" and "layer<l>.bias".
+/// Layer 0's weight is sizes[0] x sizes[1] (a row per input unit); the last layer's weight is
+/// sizes[L] x sizes[L-1] (a row per output unit); the middle weights are in x out.
+template <class T>
+class AutoencoderNet {
+public:
+    using size_type = std::size_t;
+
+    AutoencoderNet() = default;
+
+    /// Draws every weight with Glorot-uniform in in x out order (as nn::Dense does), biases 0.
+    AutoencoderNet(size_type n_units, const std::vector<size_type>& hidden, ActivationKind hidden_act,
+                   ActivationKind output_act, Rng& rng)
+        : hidden_act_(hidden_act), output_act_(output_act) {
+        sizes_.push_back(n_units);
+        sizes_.insert(sizes_.end(), hidden.begin(), hidden.end());
+        sizes_.push_back(n_units);
+        const size_type L = layers();
+        params_.reserve(2 * L);
+        const auto init = nn::init::glorot_uniform();
+        for (size_type l = 0; l < L; ++l) {
+            const size_type in = sizes_[l], out = sizes_[l + 1];
+            Matrix<T> w = Matrix<T>::from_shape({in, out});
+            init(w, in, out, rng);
+            const std::string prefix = "layer" + std::to_string(l);
+            if (l + 1 == L) {
+                params_.emplace_back(prefix + ".weight", out, in);
+                auto& v = params_.back().value;
+                for (size_type i = 0; i < in; ++i)
+                    for (size_type o = 0; o < out; ++o) v(o, i) = w(i, o);
+            } else {
+                params_.emplace_back(prefix + ".weight", in, out);
+                params_.back().value = w;
+            }
+            params_.emplace_back(prefix + ".bias", 1, out);
+        }
+    }
+
+    size_type layers() const noexcept { return sizes_.empty() ? 0 : sizes_.size() - 1; }
+    const std::vector<size_type>& sizes() const noexcept { return sizes_; }
+    size_type n_units() const noexcept { return sizes_.empty() ? 0 : sizes_.front(); }
+    size_type code_width() const noexcept { return sizes_[sizes_.size() - 2]; }
+    ActivationKind hidden_activation() const noexcept { return hidden_act_; }
+    ActivationKind output_activation() const noexcept { return output_act_; }
+
+    nn::ParameterList<T> parameters() {
+        nn::ParameterList<T> out;
+        for (auto& p : params_) out.push_back(&p);
+        return out;
+    }
+    std::vector<nn::Parameter<T>>& params() noexcept { return params_; }
+    const std::vector<nn::Parameter<T>>& params() const noexcept { return params_; }
+    const T* weight(size_type l) const { return params_[2 * l].value.data(); }
+    const T* bias(size_type l) const { return params_[2 * l + 1].value.data(); }
+
+    /// Scratch space of one forward/backward pass, grown on demand and reused.
+    struct Workspace {
+        std::vector<std::vector<T>> y, a, mask;  // per hidden layer: f(z), output after dropout, dropout mask
+        std::vector<T> da, da2, pred, dpred;
+        nn::detail::ColumnIndex in_cols, out_cols;
+        std::vector<std::size_t> touched;
+        std::vector<T> grow;  // one weight row's gradient (fused Adam)
+        std::vector<nn::TensorRef<T>> adam_state;  // the optimizer's moments, by slot
+    };
+
+    /// The hidden layers' forward pass for the rows of `input`: after it, ws.a[k-1] (or ws.y when
+    /// there is no dropout) holds the code (rows x code_width()). `dropout_rng` null: no dropout.
+    void forward_hidden(const nn::SparseBatch<T>& input, Workspace& ws, double hidden_dropout, Rng* dropout_rng) const {
+        const size_type n = input.rows(), k = layers() - 1;
+        ws.y.resize(k);
+        ws.a.resize(k);
+        ws.mask.resize(k);
+        const bool drop = dropout_rng != nullptr && hidden_dropout > 0;
+        for (size_type l = 0; l < k; ++l) {
+            const size_type out = sizes_[l + 1];
+            auto& y = ws.y[l];
+            if (y.size() < n * out) y.resize(n * out);
+            const T* b = bias(l);
+            for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
+            const T* w = weight(l);
+            if (l == 0) {
+                const auto& rp = input.row_ptr();
+                const index_type* idx = input.indices().data();
+                const T* val = input.values().data();
+                for (size_type r = 0; r < n; ++r) {
+                    T* yr = y.data() + r * out;
+                    size_type p = rp[r];
+                    const size_type end = rp[r + 1];
+                    for (; p + 4 <= end; p += 4)
+                        nn::detail::axpy4(val + p, w + idx[p] * out, w + idx[p + 1] * out, w + idx[p + 2] * out,
+                                          w + idx[p + 3] * out, yr, out);
+                    for (; p < end; ++p) nn::detail::axpy(val[p], w + idx[p] * out, yr, out);
+                }
+            } else {
+                gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
+                     T(1), y.data(), out);
+            }
+            with_activation(hidden_act_, [&](auto fn) {
+                T* yy = y.data();
+                for (size_type i = 0; i < n * out; ++i) yy[i] = fn.value(yy[i]);
+            });
+            if (drop) {
+                auto& m = ws.mask[l];
+                auto& a = ws.a[l];
+                if (m.size() < n * out) m.resize(n * out);
+                if (a.size() < n * out) a.resize(n * out);
+                const T keep = static_cast<T>(1.0 / (1.0 - hidden_dropout));
+                for (size_type i = 0; i < n * out; ++i) {
+                    m[i] = dropout_rng->uniform() < hidden_dropout ? T(0) : keep;
+                    a[i] = y[i] * m[i];
+                }
+            }
+        }
+    }
+
+    /// The output of hidden layer l after forward_hidden.
+    static const T* layer_output(const Workspace& ws, size_type l, bool dropped) {
+        return dropped ? ws.a[l].data() : ws.y[l].data();
+    }
+
+    /// Output unit j for code row `code` (width code_width()), after the output activation.
+    T output_at(const T* code, size_type j) const {
+        const size_type h = code_width(), L = layers();
+        T z = bias(L - 1)[j] + nn::detail::dot(code, weight(L - 1) + j * h, h);
+        T out = z;
+        with_activation(output_act_, [&](auto fn) { out = fn.value(z); });
+        return out;
+    }
+
+    /// All output units for `rows` code rows into out (rows x n_units), after the output activation.
+    void output_all(const T* codes, size_type rows, T* out) const {
+        const size_type h = code_width(), n = n_units(), L = layers();
+        const T* b = bias(L - 1);
+        for (size_type r = 0; r < rows; ++r) std::copy(b, b + n, out + r * n);
+        gemm(Trans::no, Trans::yes, rows, n, h, T(1), codes, h, weight(L - 1), h, T(1), out, n);
+        if (output_act_ != ActivationKind::identity)
+            with_activation(output_act_, [&](auto fn) {
+                for (size_type i = 0; i < rows * n; ++i) out[i] = fn.value(out[i]);
+            });
+    }
+
+    /// One batch: the loss of the outputs at `target`'s entries against its values, for the input
+    /// `input` (the same rows; its entries may be a dropped-out subset of target's).
+    ///
+    /// adam == nullptr: ADDS the gradients into every Parameter::grad (no update).
+    /// adam != nullptr: begin_step() and an update of every parameter, each weight row as soon as
+    /// its gradient is complete; @pre every grad is zero on entry, and it is zero again on return
+    /// for the first and last layer (the middle layers' grads are overwritten each step).
+    double step(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, const nn::MaskedMSE<T>& loss,
+                Workspace& ws, optim::Adam<T>* adam, bool lazy, double hidden_dropout, Rng* dropout_rng) {
+        const size_type n = target.rows(), L = layers(), k = L - 1, h = code_width(), n_out = n_units();
+        const bool fused = adam != nullptr;
+        const bool drop = dropout_rng != nullptr && hidden_dropout > 0;
+        forward_hidden(input, ws, hidden_dropout, dropout_rng);
+        const T* code = layer_output(ws, k - 1, drop);
+
+        // Output layer at the target entries, column by column.
+        const size_type nnz = target.nnz();
+        if (ws.pred.size() < nnz) ws.pred.resize(nnz);
+        if (ws.dpred.size() < nnz) ws.dpred.resize(nnz);
+        ws.out_cols.build(target);
+        const auto& oc = ws.out_cols;
+        const T* wl = weight(L - 1);
+        const T* bl = bias(L - 1);
+        for (size_type j = 0; j < n_out; ++j) {
+            const T* wj = wl + j * h;
+            for (size_type q = oc.ptr[j]; q < oc.ptr[j + 1]; ++q)
+                ws.pred[oc.pos[q]] = bl[j] + nn::detail::dot(code + oc.row[q] * h, wj, h);
+        }
+        if (output_act_ != ActivationKind::identity)
+            with_activation(output_act_, [&](auto fn) {
+                for (size_type p = 0; p < nnz; ++p) ws.pred[p] = fn.value(ws.pred[p]);
+            });
+        const double value = loss.sparse_value_and_gradient(target.row_ptr().data(), n, ws.pred.data(),
+                                                            target.values().data(), ws.dpred.data());
+        if (output_act_ != ActivationKind::identity)
+            with_activation(output_act_, [&](auto fn) {
+                for (size_type p = 0; p < nnz; ++p) ws.dpred[p] *= fn.derivative(ws.pred[p]);
+            });
+
+        if (fused) adam->begin_step();
+
+        // Last layer: dcode += d * W_j (old W_j), grad W_j += d * code, grad b_j += d. Fused: row j's
+        // gradient is built in an L1 buffer and Adam updates row j at once (rows without entries get
+        // Adam's zero-gradient update, or none when lazy); the parameter's grad array is not used.
+        if (ws.da.size() < n * h) ws.da.resize(n * h);
+        std::fill(ws.da.begin(), ws.da.begin() + static_cast<std::ptrdiff_t>(n * h), T(0));
+        std::optional<AdamStepConstants<T>> ac;
+        if (fused) ac.emplace(*adam);
+        if (fused && ws.adam_state.empty()) ws.adam_state = adam->state();  // stable for one optimizer
+        const auto& state = ws.adam_state;
+        {
+            const size_type slot = 2 * (L - 1);
+            T* pw = params_[slot].value.data();
+            T* gw = params_[slot].grad.data();
+            T* gb = params_[slot + 1].grad.data();
+            if (ws.grow.size() < h) ws.grow.resize(h);
+            T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
+            T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
+            for (size_type j = 0; j < n_out; ++j) {
+                const bool has = oc.ptr[j] != oc.ptr[j + 1];
+                if (has) {
+                    const T* wj = wl + j * h;
+                    T* gj = fused ? ws.grow.data() : gw + j * h;
+                    if (fused) std::fill(gj, gj + h, T(0));
+                    T sb = T(0);
+                    for (size_type q = oc.ptr[j]; q < oc.ptr[j + 1]; ++q) {
+                        const T d = ws.dpred[oc.pos[q]];
+                        const size_type r = oc.row[q];
+                        nn::detail::axpy2(d, wj, ws.da.data() + r * h, d, code + r * h, gj, h);
+                        sb += d;
+                    }
+                    gb[j] += sb;
+                }
+                if (fused && (has || !lazy))
+                    adam_row(pw + j * h, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + j * h, vw + j * h,
+                             h, *ac);
+            }
+            if (fused) {
+                adam->update(slot + 1);
+                for (size_type j = 0; j < n_out; ++j)
+                    if (oc.ptr[j] != oc.ptr[j + 1]) gb[j] = T(0);
+            }
+        }
+
+        // Hidden layers, last to first: dz = da * mask * f'(y).
+        if (ws.da2.size() < n * *std::max_element(sizes_.begin() + 1, sizes_.end() - 1))
+            ws.da2.resize(n * *std::max_element(sizes_.begin() + 1, sizes_.end() - 1));
+        std::vector<T>* da = &ws.da;
+        std::vector<T>* da_next = &ws.da2;
+        for (size_type l = k; l-- > 0;) {
+            const size_type out = sizes_[l + 1], in = sizes_[l];
+            T* dz = da->data();
+            const T* y = ws.y[l].data();
+            with_activation(hidden_act_, [&](auto fn) {
+                if (drop) {
+                    const T* m = ws.mask[l].data();
+                    for (size_type i = 0; i < n * out; ++i) dz[i] = dz[i] * m[i] * fn.derivative(y[i]);
+                } else {
+                    for (size_type i = 0; i < n * out; ++i) dz[i] *= fn.derivative(y[i]);
+                }
+            });
+            const size_type slot = 2 * l;
+            T* gw = params_[slot].grad.data();
+            T* gb = params_[slot + 1].grad.data();
+            if (fused) std::fill(gb, gb + out, T(0));
+            for (size_type r = 0; r < n; ++r)
+                for (size_type o = 0; o < out; ++o) gb[o] += dz[r * out + o];
+            if (l > 0) {
+                const T* a_prev = layer_output(ws, l - 1, drop);
+                if (n > 0)
+                    gemm(Trans::yes, Trans::no, in, out, n, T(1), a_prev, in, dz, out, fused ? T(0) : T(1), gw, out);
+                else if (fused)
+                    std::fill(gw, gw + in * out, T(0));
+                if (da_next->size() < n * in) da_next->resize(n * in);
+                gemm(Trans::no, Trans::yes, n, in, out, T(1), dz, out, weight(l), out, T(0), da_next->data(), in);
+                if (fused) {
+                    adam->update(slot);
+                    adam->update(slot + 1);
+                }
+                std::swap(da, da_next);
+            } else {
+                // Sparse input: grad of W0 row i += sum over the batch entries (r, i, v) of v * dz[r].
+                ws.in_cols.build(input);
+                const auto& ic = ws.in_cols;
+                const T* val = input.values().data();
+                const size_type n_in = sizes_[0];
+                T* pw = params_[slot].value.data();
+                T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
+                T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
+                if (ws.grow.size() < out) ws.grow.resize(out);
+                for (size_type i = 0; i < n_in; ++i) {
+                    const bool has = ic.ptr[i] != ic.ptr[i + 1];
+                    if (has) {
+                        T* gi = fused ? ws.grow.data() : gw + i * out;
+                        if (fused) std::fill(gi, gi + out, T(0));
+                        for (size_type q = ic.ptr[i]; q < ic.ptr[i + 1]; ++q)
+                            nn::detail::axpy(val[ic.pos[q]], dz + ic.row[q] * out, gi, out);
+                    }
+                    if (fused && (has || !lazy))
+                        adam_row(pw + i * out, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + i * out,
+                                 vw + i * out, out, *ac);
+                }
+                if (fused) adam->update(slot + 1);
+            }
+        }
+        return value;
+    }
+
+private:
+    std::vector<size_type> sizes_;
+    ActivationKind hidden_act_ = ActivationKind::relu;
+    ActivationKind output_act_ = ActivationKind::identity;
+    std::vector<nn::Parameter<T>> params_;
+};
+
+/// Appends row `row` of `m` to `batch` (the row's observed entries, in increasing column order).
+template <class T>
+void add_matrix_row(nn::SparseBatch<T>& batch, const RatingMatrix<T>& m, index_type row) {
+    const auto items = m.user_items(row);
+    const auto values = m.user_ratings(row);
+    batch.add_row(items.data(), values.data(), items.size());
+}
+
+inline std::string join_sizes(const std::vector<std::size_t>& v) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+    return s;
+}
+
+inline std::string format_double(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+}  // namespace detail
+
+/// The notebook's rating autoencoder as a reusable model; see the file comment.
+template <class T = float>
+class AutoencoderCF {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+    using Net = detail::AutoencoderNet<T>;
+
+    /// @throws InvalidArgument when an option is out of range (AutoencoderOptions::validate).
+    explicit AutoencoderCF(AutoencoderOptions options = {}) : opt_(std::move(options)) { opt_.validate(); }
+
+    AutoencoderCF(const AutoencoderCF& o)
+        : opt_(o.opt_), net_(o.net_), adam_(o.adam_), unit_ids_(o.unit_ids_), unit_seen_(o.unit_seen_),
+          train_mean_(o.train_mean_) {
+        rebind();
+    }
+    AutoencoderCF& operator=(const AutoencoderCF& o) {
+        if (this != &o) {
+            AutoencoderCF tmp(o);
+            *this = std::move(tmp);
+        }
+        return *this;
+    }
+    // Moving keeps the parameters' heap storage (std::vector moves its buffer): no rebind needed.
+    AutoencoderCF(AutoencoderCF&&) = default;
+    AutoencoderCF& operator=(AutoencoderCF&&) = default;
+
+    const AutoencoderOptions& options() const noexcept { return opt_; }
+    bool fitted() const noexcept { return net_.layers() > 0; }
+    /// Number of input (= output) units: items for user_based, users for item_based.
+    size_type n_units() const noexcept { return net_.n_units(); }
+    /// The original ids of the units (the training data's item ids, or user ids when item_based).
+    const std::vector<id_type>& unit_ids() const noexcept { return unit_ids_; }
+    const Net& network() const noexcept { return net_; }
+
+    /// The trainable parameters, slot by slot ("layer<l>.weight", "layer<l>.bias").
+    /// @throws InvalidArgument before initialize() or fit().
+    nn::ParameterList<T> parameters() {
+        check_fitted("parameters");
+        return net_.parameters();
+    }
+
+    /// Builds the network for `train`'s index space with fresh weights from the seed, without
+    /// training (fit() calls it). @throws InvalidArgument if `train` has no ratings.
+    void initialize(const RatingMatrix<T>& train) {
+        check_arg(!train.empty(), "AutoencoderCF::fit: the training matrix has no ratings (", train.n_users(),
+                  " users x ", train.n_items(), " items)");
+        const bool ub = opt_.orientation == Orientation::user_based;
+        const IdMap& units = ub ? train.items() : train.users();
+        Rng rng(detail::ae_seed(opt_.seed, detail::ae_stream_init));
+        net_ = Net(units.size(), opt_.hidden, opt_.hidden_activation, opt_.output_activation, rng);
+        unit_ids_ = units.ids();
+        unit_seen_.assign(units.size(), 0);
+        if (ub) {
+            for (size_type i = 0; i < train.n_items(); ++i) unit_seen_[i] = train.item_count(static_cast<index_type>(i)) > 0;
+        } else {
+            for (size_type u = 0; u < train.n_users(); ++u) unit_seen_[u] = train.user_count(static_cast<index_type>(u)) > 0;
+        }
+        train_mean_ = train.mean();
+        adam_.reset();
+        make_optimizer();
+    }
+
+    /// Trains from scratch on `train` (fresh weights from the seed). With `validation` (same index
+    /// space), each epoch records "val_rmse" and "val_mae" of predict(train, validation) and early
+    /// stopping (when configured) restores the best epoch's weights. `callbacks` are called as
+    /// described in train.hpp.
+    /// @throws InvalidArgument on an empty training matrix or a validation matrix in another space.
+    /// @throws NumericalError when the loss becomes NaN or infinite.
+    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>* validation = nullptr,
+                const std::vector<Callback*>& callbacks = {}) {
+        if (validation)
+            check_arg(train.same_space(*validation), "AutoencoderCF::fit: validation (", validation->n_users(),
+                      " users x ", validation->n_items(), " items) is not in the training matrix's index space (",
+                      train.n_users(), " x ", train.n_items(), ")");
+        check_arg(!opt_.early_stopping || validation != nullptr,
+                  "AutoencoderCF::fit: early stopping needs validation data");
+        initialize(train);
+        const bool ub = opt_.orientation == Orientation::user_based;
+        std::optional<RatingMatrix<T>> transposed;
+        if (!ub) transposed.emplace(train.transposed());
+        const RatingMatrix<T>& data = ub ? train : *transposed;
+
+        const size_type n_rows = data.n_users(), bs = opt_.batch_size;
+        const size_type steps = (n_rows + bs - 1) / bs;
+        Rng shuffle_rng(detail::ae_seed(opt_.seed, detail::ae_stream_shuffle));
+        Rng drop_rng(detail::ae_seed(opt_.seed, detail::ae_stream_dropout));
+        const nn::MaskedMSE<T> loss(opt_.loss_normalization);
+        typename Net::Workspace ws;
+        nn::SparseBatch<T> input(data.n_items()), target(data.n_items());
+        const bool in_drop = opt_.input_dropout > 0;
+        const bool hid_drop = opt_.hidden_dropout > 0;
+        std::vector<index_type> dropped_idx;
+        std::vector<T> dropped_val;
+        const T keep_scale = static_cast<T>(1.0 / (1.0 - opt_.input_dropout));
+
+        History history;
+        std::optional<EarlyStoppingState> stopper;
+        if (opt_.early_stopping) stopper.emplace(*opt_.early_stopping);
+        std::vector<Matrix<T>> best;
+        for (auto* cb : callbacks) cb->on_train_begin(opt_.epochs, steps);
+        for (int epoch = 1; epoch <= opt_.epochs; ++epoch) {
+            for (auto* cb : callbacks) cb->on_epoch_begin(epoch);
+            const auto t0 = std::chrono::steady_clock::now();
+            const auto order = shuffle_rng.permutation<index_type>(n_rows);
+            double total = 0;
+            for (size_type s = 0; s < steps; ++s) {
+                const size_type b0 = s * bs, b1 = std::min(n_rows, b0 + bs);
+                target.clear();
+                if (in_drop) input.clear();
+                for (size_type r = b0; r < b1; ++r) {
+                    detail::add_matrix_row(target, data, order[r]);
+                    if (in_drop) {
+                        const auto items = data.user_items(order[r]);
+                        const auto vals = data.user_ratings(order[r]);
+                        dropped_idx.clear();
+                        dropped_val.clear();
+                        for (size_type p = 0; p < items.size(); ++p) {
+                            if (drop_rng.uniform() < opt_.input_dropout) continue;
+                            dropped_idx.push_back(items[p]);
+                            dropped_val.push_back(vals[p] * keep_scale);
+                        }
+                        input.add_row(dropped_idx.data(), dropped_val.data(), dropped_idx.size());
+                    }
+                }
+                const double l = net_.step(in_drop ? input : target, target, loss, ws, &*adam_, opt_.lazy_adam,
+                                           opt_.hidden_dropout, hid_drop ? &drop_rng : nullptr);
+                check_finite_loss(l, epoch, s + 1, "AutoencoderCF");
+                total += l * static_cast<double>(b1 - b0);
+                for (auto* cb : callbacks) cb->on_batch_end(s + 1, total / static_cast<double>(b1));
+            }
+            EpochRecord rec;
+            rec.epoch = epoch;
+            rec.loss = total / static_cast<double>(n_rows);
+            if (validation && !validation->empty()) {
+                const auto pred = predict(train, *validation);
+                const auto rep = evaluate_rating(*validation, PredictionsAt{validation, &pred});
+                rec.metrics["val_rmse"] = rep.rmse;
+                rec.metrics["val_mae"] = rep.mae;
+            }
+            rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            history.epochs.push_back(rec);
+            bool stop = false;
+            if (stopper) {
+                stop = stopper->update(rec);
+                if (stopper->improved() && opt_.early_stopping->restore_best) snapshot(best);
+            }
+            for (auto* cb : callbacks) stop = cb->on_epoch_end(rec) || stop;
+            if (stop) {
+                history.stopped_early = true;
+                break;
+            }
+        }
+        if (stopper && opt_.early_stopping->restore_best && !best.empty()) {
+            restore(best);
+            history.best_epoch = stopper->best_epoch();
+        }
+        for (auto* cb : callbacks) cb->on_train_end(history);
+        return history;
+    }
+
+    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>& validation,
+                const std::vector<Callback*>& callbacks = {}) {
+        return fit(train, &validation, callbacks);
+    }
+
+    /// The loss of the rows `rows` of `data` (user indices, or item indices when item_based) with
+    /// the current weights, ADDING its gradients into parameters()' grads (zero them first). No
+    /// dropout, no update: for gradient checks and the dense-reference tests.
+    /// @throws InvalidArgument before initialize(), for an index out of range or another unit space.
+    double loss_and_gradient(const RatingMatrix<T>& data, const std::vector<index_type>& rows) {
+        check_fitted("loss_and_gradient");
+        const bool ub = opt_.orientation == Orientation::user_based;
+        std::optional<RatingMatrix<T>> transposed;
+        if (!ub) transposed.emplace(data.transposed());
+        const RatingMatrix<T>& d = ub ? data : *transposed;
+        check_space(d, "loss_and_gradient");
+        nn::SparseBatch<T> batch(d.n_items());
+        for (const auto r : rows) {
+            check_arg(r < d.n_users(), "AutoencoderCF::loss_and_gradient: row index ", r, " out of range (",
+                      d.n_users(), " rows)");
+            detail::add_matrix_row(batch, d, r);
+        }
+        typename Net::Workspace ws;
+        const nn::MaskedMSE<T> loss(opt_.loss_normalization);
+        return net_.step(batch, batch, loss, ws, nullptr, false, 0.0, nullptr);
+    }
+
+    // --- prediction -----------------------------------------------------------------------------
+
+    /// Predictions for (user index, item index) pairs with `input` as the model's input (pass the
+    /// training matrix: leak-free). Indices are in `input`'s index space, which must have the
+    /// training data's units (items for user_based, users for item_based). Clamped and with the
+    /// unseen-unit fallback when the options say so.
+    /// @throws InvalidArgument before fit(), on another unit space or an index out of range.
+    std::vector<T> predict(const RatingMatrix<T>& input, const std::vector<std::pair<index_type, index_type>>& pairs) const {
+        check_fitted("predict");
+        const bool ub = opt_.orientation == Orientation::user_based;
+        std::vector<index_type> rows(pairs.size()), cols(pairs.size());
+        for (size_type p = 0; p < pairs.size(); ++p) {
+            const auto [u, i] = pairs[p];
+            check_arg(u < input.n_users() && i < input.n_items(), "AutoencoderCF::predict: pair ", p, " (user index ",
+                      u, ", item index ", i, ") is outside the input's ", input.n_users(), " users x ",
+                      input.n_items(), " items");
+            rows[p] = ub ? u : i;
+            cols[p] = ub ? i : u;
+        }
+        return predict_impl(input, rows, cols, pairs);
+    }
+
+    /// Predictions for every pair stored in `pairs` (e.g. the test matrix), in its CSR order
+    /// (user by user, items increasing), with `input` as the model's input (see above).
+    std::vector<T> predict(const RatingMatrix<T>& input, const RatingMatrix<T>& pairs) const {
+        check_arg(input.n_users() == pairs.n_users() && input.n_items() == pairs.n_items(),
+                  "AutoencoderCF::predict: input is ", input.n_users(), " x ", input.n_items(), " but pairs is ",
+                  pairs.n_users(), " x ", pairs.n_items());
+        std::vector<std::pair<index_type, index_type>> list;
+        list.reserve(pairs.nnz());
+        for (size_type u = 0; u < pairs.n_users(); ++u)
+            for (const auto i : pairs.user_items(static_cast<index_type>(u))) list.emplace_back(static_cast<index_type>(u), i);
+        return predict(input, list);
+    }
+
+    /// Fold-in: the predicted rating of every item for a user given only their ratings (item
+    /// indices of the training space and values; any order, no repeats). The user need not have
+    /// been in training. Clamped when configured; unseen items get the training mean when
+    /// unseen_fallback is on. user_based only (an item-based model has no input for a new user).
+    /// @throws InvalidArgument for an item-based model, an item index out of range or repeated.
+    std::vector<T> predict_user(const std::vector<index_type>& items, const std::vector<T>& ratings) const {
+        auto scores = score_user(items, ratings, "predict_user");
+        for (size_type i = 0; i < scores.size(); ++i) scores[i] = finish(scores[i], static_cast<index_type>(i), nullptr, 0);
+        return scores;
+    }
+
+    /// Fold-in top-k: the k best-scored items for a user given only their ratings (see
+    /// predict_user), best first, ties by smaller index; excludes the rated items unless
+    /// exclude_seen is false. Scores are the raw network outputs (no clamping or fallback).
+    std::vector<Recommendation<T>> recommend(const std::vector<index_type>& items, const std::vector<T>& ratings,
+                                             size_type k, bool exclude_seen = true) const {
+        const auto scores = score_user(items, ratings, "recommend");
+        std::vector<index_type> seen(items);
+        std::sort(seen.begin(), seen.end());
+        return top(scores.data(), scores.size(), k, exclude_seen ? seen.data() : nullptr,
+                   exclude_seen ? seen.data() + seen.size() : nullptr);
+    }
+
+    /// Batched top-k for the users `users` of `input` (their rows of `input` are the model's input),
+    /// streaming a few users at a time: memory O(batch x items), never users x items. Equal to
+    /// recommend(items, ratings, k, exclude_seen) for each user.
+    std::vector<std::vector<Recommendation<T>>> recommend(const RatingMatrix<T>& input,
+                                                          const std::vector<index_type>& users, size_type k,
+                                                          bool exclude_seen = true) const {
+        auto scorer = make_scorer(input);
+        std::vector<std::vector<Recommendation<T>>> out;
+        out.reserve(users.size());
+        const size_type chunk = 64;
+        std::vector<T> scores;
+        for (size_type b0 = 0; b0 < users.size(); b0 += chunk) {
+            const size_type b1 = std::min(users.size(), b0 + chunk);
+            std::vector<index_type> batch(users.begin() + static_cast<std::ptrdiff_t>(b0),
+                                          users.begin() + static_cast<std::ptrdiff_t>(b1));
+            scorer.score_batch(batch, scores);
+            for (size_type r = 0; r < batch.size(); ++r) {
+                const auto seen = input.user_items(batch[r]);
+                out.push_back(top(scores.data() + r * input.n_items(), input.n_items(), k,
+                                  exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr));
+            }
+        }
+        return out;
+    }
+
+    /// Scores every item for users of a fixed input matrix (raw network outputs), for top-N
+    /// evaluation: `scorer(u, out)` fills out[0..n_items). Item-based models compute every item's
+    /// code once here (memory O(items x code width)).
+    class Scorer {
+    public:
+        /// out[i] = score of item i for user u.
+        void operator()(index_type u, T* out) const {
+            std::vector<T> tmp;
+            score_batch({u}, tmp);
+            std::copy(tmp.begin(), tmp.end(), out);
+        }
+        /// scores = users.size() x n_items scores, row r for users[r].
+        void score_batch(const std::vector<index_type>& users, std::vector<T>& scores) const {
+            const size_type ni = input_->n_items(), B = users.size();
+            scores.resize(B * ni);
+            for (const auto u : users)
+                check_arg(u < input_->n_users(), "AutoencoderCF::Scorer: user index ", u, " out of range (",
+                          input_->n_users(), " users)");
+            const Net& net = model_->net_;
+            if (model_->opt_.orientation == Orientation::user_based) {
+                nn::SparseBatch<T> batch(ni);
+                for (const auto u : users) detail::add_matrix_row(batch, *input_, u);
+                typename Net::Workspace ws;
+                net.forward_hidden(batch, ws, 0.0, nullptr);
+                net.output_all(ws.y.back().data(), B, scores.data());
+            } else {
+                const size_type h = net.code_width(), L = net.layers();
+                const T* w = net.weight(L - 1);
+                const T* b = net.bias(L - 1);
+                // scores(r, i) = f(b[u_r] + codes[i] . W[u_r])
+                for (size_type r = 0; r < B; ++r) {
+                    const index_type u = users[r];
+                    T* s = scores.data() + r * ni;
+                    std::fill(s, s + ni, b[u]);
+                    gemm(Trans::no, Trans::yes, ni, 1, h, T(1), codes_.data(), h, w + u * h, h, T(1), s, 1);
+                    if (net.output_activation() != ActivationKind::identity)
+                        detail::with_activation(net.output_activation(), [&](auto fn) {
+                            for (size_type i = 0; i < ni; ++i) s[i] = fn.value(s[i]);
+                        });
+                }
+            }
+        }
+
+    private:
+        friend class AutoencoderCF;
+        const AutoencoderCF* model_ = nullptr;
+        const RatingMatrix<T>* input_ = nullptr;
+        std::vector<T> codes_;  // item_based: n_items x code width
+    };
+
+    /// A Scorer over `input` (kept by reference: it must outlive the scorer).
+    /// @throws InvalidArgument before fit() or when input has another unit space.
+    Scorer make_scorer(const RatingMatrix<T>& input) const {
+        check_fitted("make_scorer");
+        Scorer s;
+        s.model_ = this;
+        s.input_ = &input;
+        if (opt_.orientation == Orientation::user_based) {
+            check_space(input, "make_scorer");
+        } else {
+            const RatingMatrix<T> d = input.transposed();
+            check_space(d, "make_scorer");
+            s.codes_ = codes(d);
+        }
+        return s;
+    }
+
+    // --- persistence ----------------------------------------------------------------------------
+
+    /// Writes configuration, unit ids and weights (and Adam's state when with_optimizer) to `path`.
+    /// @throws InvalidArgument before fit(); IoError when the file cannot be written.
+    void save(const std::string& path, bool with_optimizer = false) const {
+        check_fitted("save");
+        auto& self = const_cast<AutoencoderCF&>(*this);  // refs are read-only here
+        Metadata meta = metadata();
+        meta["with_optimizer"] = with_optimizer ? "1" : "0";
+        meta["adam_steps"] = std::to_string(adam_ ? adam_->steps() : 0);
+        std::vector<nn::TensorRef<T>> refs = parameter_refs(self.net_.parameters());
+        Matrix<T> seen = Matrix<T>::from_shape({1, unit_seen_.size()});
+        for (size_type i = 0; i < unit_seen_.size(); ++i) seen(0, i) = unit_seen_[i] ? T(1) : T(0);
+        refs.push_back({"unit_seen", &seen});
+        if (with_optimizer)
+            for (auto& r : self.adam_->state()) refs.push_back(r);
+        save_tensors(path, meta, refs);
+    }
+
+    /// Reads a model written by save(). @throws IoError for an unreadable or corrupt file;
+    /// InvalidArgument for a file of another model or scalar type, or inconsistent contents.
+    static AutoencoderCF load(const std::string& path) {
+        const ModelFile<T> file = read_model_file<T>(path);
+        const auto& meta = file.metadata;
+        auto get = [&](const char* key) -> const std::string& {
+            auto it = meta.find(key);
+            check_arg(it != meta.end(), "AutoencoderCF::load: '", path, "' has no '", key,
+                      "' entry (not an AutoencoderCF file?)");
+            return it->second;
+        };
+        check_arg(get("model") == "AutoencoderCF", "AutoencoderCF::load: '", path, "' holds a '", get("model"),
+                  "' model");
+        AutoencoderOptions o;
+        try {
+            o.hidden.clear();
+            std::stringstream hs(get("hidden"));
+            for (std::string tok; std::getline(hs, tok, ',');) o.hidden.push_back(std::stoul(tok));
+            o.hidden_activation = activation_from_string(get("hidden_activation"));
+            o.output_activation = activation_from_string(get("output_activation"));
+            o.orientation = get("orientation") == "item_based" ? Orientation::item_based : Orientation::user_based;
+            o.input_dropout = std::stod(get("input_dropout"));
+            o.hidden_dropout = std::stod(get("hidden_dropout"));
+            o.learning_rate = std::stod(get("learning_rate"));
+            o.weight_decay = std::stod(get("weight_decay"));
+            o.decoupled_weight_decay = get("decoupled_weight_decay") == "1";
+            o.batch_size = std::stoul(get("batch_size"));
+            o.epochs = std::stoi(get("epochs"));
+            o.seed = std::stoull(get("seed"));
+            o.loss_normalization = get("loss_normalization") == "global" ? nn::MaskNormalization::global
+                                                                          : nn::MaskNormalization::per_sample;
+            o.lazy_adam = get("lazy_adam") == "1";
+            if (!get("clamp_min").empty()) {
+                o.clamp_min = std::stod(get("clamp_min"));
+                o.clamp_max = std::stod(get("clamp_max"));
+            }
+            o.unseen_fallback = get("unseen_fallback") == "1";
+        } catch (const std::logic_error& e) {
+            if (dynamic_cast<const InvalidArgument*>(&e)) throw;
+            throw InvalidArgument(detail::concat("AutoencoderCF::load: '", path, "': malformed configuration (", e.what(), ")"));
+        }
+        AutoencoderCF m(o);
+        std::vector<id_type> ids;
+        {
+            std::stringstream is(get("unit_ids"));
+            for (std::string tok; std::getline(is, tok, ',');) ids.push_back(std::stoll(tok));
+        }
+        Rng rng(0);
+        m.net_ = Net(ids.size(), o.hidden, o.hidden_activation, o.output_activation, rng);
+        m.unit_ids_ = std::move(ids);
+        m.train_mean_ = std::stod(get("train_mean"));
+        m.make_optimizer();
+        const bool with_opt = get("with_optimizer") == "1";
+        std::vector<nn::TensorRef<T>> refs = parameter_refs(m.net_.parameters());
+        Matrix<T> seen = xt::zeros<T>({size_type(1), m.unit_ids_.size()});
+        refs.push_back({"unit_seen", &seen});
+        if (with_opt)
+            for (auto& r : m.adam_->state()) refs.push_back(r);
+        assign_tensors(file, refs, UnknownTensors::reject, path);
+        m.unit_seen_.assign(m.unit_ids_.size(), 0);
+        for (size_type i = 0; i < m.unit_seen_.size(); ++i) m.unit_seen_[i] = seen(0, i) != T(0);
+        if (with_opt) m.adam_->set_steps(std::stoull(get("adam_steps")));
+        return m;
+    }
+
+    /// load(path), then checks that the model's units are `data`'s (its items for a user-based
+    /// model, its users for an item-based one).
+    /// @throws InvalidArgument naming both sizes when the spaces differ.
+    static AutoencoderCF load(const std::string& path, const RatingMatrix<T>& data) {
+        AutoencoderCF m = load(path);
+        if (m.opt_.orientation == Orientation::user_based)
+            m.check_space(data, "load");
+        else
+            m.check_space(data.transposed(), "load");
+        return m;
+    }
+
+    /// Adam's state (moments by slot), e.g. to compare two runs. @throws before fit().
+    optim::Adam<T>& optimizer() {
+        check_fitted("optimizer");
+        return *adam_;
+    }
+
+private:
+    struct PredictionsAt {  // predictions aligned with a matrix's CSR order, as a predict_fn
+        const RatingMatrix<T>* m;
+        const std::vector<T>* pred;
+        T operator()(index_type u, index_type i) const {
+            const auto items = m->user_items(u);
+            const auto pos = static_cast<size_type>(std::lower_bound(items.begin(), items.end(), i) - items.begin());
+            return (*pred)[m->row_ptr()[u] + pos];
+        }
+    };
+
+    void check_fitted(const char* fn) const {
+        check_arg(fitted(), "AutoencoderCF::", fn, ": the model is not fitted (call fit() or load())");
+    }
+
+    /// `d` is in the model's orientation (rows x units).
+    void check_space(const RatingMatrix<T>& d, const char* fn) const {
+        const char* unit = opt_.orientation == Orientation::user_based ? "item" : "user";
+        check_arg(d.n_items() == unit_ids_.size(), "AutoencoderCF::", fn, ": the data has ", d.n_items(), " ", unit,
+                  "s but the model was trained on ", unit_ids_.size(), " ", unit,
+                  "s (mismatched ", unit, " space)");
+        check_arg(d.items().ids() == unit_ids_, "AutoencoderCF::", fn, ": the data's ", unit,
+                  " ids differ from the model's (same count, ", unit_ids_.size(), ", but a mismatched ", unit,
+                  " space)");
+    }
+
+    void make_optimizer() {
+        optim::AdamOptions ao;
+        ao.lr(opt_.learning_rate).weight_decay(opt_.weight_decay).decoupled_weight_decay(opt_.decoupled_weight_decay);
+        adam_.emplace(net_.parameters(), ao);
+    }
+
+    void rebind() {
+        if (adam_) adam_->rebind(net_.parameters());
+    }
+
+    void snapshot(std::vector<Matrix<T>>& out) const {
+        out.clear();
+        for (const auto& p : net_.params()) out.push_back(p.value);
+    }
+    void restore(const std::vector<Matrix<T>>& in) {
+        auto& ps = net_.params();
+        for (size_type k = 0; k < ps.size(); ++k) std::copy(in[k].begin(), in[k].end(), ps[k].value.begin());
+    }
+
+    Metadata metadata() const {
+        Metadata m;
+        m["model"] = "AutoencoderCF";
+        m["cfnet_version"] = CFNET_VERSION_STRING;
+        m["hidden"] = detail::join_sizes(opt_.hidden);
+        m["hidden_activation"] = to_string(opt_.hidden_activation);
+        m["output_activation"] = to_string(opt_.output_activation);
+        m["orientation"] = to_string(opt_.orientation);
+        m["input_dropout"] = detail::format_double(opt_.input_dropout);
+        m["hidden_dropout"] = detail::format_double(opt_.hidden_dropout);
+        m["learning_rate"] = detail::format_double(opt_.learning_rate);
+        m["weight_decay"] = detail::format_double(opt_.weight_decay);
+        m["decoupled_weight_decay"] = opt_.decoupled_weight_decay ? "1" : "0";
+        m["batch_size"] = std::to_string(opt_.batch_size);
+        m["epochs"] = std::to_string(opt_.epochs);
+        m["seed"] = std::to_string(opt_.seed);
+        m["loss_normalization"] = opt_.loss_normalization == nn::MaskNormalization::global ? "global" : "per_sample";
+        m["lazy_adam"] = opt_.lazy_adam ? "1" : "0";
+        m["clamp_min"] = opt_.clamp_min ? detail::format_double(*opt_.clamp_min) : "";
+        m["clamp_max"] = opt_.clamp_max ? detail::format_double(*opt_.clamp_max) : "";
+        m["unseen_fallback"] = opt_.unseen_fallback ? "1" : "0";
+        m["train_mean"] = detail::format_double(train_mean_);
+        std::string ids;
+        for (size_type i = 0; i < unit_ids_.size(); ++i) ids += (i ? "," : "") + std::to_string(unit_ids_[i]);
+        m["unit_ids"] = ids;
+        return m;
+    }
+
+    /// Codes (rows x code width) of every row of `d` (model orientation), in batches.
+    std::vector<T> codes(const RatingMatrix<T>& d) const {
+        const size_type h = net_.code_width(), n = d.n_users(), chunk = 256;
+        std::vector<T> out(n * h);
+        nn::SparseBatch<T> batch(d.n_items());
+        typename Net::Workspace ws;
+        for (size_type b0 = 0; b0 < n; b0 += chunk) {
+            const size_type b1 = std::min(n, b0 + chunk);
+            batch.clear();
+            for (size_type r = b0; r < b1; ++r) detail::add_matrix_row(batch, d, static_cast<index_type>(r));
+            net_.forward_hidden(batch, ws, 0.0, nullptr);
+            std::copy(ws.y.back().data(), ws.y.back().data() + (b1 - b0) * h, out.data() + b0 * h);
+        }
+        return out;
+    }
+
+    /// Clamp and fallback of one prediction for output unit `unit`.
+    T finish(T v, index_type unit, const BiasBaseline<T>* fallback, index_type other) const {
+        if (opt_.unseen_fallback && !unit_seen_[unit]) {
+            if (!fallback) {
+                v = static_cast<T>(train_mean_);
+            } else {
+                const bool ub = opt_.orientation == Orientation::user_based;
+                v = ub ? fallback->predict(other, unit) : fallback->predict(unit, other);
+            }
+        }
+        if (opt_.clamp_min) v = std::min(std::max(v, static_cast<T>(*opt_.clamp_min)), static_cast<T>(*opt_.clamp_max));
+        return v;
+    }
+
+    std::vector<T> predict_impl(const RatingMatrix<T>& input, const std::vector<index_type>& rows,
+                                const std::vector<index_type>& cols,
+                                const std::vector<std::pair<index_type, index_type>>& pairs) const {
+        const bool ub = opt_.orientation == Orientation::user_based;
+        std::optional<RatingMatrix<T>> transposed;
+        if (!ub) transposed.emplace(input.transposed());
+        const RatingMatrix<T>& d = ub ? input : *transposed;
+        check_space(d, "predict");
+        std::optional<BiasBaseline<T>> fallback;
+        if (opt_.unseen_fallback && !input.empty()) fallback.emplace().fit(input);
+
+        std::vector<size_type> order(rows.size());
+        std::iota(order.begin(), order.end(), size_type(0));
+        std::stable_sort(order.begin(), order.end(), [&](size_type a, size_type b) { return rows[a] < rows[b]; });
+        std::vector<T> out(rows.size());
+        nn::SparseBatch<T> batch(d.n_items());
+        typename Net::Workspace ws;
+        const size_type chunk = 256, h = net_.code_width();
+        std::vector<index_type> batch_rows;
+        size_type p = 0;
+        while (p < order.size()) {
+            batch.clear();
+            batch_rows.clear();
+            size_type q = p;
+            while (q < order.size() && (batch_rows.size() < chunk || rows[order[q]] == batch_rows.back())) {
+                const index_type r = rows[order[q]];
+                if (batch_rows.empty() || batch_rows.back() != r) {
+                    batch_rows.push_back(r);
+                    detail::add_matrix_row(batch, d, r);
+                }
+                ++q;
+            }
+            net_.forward_hidden(batch, ws, 0.0, nullptr);
+            const T* code = ws.y.back().data();
+            size_type local = 0;
+            for (size_type e = p; e < q; ++e) {
+                const size_type idx = order[e];
+                while (batch_rows[local] != rows[idx]) ++local;
+                const T v = net_.output_at(code + local * h, cols[idx]);
+                const index_type other = ub ? pairs[idx].first : pairs[idx].second;
+                out[idx] = finish(v, cols[idx], fallback ? &*fallback : nullptr, other);
+            }
+            p = q;
+        }
+        return out;
+    }
+
+    std::vector<T> score_user(const std::vector<index_type>& items, const std::vector<T>& ratings,
+                              const char* fn) const {
+        check_fitted(fn);
+        check_arg(opt_.orientation == Orientation::user_based, "AutoencoderCF::", fn,
+                  ": fold-in of a user needs a user_based model (an item_based model has no input unit for a "
+                  "user it was not trained on)");
+        check_arg(items.size() == ratings.size(), "AutoencoderCF::", fn, ": ", items.size(), " items but ",
+                  ratings.size(), " ratings");
+        const size_type n = n_units();
+        std::vector<size_type> order(items.size());
+        std::iota(order.begin(), order.end(), size_type(0));
+        for (const auto i : items)
+            check_arg(i < n, "AutoencoderCF::", fn, ": item index ", i, " out of range (", n, " items)");
+        std::sort(order.begin(), order.end(), [&](size_type a, size_type b) { return items[a] < items[b]; });
+        std::vector<index_type> idx(items.size());
+        std::vector<T> val(items.size());
+        for (size_type k = 0; k < order.size(); ++k) {
+            idx[k] = items[order[k]];
+            val[k] = ratings[order[k]];
+            check_arg(k == 0 || idx[k - 1] != idx[k], "AutoencoderCF::", fn, ": item index ", idx[k], " is repeated");
+        }
+        nn::SparseBatch<T> batch(n);
+        batch.add_row(idx.data(), val.data(), idx.size());
+        typename Net::Workspace ws;
+        net_.forward_hidden(batch, ws, 0.0, nullptr);
+        std::vector<T> scores(n);
+        net_.output_all(ws.y.back().data(), 1, scores.data());
+        return scores;
+    }
+
+    static std::vector<Recommendation<T>> top(const T* scores, size_type n, size_type k, const index_type* ex_first,
+                                              const index_type* ex_last) {
+        const auto best = top_k<index_type>(scores, n, k, ex_first, ex_last);
+        std::vector<Recommendation<T>> out;
+        out.reserve(best.size());
+        for (const auto i : best) out.push_back({i, scores[i]});
+        return out;
+    }
+
+    AutoencoderOptions opt_;
+    Net net_;
+    std::optional<optim::Adam<T>> adam_;
+    std::vector<id_type> unit_ids_;
+    std::vector<std::uint8_t> unit_seen_;
+    double train_mean_ = 0.0;
+};
+
+}  // namespace cfnet

@@ -1,0 +1,1317 @@
+#pragma once
+/// @file neural_cf.hpp
+/// NeuralCF<T>: neural collaborative filtering (He et al., "Neural Collaborative Filtering", WWW 2017)
+/// with the notebook's embedding + MLP model as its default configuration.
+///
+/// Architectures (NcfArchitecture):
+/// - mlp:   [P_u, Q_i] -> Dense h1 ReLU -> ... -> Dense hL ReLU -> Dense 1 (the notebook's model:
+///          embeddings of 32, hidden 128 and 64);
+/// - gmf:   P'_u (*) Q'_i (element-wise) -> Dense 1;
+/// - neumf: [P'_u (*) Q'_i, MLP tower output] -> Dense 1 (separate embeddings for the two towers).
+/// Optional user and item bias terms add b_u + b_i to the output.
+///
+/// Feedback (Feedback):
+/// - ratings:  regression on the observed ratings with the mean squared error (the notebook's);
+/// - implicit: every observed pair is a positive; `negatives` items the user did not interact with
+///             are sampled per positive, afresh every epoch (data/sampling.hpp); binary cross-entropy
+///             on the output logit. Validation by HR@k / NDCG@k / Precision@k over the held-out pairs.
+///
+/// Training: Adam (Keras' rule and defaults, optim/adam.hpp) on mini-batches of shuffled pairs;
+/// embeddings are gathered and their gradients scattered for the rows of the batch only, all GEMMs
+/// write into buffers reused from batch to batch. Adam is applied densely to every row by default
+/// (exactly Keras' behaviour: moments of rows absent from the batch still decay and the rows still
+/// move); `lazy_embedding_updates` updates only the rows in the batch (TensorFlow's LazyAdam: not the
+/// same optimisation, but O(batch) instead of O(users + items) per step, which matters at
+/// MovieLens-25M scale).
+///
+/// Scoring: the first Dense layer over [P_u, Q_i] equals P_u W_top + Q_i W_bottom, so after
+/// training both projections are computed once per user and once per item; score_items() then
+/// runs the remaining layers over all items of a user as GEMMs.
+///
+///   cfnet::NeuralCF<> model;                       // the notebook's configuration
+///   cfnet::History h = model.fit(split.train);     // 20% of train held out for validation
+///   float r = model.predict(user_index, item_index);
+///   auto top = model.recommend(user_index, 10);    // item indices, best first, seen items excluded
+///
+/// Thread safety: const member functions may run concurrently; fit/load/initialize may not.
+
+#include <cfnet/baselines.hpp>
+#include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/data/sampling.hpp>
+#include <cfnet/data/split.hpp>
+#include <cfnet/detail/rng.hpp>
+#include <cfnet/detail/topk.hpp>
+#include <cfnet/error.hpp>
+#include <cfnet/metrics.hpp>
+#include <cfnet/nn/dense.hpp>
+#include <cfnet/nn/dropout.hpp>
+#include <cfnet/nn/init.hpp>
+#include <cfnet/nn/loss.hpp>
+#include <cfnet/nn/parameter.hpp>
+#include <cfnet/optim/adam.hpp>
+#include <cfnet/serialize.hpp>
+#include <cfnet/tensor.hpp>
+#include <cfnet/train.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cfnet {
+
+/// NeuralCF's network (He et al. 2017).
+enum class NcfArchitecture { mlp, gmf, neumf };
+
+/// What the training signal is.
+enum class Feedback {
+    ratings,  ///< explicit: regression on the rating values (MSE)
+    implicit  ///< implicit: observed pairs are positives, sampled unobserved pairs negatives (BCE on logits)
+};
+
+inline const char* to_string(NcfArchitecture a) {
+    switch (a) {
+        case NcfArchitecture::mlp: return "mlp";
+        case NcfArchitecture::gmf: return "gmf";
+        case NcfArchitecture::neumf: return "neumf";
+    }
+    return "unknown";
+}
+
+inline const char* to_string(Feedback f) { return f == Feedback::ratings ? "explicit" : "implicit"; }
+
+/// "mlp", "gmf" or "neumf". @throws InvalidArgument otherwise.
+inline NcfArchitecture parse_architecture(const std::string& s) {
+    if (s == "mlp") return NcfArchitecture::mlp;
+    if (s == "gmf") return NcfArchitecture::gmf;
+    if (s == "neumf") return NcfArchitecture::neumf;
+    throw InvalidArgument("parse_architecture: unknown architecture '" + s + "' (expected mlp, gmf or neumf)");
+}
+
+/// "explicit" or "implicit". @throws InvalidArgument otherwise.
+inline Feedback parse_feedback(const std::string& s) {
+    if (s == "explicit") return Feedback::ratings;
+    if (s == "implicit") return Feedback::implicit;
+    throw InvalidArgument("parse_feedback: unknown feedback mode '" + s + "' (expected explicit or implicit)");
+}
+
+/// NeuralCF's configuration. The defaults are exactly the notebook's model (see the file comment);
+/// validate() is called by the model and names the first bad field.
+struct NeuralCFOptions {
+    NcfArchitecture architecture = NcfArchitecture::mlp;
+    Feedback feedback = Feedback::ratings;
+    std::size_t embedding_dim = 32;            ///< size of every embedding vector (> 0)
+    std::vector<std::size_t> hidden{128, 64};  ///< MLP tower widths, ReLU (non-empty for mlp/neumf, all > 0)
+    double dropout = 0.0;                      ///< after every hidden ReLU, in [0, 1)
+    /// L2 on the embedding vectors (not the bias terms): l2 * mean over the batch of the squared
+    /// norms of the looked-up rows, added to the loss (>= 0).
+    double l2 = 0.0;
+    /// L2 on the Dense kernels (hidden and output weights, not biases): dense_l2 * sum of their
+    /// squares, added to every batch's loss (>= 0). Without it the output layer can grow while the
+    /// embeddings shrink, which escapes the embedding L2.
+    double dense_l2 = 0.0;
+    bool bias_terms = false;                   ///< add learned user and item biases to the output
+    double learning_rate = 1e-3;               ///< Adam (Keras defaults otherwise), > 0
+    std::size_t batch_size = 1024;             ///< > 0
+    int epochs = 10;                           ///< > 0 (an upper bound with early stopping)
+    std::uint64_t seed = 42;                   ///< weights, validation split, shuffles, dropout, negatives
+    /// Fraction of the training pairs held out for validation when fit() is given no validation
+    /// data (a uniformly random split, as scikit-learn's train_test_split); 0 disables it.
+    double validation_fraction = 0.2;
+    std::optional<EarlyStopping> early_stopping;  ///< monitors a recorded metric (see fit())
+    std::size_t negatives = 4;                    ///< implicit: sampled negatives per positive (> 0)
+    std::size_t eval_k = 10;                      ///< implicit: k of the validation metrics (> 0)
+    bool lazy_embedding_updates = false;          ///< Adam on the batch's embedding rows only (see file comment)
+    /// Explicit mode: predict with a user+item bias baseline (fitted on the same training pairs)
+    /// for a user or item that has no training pair, whose embedding was never trained.
+    bool unseen_fallback = false;
+    /// Explicit mode: start the output layer's bias at the mean training rating instead of 0
+    /// (Keras' zero init is the notebook's; the mean spares the first epochs learning the offset).
+    bool mean_init = false;
+
+    /// The notebook's model (the defaults).
+    static NeuralCFOptions notebook() { return {}; }
+
+    /// The explicit-feedback accuracy preset (docs/benchmarks.md): NeuMF with user/item biases,
+    /// embeddings of 32, MLP 64-32, dropout 0.4, embedding L2 0.02, Adam 3e-4, batch 256, output
+    /// bias started at the mean rating, bias-baseline fallback for unseen users/items, early stopping
+    /// on val_rmse (patience 5) with restore-best. Chosen on validation data only (the 20% of the
+    /// training pairs fit() holds out), never on a test set.
+    static NeuralCFOptions accurate() {
+        NeuralCFOptions o;
+        o.architecture = NcfArchitecture::neumf;
+        o.hidden = {64, 32};
+        o.dropout = 0.4;
+        o.l2 = 0.02;
+        o.bias_terms = true;
+        o.learning_rate = 3e-4;
+        o.batch_size = 256;
+        o.epochs = 40;
+        o.unseen_fallback = true;
+        o.mean_init = true;
+        EarlyStopping es;
+        es.monitor = "val_rmse";
+        es.patience = 5;
+        o.early_stopping = es;
+        return o;
+    }
+
+    /// The implicit-feedback preset: NeuMF, MLP 64-32-16, 4 negatives, early stopping on
+    /// val_ndcg@10 with restore-best.
+    static NeuralCFOptions implicit_ranking() {
+        NeuralCFOptions o;
+        o.architecture = NcfArchitecture::neumf;
+        o.feedback = Feedback::implicit;
+        o.hidden = {64, 32, 16};
+        o.epochs = 20;
+        EarlyStopping es;
+        es.monitor = "val_ndcg@10";
+        es.maximize = true;
+        es.patience = 2;
+        o.early_stopping = es;
+        return o;
+    }
+
+    /// @throws InvalidArgument naming the first invalid field.
+    void validate() const {
+        check_arg(embedding_dim > 0, "NeuralCFOptions: embedding_dim must be > 0");
+        if (architecture != NcfArchitecture::gmf) {
+            check_arg(!hidden.empty(), "NeuralCFOptions: hidden must list at least one layer for architecture ",
+                      to_string(architecture));
+            for (std::size_t l = 0; l < hidden.size(); ++l)
+                check_arg(hidden[l] > 0, "NeuralCFOptions: hidden[", l, "] must be > 0");
+        }
+        check_arg(std::isfinite(dropout) && dropout >= 0 && dropout < 1, "NeuralCFOptions: dropout must be in [0, 1), got ",
+                  dropout);
+        check_arg(std::isfinite(l2) && l2 >= 0, "NeuralCFOptions: l2 must be finite and >= 0, got ", l2);
+        check_arg(std::isfinite(dense_l2) && dense_l2 >= 0, "NeuralCFOptions: dense_l2 must be finite and >= 0, got ",
+                  dense_l2);
+        check_arg(std::isfinite(learning_rate) && learning_rate > 0,
+                  "NeuralCFOptions: learning_rate must be finite and > 0, got ", learning_rate);
+        check_arg(batch_size > 0, "NeuralCFOptions: batch_size must be > 0");
+        check_arg(epochs > 0, "NeuralCFOptions: epochs must be > 0, got ", epochs);
+        check_arg(std::isfinite(validation_fraction) && validation_fraction >= 0 && validation_fraction < 1,
+                  "NeuralCFOptions: validation_fraction must be in [0, 1), got ", validation_fraction);
+        check_arg(negatives > 0, "NeuralCFOptions: negatives must be > 0");
+        check_arg(eval_k > 0, "NeuralCFOptions: eval_k must be > 0");
+        if (early_stopping) check_arg(early_stopping->patience > 0, "NeuralCFOptions: early_stopping.patience must be > 0");
+    }
+};
+
+namespace detail {
+
+template <class T>
+void ncf_ensure(Matrix<T>& m, std::size_t rows, std::size_t cols) {
+    if (m.shape(0) != rows || m.shape(1) != cols) m.resize({rows, cols});
+}
+
+/// Distinct values of idx[0..n) in first-appearance order, using `mark` (all 0 on entry and on exit).
+inline void ncf_unique_rows(const index_type* idx, std::size_t n, std::vector<std::uint8_t>& mark,
+                            std::vector<std::size_t>& out) {
+    out.clear();
+    for (std::size_t b = 0; b < n; ++b)
+        if (!mark[idx[b]]) {
+            mark[idx[b]] = 1;
+            out.push_back(idx[b]);
+        }
+    for (const auto r : out) mark[r] = 0;
+}
+
+/// h = max(a, 0) (restrict pointers: vectorised).
+template <class T>
+void ncf_relu(const T* __restrict a, T* __restrict h, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) h[k] = a[k] > T(0) ? a[k] : T(0);
+}
+
+/// h = max(x + y, 0).
+template <class T>
+void ncf_add_relu(const T* __restrict x, const T* __restrict y, T* __restrict h, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+        const T v = x[k] + y[k];
+        h[k] = v > T(0) ? v : T(0);
+    }
+}
+
+/// d = g where h > 0, else 0.
+template <class T>
+void ncf_relu_grad(const T* __restrict g, const T* __restrict h, T* __restrict d, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) d[k] = h[k] > T(0) ? g[k] : T(0);
+}
+
+inline std::string ncf_format_double(double v) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    return os.str();
+}
+
+}  // namespace detail
+
+/// Neural collaborative filtering. See the file comment.
+template <class T = float>
+class NeuralCF {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// @throws InvalidArgument if the options are invalid (see NeuralCFOptions::validate).
+    explicit NeuralCF(NeuralCFOptions options = {}) : opt_(std::move(options)) { opt_.validate(); }
+
+    const NeuralCFOptions& options() const noexcept { return opt_; }
+    bool initialized() const noexcept { return initialized_; }
+    size_type n_users() const noexcept { return nu_; }
+    size_type n_items() const noexcept { return ni_; }
+
+    // --- construction of the network -----------------------------------------------------------
+
+    /// Builds the network for n_users x n_items with fresh weights drawn from options().seed
+    /// (Keras' initialisers: embeddings U(-0.05, 0.05), Dense kernels Glorot-uniform, zero biases,
+    /// bias terms zero). fit() calls it; call it directly to use parameters() / compute_gradients()
+    /// without training. Forgets any id maps and seen items of an earlier fit.
+    /// @throws InvalidArgument if n_users or n_items is 0.
+    void initialize(size_type n_users, size_type n_items) {
+        check_arg(n_users > 0 && n_items > 0, "NeuralCF::initialize: need users and items, got ", n_users, " x ",
+                  n_items);
+        nu_ = n_users;
+        ni_ = n_items;
+        const size_type d = opt_.embedding_dim;
+        Rng rng(opt_.seed);
+        const auto emb_init = nn::init::uniform(-0.05, 0.05);
+        auto make_table = [&](const char* name, size_type rows, size_type cols, bool random) {
+            nn::Parameter<T> p(name, rows, cols);
+            if (random) emb_init(p.value, rows, cols, rng);
+            return p;
+        };
+        user_mlp_ = item_mlp_ = user_gmf_ = item_gmf_ = user_bias_ = item_bias_ = nn::Parameter<T>();
+        if (has_mlp()) {
+            user_mlp_ = make_table("user_mlp", nu_, d, true);
+            item_mlp_ = make_table("item_mlp", ni_, d, true);
+        }
+        if (has_gmf()) {
+            user_gmf_ = make_table("user_gmf", nu_, d, true);
+            item_gmf_ = make_table("item_gmf", ni_, d, true);
+        }
+        if (opt_.bias_terms) {
+            user_bias_ = make_table("user_bias", nu_, 1, false);
+            item_bias_ = make_table("item_bias", ni_, 1, false);
+        }
+        hidden_.clear();
+        dropout_.clear();
+        out_.reset();
+        if (has_mlp()) {
+            hidden_.reserve(opt_.hidden.size());
+            size_type in = 2 * d;
+            for (size_type l = 0; l < opt_.hidden.size(); ++l) {
+                hidden_.emplace_back(in, opt_.hidden[l], rng, nn::init::glorot_uniform(), true);
+                in = opt_.hidden[l];
+                if (opt_.dropout > 0) dropout_.emplace_back(opt_.dropout, opt_.seed + 1000 + l);
+            }
+        }
+        out_.emplace(out_width(), 1, rng, nn::init::glorot_uniform(), true);
+        H_.assign(hidden_.size(), Matrix<T>());
+        dA_.assign(hidden_.size(), Matrix<T>());
+        user_mark_.assign(nu_, 0);
+        item_mark_.assign(ni_, 0);
+        users_ = items_ = nullptr;
+        seen_ptr_.assign(nu_ + 1, 0);
+        seen_items_.clear();
+        fallback_ = false;
+        initialized_ = true;
+        refresh_inference_cache();
+    }
+
+    /// Every trainable parameter, in a fixed order: the embedding tables that exist (user_mlp,
+    /// item_mlp, user_gmf, item_gmf, user_bias, item_bias), then the hidden Dense layers (weight,
+    /// bias each), then the output layer (weight, bias).
+    /// @throws InvalidArgument if the model is not initialized.
+    nn::ParameterList<T> parameters() {
+        check_init("parameters");
+        nn::ParameterList<T> out;
+        for (auto* t : tables()) out.push_back(t);
+        for (auto& h : hidden_)
+            for (auto* p : h.parameters()) out.push_back(p);
+        for (auto* p : out_->parameters()) out.push_back(p);
+        return out;
+    }
+
+    /// The parameters as named tensors ("user_mlp", ..., "dense0.weight", "dense0.bias", ...,
+    /// "output.weight", "output.bias"): what save() stores.
+    std::vector<nn::TensorRef<T>> named_tensors() {
+        check_init("named_tensors");
+        std::vector<nn::TensorRef<T>> out;
+        for (auto* t : tables()) out.push_back({t->name, &t->value});
+        for (size_type l = 0; l < hidden_.size(); ++l)
+            for (auto* p : hidden_[l].parameters()) out.push_back({"dense" + std::to_string(l) + "." + p->name, &p->value});
+        for (auto* p : out_->parameters()) out.push_back({"output." + p->name, &p->value});
+        return out;
+    }
+
+    // --- training --------------------------------------------------------------------------------
+
+    /// Trains a freshly initialized network on `train` (users and items are train's index space).
+    /// Without `validation`, options().validation_fraction of train's pairs are held out (seeded
+    /// random split) and reported on after every epoch; the model then trains on the rest.
+    /// Recorded metrics: explicit "val_loss" (MSE) and "val_rmse"; implicit "val_hr@k",
+    /// "val_ndcg@k", "val_precision@k" (every held-out pair relevant, items of the training pairs
+    /// excluded from the ranking). Early stopping monitors one of them.
+    /// Items the user interacted with in `train` (all of it) are what recommend() excludes.
+    /// @throws InvalidArgument if train is empty, validation is in another index space, early
+    ///         stopping is set without validation data, or a user rated every item (implicit).
+    /// @throws NumericalError if the loss becomes NaN or infinite.
+    History fit(const RatingMatrix<T>& train, Callback* callback = nullptr) { return fit_impl(train, nullptr, callback); }
+
+    /// Trains on all of `train` and reports on `validation` (same index space) after every epoch.
+    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>& validation, Callback* callback = nullptr) {
+        check_arg(train.same_space(validation), "NeuralCF::fit: validation (", validation.n_users(), " users x ",
+                  validation.n_items(), " items) is not in train's index space (", train.n_users(), " x ",
+                  train.n_items(), ")");
+        return fit_impl(train, &validation, callback);
+    }
+
+    /// The training objective on one batch (train mode: dropout active), including the L2 term,
+    /// without touching the gradients. targets: ratings (explicit) or labels 0/1 (implicit).
+    /// @throws InvalidArgument if not initialized, n == 0, or an index is out of range.
+    double compute_loss(const index_type* users, const index_type* items, const T* targets, size_type n) {
+        check_batch("compute_loss", users, items, n);
+        forward_train(users, items, n);
+        return loss_and_dz(targets, n, false) + l2_penalty(users, items, n);
+    }
+
+    /// As compute_loss, and sets every parameter's grad to the gradient of that loss (for
+    /// gradient checks and custom training loops).
+    double compute_gradients(const index_type* users, const index_type* items, const T* targets, size_type n) {
+        check_batch("compute_gradients", users, items, n);
+        nn::zero_grad(parameters());
+        forward_train(users, items, n);
+        const double loss = loss_and_dz(targets, n, true) + l2_penalty(users, items, n);
+        backward_train(users, items, n);
+        return loss;
+    }
+
+    // --- prediction --------------------------------------------------------------------------------
+
+    /// The model's output for one pair: a rating (explicit) or a logit (implicit; larger = more
+    /// likely relevant).
+    /// @throws InvalidArgument if not initialized or an index is out of range.
+    T predict(index_type user, index_type item) const {
+        T out;
+        predict(&user, &item, 1, &out);
+        return out;
+    }
+
+    /// Predictions for (users[k], items[k]), k < n, into out[0..n), in chunks through the network.
+    /// @throws InvalidArgument if not initialized or an index is out of range (naming it).
+    void predict(const index_type* users, const index_type* items, size_type n, T* out) const {
+        check_init("predict");
+        for (size_type k = 0; k < n; ++k) {
+            check_arg(users[k] < nu_, "NeuralCF::predict: user index ", users[k], " at position ", k,
+                      " out of range (", nu_, " users)");
+            check_arg(items[k] < ni_, "NeuralCF::predict: item index ", items[k], " at position ", k,
+                      " out of range (", ni_, " items)");
+        }
+        Scratch s;
+        for (size_type b = 0; b < n; b += chunk_rows) score_pairs(users + b, items + b, std::min(chunk_rows, n - b), out + b, s);
+    }
+
+    /// Predictions for a list of (user index, item index) pairs.
+    std::vector<T> predict(const std::vector<std::pair<index_type, index_type>>& pairs) const {
+        std::vector<index_type> u(pairs.size()), i(pairs.size());
+        for (size_type k = 0; k < pairs.size(); ++k) {
+            u[k] = pairs[k].first;
+            i[k] = pairs[k].second;
+        }
+        std::vector<T> out(pairs.size());
+        predict(u.data(), i.data(), pairs.size(), out.data());
+        return out;
+    }
+
+    /// Prediction for original ids (as in the data files).
+    /// @throws InvalidArgument naming the id if the user or item is unknown.
+    T predict_id(id_type user, id_type item) const { return predict(user_index(user), item_index(item)); }
+
+    /// out[i] = predict(user, i) for every item, all items at once through the network.
+    /// @throws InvalidArgument if not initialized or user is out of range.
+    void score_items(index_type user, T* out) const {
+        check_user("score_items", user);
+        Scratch s;
+        score_user(user, out, s);
+    }
+
+    std::vector<T> score_items(index_type user) const {
+        std::vector<T> out(ni_);
+        score_items(user, out.data());
+        return out;
+    }
+
+    /// The k best items for `user`, best first (ties: smaller index), excluding the items the user
+    /// interacted with in the training data when exclude_seen.
+    /// @throws InvalidArgument if not initialized or user is out of range.
+    std::vector<index_type> recommend(index_type user, size_type k, bool exclude_seen = true) const {
+        check_user("recommend", user);
+        Scratch s;
+        std::vector<index_type> out;
+        recommend_into(user, k, exclude_seen, s, out);
+        return out;
+    }
+
+    /// Streaming top-k for many users: calls sink(user, const std::vector<index_type>& items) for
+    /// each of users[0..n) in order, reusing one score buffer; the same lists as recommend().
+    /// @throws InvalidArgument if not initialized or a user is out of range (before any sink call).
+    template <class Sink>
+    void recommend_batch(const index_type* users, size_type n, size_type k, Sink&& sink, bool exclude_seen = true) const {
+        check_init("recommend_batch");
+        for (size_type j = 0; j < n; ++j)
+            check_arg(users[j] < nu_, "NeuralCF::recommend_batch: user index ", users[j], " at position ", j,
+                      " out of range (", nu_, " users)");
+        Scratch s;
+        std::vector<index_type> out;
+        for (size_type j = 0; j < n; ++j) {
+            recommend_into(users[j], k, exclude_seen, s, out);
+            sink(users[j], static_cast<const std::vector<index_type>&>(out));
+        }
+    }
+
+    template <class Sink>
+    void recommend_batch(const std::vector<index_type>& users, size_type k, Sink&& sink, bool exclude_seen = true) const {
+        recommend_batch(users.data(), users.size(), k, std::forward<Sink>(sink), exclude_seen);
+    }
+
+    /// The items user interacted with in the training data (increasing indices).
+    Span<index_type> seen_items(index_type user) const {
+        check_user("seen_items", user);
+        return {seen_items_.data() + seen_ptr_[user], seen_ptr_[user + 1] - seen_ptr_[user]};
+    }
+
+    /// Index of an original user id. @throws InvalidArgument if unknown or the model has no id map.
+    index_type user_index(id_type id) const {
+        check_arg(users_ != nullptr, "NeuralCF::user_index: the model has no user id map (not fitted)");
+        return users_->index(id);
+    }
+    index_type item_index(id_type id) const {
+        check_arg(items_ != nullptr, "NeuralCF::item_index: the model has no item id map (not fitted)");
+        return items_->index(id);
+    }
+    /// The id maps of the training data (null before fit/load).
+    const typename RatingMatrix<T>::map_ptr& user_map() const noexcept { return users_; }
+    const typename RatingMatrix<T>::map_ptr& item_map() const noexcept { return items_; }
+
+    // --- persistence -------------------------------------------------------------------------------
+
+    /// Saves the configuration, id maps, parameters, seen items (and the fallback baseline) to
+    /// `path` (serialize.hpp format). A loaded model predicts bit-identically.
+    /// @throws InvalidArgument if not fitted; IoError when writing fails.
+    void save(const std::string& path) const {
+        check_arg(initialized_ && users_ && items_, "NeuralCF::save: the model is not fitted");
+        auto& self = const_cast<NeuralCF&>(*this);  // named_tensors hands out non-const refs; nothing is written
+        Metadata meta = options_metadata(opt_);
+        meta["model"] = "NeuralCF";
+        meta["n_users"] = std::to_string(nu_);
+        meta["n_items"] = std::to_string(ni_);
+        meta["user_ids"] = join_ids(users_->ids());
+        meta["item_ids"] = join_ids(items_->ids());
+        meta["fallback"] = fallback_ ? "1" : "0";
+        meta["fallback.mu"] = detail::ncf_format_double(mu_);
+        auto refs = self.named_tensors();
+        Matrix<T> counts = Matrix<T>::from_shape({1, nu_});
+        Matrix<T> seen = Matrix<T>::from_shape({1, seen_items_.size()});
+        check_arg(ni_ <= exact_int_limit(), "NeuralCF::save: ", ni_, " items cannot be stored exactly in this scalar type");
+        for (size_type u = 0; u < nu_; ++u) counts(0, u) = static_cast<T>(seen_ptr_[u + 1] - seen_ptr_[u]);
+        for (size_type k = 0; k < seen_items_.size(); ++k) seen(0, k) = static_cast<T>(seen_items_[k]);
+        refs.push_back({"seen.counts", &counts});
+        refs.push_back({"seen.items", &seen});
+        Matrix<T> fb_u, fb_i;
+        if (fallback_) {
+            fb_u = Matrix<T>::from_shape({1, nu_});
+            fb_i = Matrix<T>::from_shape({1, ni_});
+            std::copy(fb_user_.begin(), fb_user_.end(), fb_u.begin());
+            std::copy(fb_item_.begin(), fb_item_.end(), fb_i.begin());
+            refs.push_back({"fallback.user", &fb_u});
+            refs.push_back({"fallback.item", &fb_i});
+        }
+        save_tensors(path, meta, refs);
+    }
+
+    /// Reads a model saved by save().
+    /// @throws IoError if the file is unreadable, corrupt or not a NeuralCF file (naming the key);
+    ///         InvalidArgument on a scalar-type or tensor mismatch.
+    static NeuralCF load(const std::string& path) {
+        ModelFile<T> file = read_model_file<T>(path);
+        const Metadata& meta = file.metadata;
+        const auto get = [&](const std::string& key) -> const std::string& {
+            auto it = meta.find(key);
+            if (it == meta.end()) throw IoError("NeuralCF::load: '" + path + "': metadata key '" + key + "' is missing");
+            return it->second;
+        };
+        if (get("model") != "NeuralCF")
+            throw IoError("NeuralCF::load: '" + path + "' holds a '" + get("model") + "' model, not NeuralCF");
+        NeuralCF m(options_from_metadata(meta, path));
+        const size_type nu = parse_size(get("n_users"), "n_users", path);
+        const size_type ni = parse_size(get("n_items"), "n_items", path);
+        m.initialize(nu, ni);
+        m.users_ = std::make_shared<IdMap>(parse_ids(get("user_ids"), "user_ids", path), "user");
+        m.items_ = std::make_shared<IdMap>(parse_ids(get("item_ids"), "item_ids", path), "item");
+        if (m.users_->size() != nu || m.items_->size() != ni)
+            throw IoError("NeuralCF::load: '" + path + "': id maps do not match n_users/n_items");
+        const Matrix<T>* seen_stored = file.find("seen.items");
+        if (!seen_stored) throw IoError("NeuralCF::load: '" + path + "': tensor 'seen.items' is missing");
+        Matrix<T> counts = Matrix<T>::from_shape({1, nu});
+        Matrix<T> seen = Matrix<T>::from_shape({1, seen_stored->shape(1)});
+        m.fallback_ = get("fallback") == "1";
+        Matrix<T> fb_u, fb_i;
+        auto refs = m.named_tensors();
+        refs.push_back({"seen.counts", &counts});
+        refs.push_back({"seen.items", &seen});
+        if (m.fallback_) {
+            fb_u = Matrix<T>::from_shape({1, nu});
+            fb_i = Matrix<T>::from_shape({1, ni});
+            refs.push_back({"fallback.user", &fb_u});
+            refs.push_back({"fallback.item", &fb_i});
+        }
+        assign_tensors(file, refs, UnknownTensors::reject, path);
+        m.seen_ptr_.assign(nu + 1, 0);
+        for (size_type u = 0; u < nu; ++u) m.seen_ptr_[u + 1] = m.seen_ptr_[u] + static_cast<size_type>(counts(0, u));
+        if (m.seen_ptr_[nu] != seen.size())
+            throw IoError("NeuralCF::load: '" + path + "': seen.counts does not add up to the size of seen.items");
+        m.seen_items_.resize(seen.size());
+        for (size_type k = 0; k < seen.size(); ++k) {
+            const T v = seen(0, k);
+            if (!(v >= 0 && static_cast<size_type>(v) < ni))
+                throw IoError("NeuralCF::load: '" + path + "': seen.items holds an item index out of range");
+            m.seen_items_[k] = static_cast<index_type>(v);
+        }
+        if (m.fallback_) {
+            m.mu_ = parse_double(get("fallback.mu"), "fallback.mu", path);
+            m.fb_user_.assign(fb_u.begin(), fb_u.end());
+            m.fb_item_.assign(fb_i.begin(), fb_i.end());
+            m.user_known_.assign(nu, 0);
+            m.item_known_.assign(ni, 0);
+            for (size_type u = 0; u < nu; ++u) m.user_known_[u] = m.seen_ptr_[u + 1] > m.seen_ptr_[u];
+            for (const auto i : m.seen_items_) m.item_known_[i] = 1;
+        }
+        m.refresh_inference_cache();
+        return m;
+    }
+
+private:
+    static constexpr size_type chunk_rows = 4096;
+
+    struct Scratch {
+        Matrix<T> a, b;
+        std::vector<T> scores;
+    };
+
+    bool has_mlp() const noexcept { return opt_.architecture != NcfArchitecture::gmf; }
+    bool has_gmf() const noexcept { return opt_.architecture != NcfArchitecture::mlp; }
+    size_type mlp_out_width() const noexcept { return has_mlp() ? opt_.hidden.back() : 0; }
+    size_type out_width() const noexcept { return (has_gmf() ? opt_.embedding_dim : 0) + mlp_out_width(); }
+
+    static size_type exact_int_limit() { return size_type(1) << std::numeric_limits<T>::digits; }
+
+    std::vector<nn::Parameter<T>*> tables() {
+        std::vector<nn::Parameter<T>*> t;
+        if (has_mlp()) {
+            t.push_back(&user_mlp_);
+            t.push_back(&item_mlp_);
+        }
+        if (has_gmf()) {
+            t.push_back(&user_gmf_);
+            t.push_back(&item_gmf_);
+        }
+        if (opt_.bias_terms) {
+            t.push_back(&user_bias_);
+            t.push_back(&item_bias_);
+        }
+        return t;
+    }
+
+    void check_init(const char* fn) const {
+        check_arg(initialized_, "NeuralCF::", fn, ": the model is not initialized (call fit, load or initialize)");
+    }
+    void check_user(const char* fn, index_type user) const {
+        check_init(fn);
+        check_arg(user < nu_, "NeuralCF::", fn, ": user index ", user, " out of range (", nu_, " users)");
+    }
+    void check_batch(const char* fn, const index_type* users, const index_type* items, size_type n) const {
+        check_init(fn);
+        check_arg(n > 0, "NeuralCF::", fn, ": empty batch");
+        for (size_type k = 0; k < n; ++k) {
+            check_arg(users[k] < nu_, "NeuralCF::", fn, ": user index ", users[k], " at position ", k,
+                      " out of range (", nu_, " users)");
+            check_arg(items[k] < ni_, "NeuralCF::", fn, ": item index ", items[k], " at position ", k,
+                      " out of range (", ni_, " items)");
+        }
+    }
+
+    // --- training forward / backward ---------------------------------------------------------------
+
+    void forward_train(const index_type* users, const index_type* items, size_type n) {
+        const size_type d = opt_.embedding_dim;
+        const Matrix<T>* tower = nullptr;
+        if (has_mlp()) {
+            detail::ncf_ensure(E_, n, 2 * d);
+            const T* P = user_mlp_.value.data();
+            const T* Q = item_mlp_.value.data();
+            for (size_type b = 0; b < n; ++b) {
+                T* e = E_.data() + b * 2 * d;
+                std::copy(P + users[b] * d, P + (users[b] + 1) * d, e);
+                std::copy(Q + items[b] * d, Q + (items[b] + 1) * d, e + d);
+            }
+            tower = &E_;
+            for (size_type l = 0; l < hidden_.size(); ++l) {
+                const Matrix<T>& a = hidden_[l].forward(*tower);
+                detail::ncf_ensure(H_[l], n, a.shape(1));
+                detail::ncf_relu(a.data(), H_[l].data(), a.size());
+                tower = &H_[l];
+                if (!dropout_.empty()) {
+                    dropout_[l].set_mode(nn::Mode::train);
+                    tower = &dropout_[l].forward(H_[l]);
+                }
+            }
+        }
+        if (has_gmf()) {
+            detail::ncf_ensure(G_, n, d);
+            const T* P = user_gmf_.value.data();
+            const T* Q = item_gmf_.value.data();
+            for (size_type b = 0; b < n; ++b) {
+                const T* p = P + users[b] * d;
+                const T* q = Q + items[b] * d;
+                T* g = G_.data() + b * d;
+                for (size_type j = 0; j < d; ++j) g[j] = p[j] * q[j];
+            }
+        }
+        const Matrix<T>* in = nullptr;
+        if (opt_.architecture == NcfArchitecture::mlp) {
+            in = tower;
+        } else if (opt_.architecture == NcfArchitecture::gmf) {
+            in = &G_;
+        } else {
+            const size_type w = out_width(), hl = mlp_out_width();
+            detail::ncf_ensure(F_, n, w);
+            for (size_type b = 0; b < n; ++b) {
+                std::copy(G_.data() + b * d, G_.data() + (b + 1) * d, F_.data() + b * w);
+                std::copy(tower->data() + b * hl, tower->data() + (b + 1) * hl, F_.data() + b * w + d);
+            }
+            in = &F_;
+        }
+        const Matrix<T>& z = out_->forward(*in);
+        detail::ncf_ensure(z_, n, 1);
+        std::copy(z.data(), z.data() + n, z_.data());
+        if (opt_.bias_terms) {
+            const T* bu = user_bias_.value.data();
+            const T* bi = item_bias_.value.data();
+            for (size_type b = 0; b < n; ++b) z_(b, 0) += bu[users[b]] + bi[items[b]];
+        }
+    }
+
+    /// The data loss of the last forward_train; with `gradient`, dz_ = dL/dz.
+    double loss_and_dz(const T* targets, size_type n, bool gradient) {
+        detail::ncf_ensure(target_, n, 1);
+        std::copy(targets, targets + n, target_.data());
+        if (opt_.feedback == Feedback::ratings) {
+            nn::MeanSquaredError<T> mse;
+            return gradient ? mse.value_and_gradient(z_, target_, dz_) : mse.value(z_, target_);
+        }
+        nn::BinaryCrossEntropyWithLogits<T> bce;
+        return gradient ? bce.value_and_gradient(z_, target_, dz_) : bce.value(z_, target_);
+    }
+
+    /// l2 * mean over the batch of the squared norms of every looked-up embedding row.
+    double l2_penalty(const index_type* users, const index_type* items, size_type n) {
+        if (opt_.l2 == 0) return dense_penalty();
+        double s = 0;
+        for (auto* t : tables()) {
+            if (t == &user_bias_ || t == &item_bias_) continue;
+            const bool is_user = t == &user_mlp_ || t == &user_gmf_ || t == &user_bias_;
+            const index_type* idx = is_user ? users : items;
+            const size_type c = t->cols();
+            for (size_type b = 0; b < n; ++b) {
+                const T* r = t->value.data() + idx[b] * c;
+                for (size_type j = 0; j < c; ++j) s += static_cast<double>(r[j]) * static_cast<double>(r[j]);
+            }
+        }
+        return opt_.l2 * s / static_cast<double>(n) + dense_penalty();
+    }
+
+    std::vector<nn::Parameter<T>*> kernels() {
+        std::vector<nn::Parameter<T>*> k;
+        for (auto& h : hidden_) k.push_back(h.parameters()[0]);
+        k.push_back(out_->parameters()[0]);
+        return k;
+    }
+
+    double dense_penalty() {
+        if (opt_.dense_l2 == 0) return 0.0;
+        double s = 0;
+        for (auto* p : kernels())
+            for (const auto v : p->value) s += static_cast<double>(v) * static_cast<double>(v);
+        return opt_.dense_l2 * s;
+    }
+
+    void backward_train(const index_type* users, const index_type* items, size_type n) {
+        const size_type d = opt_.embedding_dim;
+        const Matrix<T>& din = out_->backward(dz_);
+        if (opt_.bias_terms) {
+            T* gu = user_bias_.grad.data();
+            T* gi = item_bias_.grad.data();
+            for (size_type b = 0; b < n; ++b) {
+                gu[users[b]] += dz_(b, 0);
+                gi[items[b]] += dz_(b, 0);
+            }
+        }
+        const Matrix<T>* dgmf = nullptr;
+        const Matrix<T>* dtower = nullptr;
+        if (opt_.architecture == NcfArchitecture::mlp) {
+            dtower = &din;
+        } else if (opt_.architecture == NcfArchitecture::gmf) {
+            dgmf = &din;
+        } else {
+            const size_type w = out_width(), hl = mlp_out_width();
+            detail::ncf_ensure(dG_, n, d);
+            detail::ncf_ensure(dX_, n, hl);
+            for (size_type b = 0; b < n; ++b) {
+                std::copy(din.data() + b * w, din.data() + b * w + d, dG_.data() + b * d);
+                std::copy(din.data() + b * w + d, din.data() + (b + 1) * w, dX_.data() + b * hl);
+            }
+            dgmf = &dG_;
+            dtower = &dX_;
+        }
+        if (has_gmf()) {
+            const T* P = user_gmf_.value.data();
+            const T* Q = item_gmf_.value.data();
+            T* gP = user_gmf_.grad.data();
+            T* gQ = item_gmf_.grad.data();
+            for (size_type b = 0; b < n; ++b) {
+                const T* g = dgmf->data() + b * d;
+                const T* p = P + users[b] * d;
+                const T* q = Q + items[b] * d;
+                T* gp = gP + users[b] * d;
+                T* gq = gQ + items[b] * d;
+                for (size_type j = 0; j < d; ++j) {
+                    gp[j] += g[j] * q[j];
+                    gq[j] += g[j] * p[j];
+                }
+            }
+        }
+        if (has_mlp()) {
+            const Matrix<T>* g = dtower;
+            for (size_type l = hidden_.size(); l-- > 0;) {
+                if (!dropout_.empty()) g = &dropout_[l].backward(*g);
+                detail::ncf_ensure(dA_[l], n, H_[l].shape(1));
+                detail::ncf_relu_grad(g->data(), H_[l].data(), dA_[l].data(), dA_[l].size());
+                g = &hidden_[l].backward(dA_[l]);
+            }
+            T* gP = user_mlp_.grad.data();
+            T* gQ = item_mlp_.grad.data();
+            for (size_type b = 0; b < n; ++b) {
+                const T* e = g->data() + b * 2 * d;
+                T* gp = gP + users[b] * d;
+                T* gq = gQ + items[b] * d;
+                for (size_type j = 0; j < d; ++j) {
+                    gp[j] += e[j];
+                    gq[j] += e[d + j];
+                }
+            }
+        }
+        if (opt_.dense_l2 > 0) {
+            const T scale = static_cast<T>(2.0 * opt_.dense_l2);
+            for (auto* p : kernels()) {
+                const T* v = p->value.data();
+                T* g = p->grad.data();
+                for (size_type k = 0, m = p->size(); k < m; ++k) g[k] += scale * v[k];
+            }
+        }
+        if (opt_.l2 > 0) {
+            const T scale = static_cast<T>(2.0 * opt_.l2 / static_cast<double>(n));
+            for (auto* t : tables()) {
+                if (t == &user_bias_ || t == &item_bias_) continue;
+                const bool is_user = t == &user_mlp_ || t == &user_gmf_ || t == &user_bias_;
+                const index_type* idx = is_user ? users : items;
+                const size_type c = t->cols();
+                for (size_type b = 0; b < n; ++b) {
+                    const T* r = t->value.data() + idx[b] * c;
+                    T* g = t->grad.data() + idx[b] * c;
+                    for (size_type j = 0; j < c; ++j) g[j] += scale * r[j];
+                }
+            }
+        }
+    }
+
+    // --- the fit loop ---------------------------------------------------------------------------------
+
+    History fit_impl(const RatingMatrix<T>& train, const RatingMatrix<T>* validation, Callback* callback) {
+        check_arg(!train.empty(), "NeuralCF::fit: the training matrix has no ratings");
+        initialize(train.n_users(), train.n_items());
+        const bool implicit = opt_.feedback == Feedback::implicit;
+        // The validation split, unless given.
+        std::optional<Split<T>> own;
+        const RatingMatrix<T>* fit_data = &train;
+        const RatingMatrix<T>* val = validation;
+        if (!val && opt_.validation_fraction > 0) {
+            own = random_split(train, opt_.validation_fraction, opt_.seed);
+            fit_data = &own->train;
+            val = &own->test;
+        }
+        check_arg(!opt_.early_stopping || (val && !val->empty()),
+                  "NeuralCF::fit: early stopping needs validation data (validation_fraction > 0 or a validation matrix)");
+        check_arg(!fit_data->empty(), "NeuralCF::fit: no training pairs left after the validation split");
+        if (implicit) check_negative_sampling(*fit_data, "NeuralCF::fit");
+        users_ = train.user_map();
+        items_ = train.item_map();
+        seen_ptr_ = train.row_ptr();
+        seen_items_ = train.item_indices();
+        if (opt_.unseen_fallback && !implicit) fit_fallback(*fit_data);
+        if (opt_.mean_init && !implicit) out_->parameters()[1]->value(0, 0) = static_cast<T>(fit_data->mean());
+
+        // Training pairs.
+        std::vector<index_type> pu, pi;
+        std::vector<T> pt;
+        ImplicitSamples<T> samples;
+        Rng sample_rng(opt_.seed ^ 0x5bd1e995u);
+        Rng shuffle_rng(opt_.seed ^ 0x9e3779b97f4a7c15ull);
+        if (!implicit) {
+            pu = fit_data->entry_users();
+            pi = fit_data->item_indices();
+            pt = fit_data->values();
+        }
+        std::vector<index_type> bu, bi;
+        std::vector<T> bt;
+        bu.reserve(opt_.batch_size);
+        bi.reserve(opt_.batch_size);
+        bt.reserve(opt_.batch_size);
+
+        const auto params = parameters();
+        optim::Adam<T> adam(params, optim::AdamOptions().lr(opt_.learning_rate));
+        const size_type n_tables = tables().size();
+        std::vector<std::size_t> urows, irows;
+        nn::zero_grad(params);
+
+        History history;
+        std::optional<EarlyStoppingState> es;
+        if (opt_.early_stopping) es.emplace(*opt_.early_stopping);
+        std::vector<Matrix<T>> best;
+        const size_type steps_per_epoch_hint =
+            (fit_data->nnz() * (implicit ? 1 + opt_.negatives : 1) + opt_.batch_size - 1) / opt_.batch_size;
+        if (callback) callback->on_train_begin(opt_.epochs, steps_per_epoch_hint);
+        std::vector<std::size_t> order;
+        for (int epoch = 1; epoch <= opt_.epochs; ++epoch) {
+            const auto t0 = std::chrono::steady_clock::now();
+            if (callback) callback->on_epoch_begin(epoch);
+            if (implicit) {
+                sample_negatives(*fit_data, opt_.negatives, sample_rng, samples);
+                pu.swap(samples.users);
+                pi.swap(samples.items);
+                pt.swap(samples.labels);
+            }
+            const size_type n = pu.size();
+            order.resize(n);
+            for (size_type k = 0; k < n; ++k) order[k] = k;
+            shuffle_rng.shuffle(order.begin(), order.end());
+            double total = 0;
+            size_type step = 0;
+            for (size_type start = 0; start < n; start += opt_.batch_size) {
+                const size_type m = std::min(opt_.batch_size, n - start);
+                bu.resize(m);
+                bi.resize(m);
+                bt.resize(m);
+                for (size_type b = 0; b < m; ++b) {
+                    const size_type k = order[start + b];
+                    bu[b] = pu[k];
+                    bi[b] = pi[k];
+                    bt[b] = pt[k];
+                }
+                forward_train(bu.data(), bi.data(), m);
+                const double loss = loss_and_dz(bt.data(), m, true) + l2_penalty(bu.data(), bi.data(), m);
+                ++step;
+                check_finite_loss(loss, epoch, step, "NeuralCF");
+                backward_train(bu.data(), bi.data(), m);
+                detail::ncf_unique_rows(bu.data(), m, user_mark_, urows);
+                detail::ncf_unique_rows(bi.data(), m, item_mark_, irows);
+                adam.begin_step();
+                size_type slot = 0;
+                for (auto* t : tables()) {
+                    const bool is_user = t == &user_mlp_ || t == &user_gmf_ || t == &user_bias_;
+                    const auto& rows = is_user ? urows : irows;
+                    if (opt_.lazy_embedding_updates) adam.update_row_list(slot, rows);
+                    else adam.update(slot);
+                    // only the batch's rows hold a gradient: zero just those
+                    const size_type c = t->cols();
+                    T* g = t->grad.data();
+                    for (const auto r : rows) std::fill(g + r * c, g + (r + 1) * c, T(0));
+                    ++slot;
+                }
+                for (; slot < params.size(); ++slot) {
+                    adam.update(slot);
+                    params[slot]->zero_grad();
+                }
+                total += loss * static_cast<double>(m);
+                if (callback) callback->on_batch_end(step, total / static_cast<double>(start + m));
+            }
+            (void)n_tables;
+            EpochRecord rec;
+            rec.epoch = epoch;
+            rec.loss = total / static_cast<double>(n);
+            refresh_inference_cache();
+            if (val && !val->empty()) validate_into(*fit_data, *val, rec);
+            rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            history.epochs.push_back(rec);
+            bool stop = false;
+            if (callback) stop = callback->on_epoch_end(rec);
+            if (es) {
+                const bool es_stop = es->update(rec);
+                if (es->improved() && opt_.early_stopping->restore_best) snapshot(best);
+                if (es_stop) {
+                    history.stopped_early = true;
+                    stop = true;
+                }
+            }
+            if (stop) break;
+        }
+        if (es && opt_.early_stopping->restore_best && !best.empty()) {
+            restore(best);
+            history.best_epoch = es->best_epoch();
+        }
+        refresh_inference_cache();
+        if (callback) callback->on_train_end(history);
+        return history;
+    }
+
+    void validate_into(const RatingMatrix<T>& fit_data, const RatingMatrix<T>& val, EpochRecord& rec) const {
+        if (opt_.feedback == Feedback::ratings) {
+            const auto vu = val.entry_users();
+            std::vector<T> pred(val.nnz());
+            predict(vu.data(), val.item_indices().data(), val.nnz(), pred.data());
+            double s = 0;
+            for (size_type k = 0; k < pred.size(); ++k) {
+                const double e = static_cast<double>(pred[k]) - static_cast<double>(val.values()[k]);
+                s += e * e;
+            }
+            const double mse = s / static_cast<double>(pred.size());
+            rec.metrics["val_loss"] = mse;
+            rec.metrics["val_rmse"] = std::sqrt(mse);
+        } else {
+            Scratch s;
+            const auto r = evaluate_ranking(
+                fit_data, val, opt_.eval_k, [&](index_type u, T* out) { score_user(u, out, s); },
+                RankingOptions().all_test_items_relevant());
+            const std::string k = std::to_string(opt_.eval_k);
+            rec.metrics["val_hr@" + k] = r.hit_rate;
+            rec.metrics["val_ndcg@" + k] = r.ndcg;
+            rec.metrics["val_precision@" + k] = r.precision;
+        }
+    }
+
+    void snapshot(std::vector<Matrix<T>>& best) {
+        const auto params = parameters();
+        best.resize(params.size());
+        for (size_type k = 0; k < params.size(); ++k) best[k] = params[k]->value;
+    }
+    void restore(const std::vector<Matrix<T>>& best) {
+        const auto params = parameters();
+        for (size_type k = 0; k < params.size(); ++k) params[k]->value = best[k];
+    }
+
+    void fit_fallback(const RatingMatrix<T>& data) {
+        BiasBaseline<T> b;
+        b.fit(data);
+        mu_ = b.global_mean();
+        fb_user_.assign(b.user_biases().begin(), b.user_biases().end());
+        fb_item_.resize(ni_);
+        for (size_type i = 0; i < ni_; ++i) fb_item_[i] = static_cast<T>(b.item_biases()[i]);
+        user_known_.assign(nu_, 0);
+        item_known_.assign(ni_, 0);
+        for (size_type u = 0; u < nu_; ++u) user_known_[u] = data.user_count(static_cast<index_type>(u)) > 0;
+        for (const auto i : data.item_indices()) item_known_[i] = 1;
+        fallback_ = true;
+    }
+
+    // --- inference ------------------------------------------------------------------------------------
+
+    /// Projections of the first MLP layer: user_proj_ = P W_top, item_proj_ = Q W_bottom + b1.
+    void refresh_inference_cache() {
+        if (!initialized_ || !has_mlp()) return;
+        const size_type d = opt_.embedding_dim, h = opt_.hidden.front();
+        auto ps = hidden_.front().parameters();
+        const T* W = ps[0]->value.data();  // (2d) x h, in_out layout
+        const T* b1 = ps[1]->value.data();
+        detail::ncf_ensure(user_proj_, nu_, h);
+        detail::ncf_ensure(item_proj_, ni_, h);
+        gemm(Trans::no, Trans::no, nu_, h, d, T(1), user_mlp_.value.data(), d, W, h, T(0), user_proj_.data(), h);
+        for (size_type i = 0; i < ni_; ++i) std::copy(b1, b1 + h, item_proj_.data() + i * h);
+        gemm(Trans::no, Trans::no, ni_, h, d, T(1), item_mlp_.value.data(), d, W + d * h, h, T(1), item_proj_.data(), h);
+    }
+
+    /// Runs the network from the first hidden activation on: `a` holds relu(layer 1) for n rows;
+    /// returns the last hidden activation (a or b of the scratch).
+    const Matrix<T>& mlp_tail(Scratch& s, size_type n) const {
+        Matrix<T>* x = &s.a;
+        Matrix<T>* y = &s.b;
+        for (size_type l = 1; l < hidden_.size(); ++l) {
+            auto ps = const_cast<nn::Dense<T>&>(hidden_[l]).parameters();
+            const size_type in = opt_.hidden[l - 1], out = opt_.hidden[l];
+            detail::ncf_ensure(*y, n, out);
+            const T* bias = ps[1]->value.data();
+            for (size_type r = 0; r < n; ++r) std::copy(bias, bias + out, y->data() + r * out);
+            gemm(Trans::no, Trans::no, n, out, in, T(1), x->data(), in, ps[0]->value.data(), out, T(1), y->data(), out);
+            T* v = y->data();
+            for (size_type k = 0, m = n * out; k < m; ++k) v[k] = std::max(v[k], T(0));
+            std::swap(x, y);
+        }
+        return *x;
+    }
+
+    /// The output for n pairs (n <= chunk_rows), without index checks.
+    void score_pairs(const index_type* users, const index_type* items, size_type n, T* out, Scratch& s) const {
+        auto ops = const_cast<nn::Dense<T>&>(*out_).parameters();
+        const T* w = ops[0]->value.data();
+        const T b = ops[1]->value(0, 0);
+        const size_type d = opt_.embedding_dim;
+        for (size_type r = 0; r < n; ++r) out[r] = b;
+        if (has_mlp()) {
+            const size_type h = opt_.hidden.front();
+            detail::ncf_ensure(s.a, n, h);
+            for (size_type r = 0; r < n; ++r) {
+                const T* up = user_proj_.data() + users[r] * h;
+                const T* ip = item_proj_.data() + items[r] * h;
+                detail::ncf_add_relu(up, ip, s.a.data() + r * h, h);
+            }
+            const Matrix<T>& x = mlp_tail(s, n);
+            const size_type hl = mlp_out_width();
+            const T* wm = w + (has_gmf() ? d : 0);
+            for (size_type r = 0; r < n; ++r) {
+                const T* xr = x.data() + r * hl;
+                T acc = T(0);
+                for (size_type j = 0; j < hl; ++j) acc += xr[j] * wm[j];
+                out[r] += acc;
+            }
+        }
+        if (has_gmf()) {
+            for (size_type r = 0; r < n; ++r) {
+                const T* p = user_gmf_.value.data() + users[r] * d;
+                const T* q = item_gmf_.value.data() + items[r] * d;
+                T acc = T(0);
+                for (size_type j = 0; j < d; ++j) acc += p[j] * q[j] * w[j];
+                out[r] += acc;
+            }
+        }
+        if (opt_.bias_terms)
+            for (size_type r = 0; r < n; ++r) out[r] += user_bias_.value(users[r], 0) + item_bias_.value(items[r], 0);
+        if (fallback_)
+            for (size_type r = 0; r < n; ++r)
+                if (!user_known_[users[r]] || !item_known_[items[r]])
+                    out[r] = static_cast<T>(mu_ + static_cast<double>(fb_user_[users[r]]) +
+                                            static_cast<double>(fb_item_[items[r]]));
+    }
+
+    /// out[i] for every item of one user; all items through each layer as one GEMM.
+    void score_user(index_type user, T* out, Scratch& s) const {
+        auto ops = const_cast<nn::Dense<T>&>(*out_).parameters();
+        const T* w = ops[0]->value.data();
+        const T b = ops[1]->value(0, 0);
+        const size_type d = opt_.embedding_dim;
+        const size_type ni = ni_;
+        for (size_type i = 0; i < ni; ++i) out[i] = b;
+        if (has_mlp()) {
+            const size_type h = opt_.hidden.front(), hl = mlp_out_width();
+            const T* wm = w + (has_gmf() ? d : 0);
+            const T* up = user_proj_.data() + user * h;
+            for (size_type c0 = 0; c0 < ni; c0 += chunk_rows) {
+                const size_type n = std::min(chunk_rows, ni - c0);
+                detail::ncf_ensure(s.a, n, h);
+                for (size_type r = 0; r < n; ++r) {
+                    const T* ip = item_proj_.data() + (c0 + r) * h;
+                    detail::ncf_add_relu(up, ip, s.a.data() + r * h, h);
+                }
+                const Matrix<T>& x = mlp_tail(s, n);
+                for (size_type r = 0; r < n; ++r) {
+                    const T* xr = x.data() + r * hl;
+                    T acc = T(0);
+                    for (size_type j = 0; j < hl; ++j) acc += xr[j] * wm[j];
+                    out[c0 + r] += acc;
+                }
+            }
+        }
+        if (has_gmf()) {
+            const T* p = user_gmf_.value.data() + user * d;
+            for (size_type i = 0; i < ni; ++i) {
+                const T* q = item_gmf_.value.data() + i * d;
+                T acc = T(0);
+                for (size_type j = 0; j < d; ++j) acc += p[j] * q[j] * w[j];
+                out[i] += acc;
+            }
+        }
+        if (opt_.bias_terms) {
+            const T bu = user_bias_.value(user, 0);
+            for (size_type i = 0; i < ni; ++i) out[i] += bu + item_bias_.value(i, 0);
+        }
+        if (fallback_)
+            for (size_type i = 0; i < ni; ++i)
+                if (!user_known_[user] || !item_known_[i])
+                    out[i] = static_cast<T>(mu_ + static_cast<double>(fb_user_[user]) + static_cast<double>(fb_item_[i]));
+    }
+
+    void recommend_into(index_type user, size_type k, bool exclude_seen, Scratch& s, std::vector<index_type>& out) const {
+        s.scores.resize(ni_);
+        score_user(user, s.scores.data(), s);
+        const index_type* first = nullptr;
+        const index_type* last = nullptr;
+        if (exclude_seen) {
+            first = seen_items_.data() + seen_ptr_[user];
+            last = seen_items_.data() + seen_ptr_[user + 1];
+        }
+        const size_type bad = detail::top_k_into(s.scores.data(), ni_, k, first, last, out);
+        if (bad != ni_)
+            throw NumericalError(detail::concat("NeuralCF::recommend: score of user index ", user, ", item index ", bad,
+                                                " is NaN"));
+    }
+
+    // --- metadata -------------------------------------------------------------------------------------
+
+    static std::string join_ids(const std::vector<id_type>& ids) {
+        std::string s;
+        s.reserve(ids.size() * 7);
+        for (size_type k = 0; k < ids.size(); ++k) {
+            if (k) s += ' ';
+            s += std::to_string(ids[k]);
+        }
+        return s;
+    }
+
+    static std::vector<id_type> parse_ids(const std::string& s, const char* key, const std::string& path) {
+        std::vector<id_type> ids;
+        std::istringstream is(s);
+        long long v;
+        while (is >> v) ids.push_back(static_cast<id_type>(v));
+        if (!is.eof()) throw IoError("NeuralCF::load: '" + path + "': metadata '" + key + "' is not a list of integers");
+        return ids;
+    }
+
+    static size_type parse_size(const std::string& s, const char* key, const std::string& path) {
+        std::size_t pos = 0;
+        unsigned long long v = 0;
+        try {
+            v = std::stoull(s, &pos);
+        } catch (const std::exception&) {
+            pos = std::string::npos;
+        }
+        if (pos != s.size() || s.empty() || s[0] == '-')
+            throw IoError("NeuralCF::load: '" + path + "': metadata '" + key + "' = '" + s + "' is not a count");
+        return static_cast<size_type>(v);
+    }
+
+    static double parse_double(const std::string& s, const char* key, const std::string& path) {
+        std::size_t pos = 0;
+        double v = 0;
+        try {
+            v = std::stod(s, &pos);
+        } catch (const std::exception&) {
+            pos = std::string::npos;
+        }
+        if (pos != s.size() || s.empty())
+            throw IoError("NeuralCF::load: '" + path + "': metadata '" + key + "' = '" + s + "' is not a number");
+        return v;
+    }
+
+    static Metadata options_metadata(const NeuralCFOptions& o) {
+        Metadata m;
+        m["options.architecture"] = to_string(o.architecture);
+        m["options.feedback"] = to_string(o.feedback);
+        m["options.embedding_dim"] = std::to_string(o.embedding_dim);
+        std::string h;
+        for (size_type l = 0; l < o.hidden.size(); ++l) h += (l ? " " : "") + std::to_string(o.hidden[l]);
+        m["options.hidden"] = h;
+        m["options.dropout"] = detail::ncf_format_double(o.dropout);
+        m["options.l2"] = detail::ncf_format_double(o.l2);
+        m["options.dense_l2"] = detail::ncf_format_double(o.dense_l2);
+        m["options.bias_terms"] = o.bias_terms ? "1" : "0";
+        m["options.learning_rate"] = detail::ncf_format_double(o.learning_rate);
+        m["options.batch_size"] = std::to_string(o.batch_size);
+        m["options.epochs"] = std::to_string(o.epochs);
+        m["options.seed"] = std::to_string(o.seed);
+        m["options.validation_fraction"] = detail::ncf_format_double(o.validation_fraction);
+        m["options.negatives"] = std::to_string(o.negatives);
+        m["options.eval_k"] = std::to_string(o.eval_k);
+        m["options.lazy_embedding_updates"] = o.lazy_embedding_updates ? "1" : "0";
+        m["options.unseen_fallback"] = o.unseen_fallback ? "1" : "0";
+        m["options.mean_init"] = o.mean_init ? "1" : "0";
+        return m;
+    }
+
+    static NeuralCFOptions options_from_metadata(const Metadata& m, const std::string& path) {
+        const auto get = [&](const char* key) -> const std::string& {
+            auto it = m.find(std::string("options.") + key);
+            if (it == m.end())
+                throw IoError("NeuralCF::load: '" + path + "': metadata key 'options." + key + "' is missing");
+            return it->second;
+        };
+        NeuralCFOptions o;
+        try {
+            o.architecture = parse_architecture(get("architecture"));
+            o.feedback = parse_feedback(get("feedback"));
+        } catch (const InvalidArgument& e) {
+            throw IoError("NeuralCF::load: '" + path + "': " + e.what());
+        }
+        o.embedding_dim = parse_size(get("embedding_dim"), "options.embedding_dim", path);
+        o.hidden.clear();
+        for (const auto v : parse_ids(get("hidden"), "options.hidden", path)) {
+            if (v <= 0) throw IoError("NeuralCF::load: '" + path + "': metadata 'options.hidden' has a width <= 0");
+            o.hidden.push_back(static_cast<size_type>(v));
+        }
+        o.dropout = parse_double(get("dropout"), "options.dropout", path);
+        o.l2 = parse_double(get("l2"), "options.l2", path);
+        o.dense_l2 = parse_double(get("dense_l2"), "options.dense_l2", path);
+        o.bias_terms = get("bias_terms") == "1";
+        o.learning_rate = parse_double(get("learning_rate"), "options.learning_rate", path);
+        o.batch_size = parse_size(get("batch_size"), "options.batch_size", path);
+        o.epochs = static_cast<int>(parse_size(get("epochs"), "options.epochs", path));
+        o.seed = static_cast<std::uint64_t>(parse_size(get("seed"), "options.seed", path));
+        o.validation_fraction = parse_double(get("validation_fraction"), "options.validation_fraction", path);
+        o.negatives = parse_size(get("negatives"), "options.negatives", path);
+        o.eval_k = parse_size(get("eval_k"), "options.eval_k", path);
+        o.lazy_embedding_updates = get("lazy_embedding_updates") == "1";
+        o.unseen_fallback = get("unseen_fallback") == "1";
+        o.mean_init = get("mean_init") == "1";
+        try {
+            o.validate();
+        } catch (const InvalidArgument& e) {
+            throw IoError("NeuralCF::load: '" + path + "': " + e.what());
+        }
+        return o;
+    }
+
+    // --- state ----------------------------------------------------------------------------------------
+
+    NeuralCFOptions opt_;
+    bool initialized_ = false;
+    size_type nu_ = 0, ni_ = 0;
+    typename RatingMatrix<T>::map_ptr users_, items_;
+    std::vector<std::size_t> seen_ptr_;
+    std::vector<index_type> seen_items_;
+
+    nn::Parameter<T> user_mlp_, item_mlp_, user_gmf_, item_gmf_, user_bias_, item_bias_;
+    std::vector<nn::Dense<T>> hidden_;
+    std::vector<nn::Dropout<T>> dropout_;
+    std::optional<nn::Dense<T>> out_;
+
+    // unseen fallback (explicit mode)
+    bool fallback_ = false;
+    double mu_ = 0.0;
+    std::vector<T> fb_user_, fb_item_;
+    std::vector<std::uint8_t> user_known_, item_known_;
+
+    // inference cache
+    Matrix<T> user_proj_, item_proj_;
+
+    // training buffers (reused from batch to batch)
+    Matrix<T> E_, G_, F_, dG_, dX_, z_, dz_, target_;
+    std::vector<Matrix<T>> H_, dA_;
+    std::vector<std::uint8_t> user_mark_, item_mark_;
+};
+
+}  // namespace cfnet
