@@ -197,13 +197,6 @@ struct AutoencoderOptions {
     }
 };
 
-/// One recommended item (or, for AutoencoderCF::recommend, an item index) and its score.
-template <class T = float>
-struct Recommendation {
-    index_type item = 0;
-    T score = T(0);
-};
-
 namespace detail {
 
 /// Calls f(fn) with the function object of nn::fn for `k`.
