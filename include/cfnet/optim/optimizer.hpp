@@ -118,12 +118,48 @@ inline double check_option(const char* fn, double v, double lo, double hi, bool 
 
 }  // namespace detail
 
-/// Shared state and bookkeeping of cfnet's optimizers (SGD, Adam). Not used polymorphically.
-template <class T>
+/// Shared state, bookkeeping and update protocol of cfnet's optimizers (SGD, Adam), by CRTP:
+/// Derived provides set_steps(n) and update_range(slot, begin, end) over flat element offsets.
+/// Not used polymorphically.
+template <class T, class Derived>
 class OptimizerBase {
 public:
     using value_type = T;
     using size_type = std::size_t;
+
+    /// begin_step() then update(slot) for every slot.
+    void step() {
+        begin_step();
+        for (size_type k = 0; k < params_.size(); ++k) derived().update_range(k, 0, params_[k]->size());
+    }
+
+    /// Advances the step counter (t += 1); the per-slot/per-row updates that follow belong to this step.
+    void begin_step() { derived().set_steps(steps_ + 1); }
+
+    /// Updates a whole slot at the current step.
+    void update(size_type slot) {
+        check_slot("update", slot);
+        derived().update_range(slot, 0, params_[slot]->size());
+    }
+
+    /// Updates rows [row_begin, row_end) of a slot at the current step.
+    void update_rows(size_type slot, size_type row_begin, size_type row_end) {
+        const auto& p = checked_rows("update_rows", slot, row_begin, row_end);
+        derived().update_range(slot, row_begin * p.cols(), row_end * p.cols());
+    }
+
+    void update_row(size_type slot, size_type row) { update_rows(slot, row, row + 1); }
+
+    /// Lazy update of the listed rows only (each at most once); the other rows keep their value and
+    /// their state (so, unlike the dense update, their moments/momentum do not decay).
+    void update_row_list(size_type slot, const size_type* rows, size_type count) {
+        check_row_list("update_row_list", slot, rows, count);
+        const size_type cols = params_[slot]->cols();
+        for (size_type i = 0; i < count; ++i) derived().update_range(slot, rows[i] * cols, (rows[i] + 1) * cols);
+    }
+    void update_row_list(size_type slot, const std::vector<size_type>& rows) {
+        update_row_list(slot, rows.data(), rows.size());
+    }
 
     /// The bound parameters, slot by slot.
     const nn::ParameterList<T>& parameters() const noexcept { return params_; }
@@ -149,6 +185,8 @@ public:
     }
 
 protected:
+    Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+
     OptimizerBase(const char* name, nn::ParameterList<T> params) : name_(name), params_(std::move(params)) {
         shapes_.reserve(params_.size());
         for (size_type k = 0; k < params_.size(); ++k) {

@@ -74,8 +74,9 @@ private:
 };
 
 template <class T = float>
-class SGD : public OptimizerBase<T> {
-    using Base = OptimizerBase<T>;
+class SGD : public OptimizerBase<T, SGD<T>> {
+    using Base = OptimizerBase<T, SGD<T>>;
+    friend Base;
 
 public:
     using value_type = T;
@@ -99,38 +100,12 @@ public:
         set_steps(this->steps_);
     }
 
-    /// begin_step() then update(slot) for every slot.
-    void step() {
-        begin_step();
-        for (size_type k = 0; k < this->params_.size(); ++k) update_range(k, 0, this->params_[k]->size());
-    }
-
-    /// Advances the step counter; per-slot/per-row updates that follow belong to this step.
-    void begin_step() { set_steps(this->steps_ + 1); }
-
-    /// Updates a whole slot at the current step.
-    void update(size_type slot) {
-        this->check_slot("update", slot);
-        update_range(slot, 0, this->params_[slot]->size());
-    }
-
-    /// Updates rows [row_begin, row_end) of a slot at the current step.
-    void update_rows(size_type slot, size_type row_begin, size_type row_end) {
-        const auto& p = this->checked_rows("update_rows", slot, row_begin, row_end);
-        update_range(slot, row_begin * p.cols(), row_end * p.cols());
-    }
-
-    void update_row(size_type slot, size_type row) { update_rows(slot, row, row + 1); }
-
-    /// Lazy update: only the listed rows (each at most once); the others keep value and momentum.
-    void update_row_list(size_type slot, const size_type* rows, size_type count) {
-        this->check_row_list("update_row_list", slot, rows, count);
-        const size_type cols = this->params_[slot]->cols();
-        for (size_type i = 0; i < count; ++i) update_range(slot, rows[i] * cols, (rows[i] + 1) * cols);
-    }
-    void update_row_list(size_type slot, const std::vector<size_type>& rows) {
-        update_row_list(slot, rows.data(), rows.size());
-    }
+    using Base::begin_step;
+    using Base::step;
+    using Base::update;
+    using Base::update_row;
+    using Base::update_row_list;
+    using Base::update_rows;
 
     /// Momentum buffers by slot ("sgd.momentum.<k>"); empty without momentum.
     std::vector<nn::TensorRef<T>> state() {
