@@ -8,6 +8,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev libopenblas-dev   # the library's own dependencies
   catch2 libbenchmark-dev                     # tests, benchmarks
   libcli11-dev nlohmann-json3-dev             # examples and the command-line tool
+  python3-matplotlib                          # plots (tools/plot_history.py, tested in ctest)
 )
 
 missing=()
