@@ -7,9 +7,9 @@
 /// Rules the reader follows, whatever the format:
 /// - The whole file is read at once and numbers are parsed with std::from_chars (ids and
 ///   timestamps as 64-bit integers, ratings as double then converted to T).
-/// - Line endings may be "\n" or "\r\n"; the last line may lack its newline; a UTF-8 byte order
+/// - Line endings may be LF or CR LF; the last line may lack its newline; a UTF-8 byte order
 ///   mark at the very start of the file is skipped.
-/// - Blank lines (empty or only spaces, tabs and '\r') are allowed only at the end of the file,
+/// - Blank lines (empty or only spaces, tabs and carriage returns) are allowed only at the end of the file,
 ///   where they are ignored. A blank line followed by more data is a ParseError: a hole in the
 ///   middle of a data file usually means a truncated or concatenated file, so it is reported.
 /// - Spaces and tabs around a numeric field are ignored ("1, 2, 3.5" reads as 1, 2, 3.5).
