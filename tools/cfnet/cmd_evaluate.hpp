@@ -1,0 +1,149 @@
+#pragma once
+/// @file tools/cfnet/cmd_evaluate.hpp
+/// `cfnet evaluate`: a model file + the data + the split -> RMSE/MAE on the held-out ratings and
+/// Precision/Recall/NDCG/HitRate/MAP@K over the users with a relevant held-out item
+/// (docs/evaluation.md). The model's input is the training part only (leak-free).
+
+#include "common.hpp"
+
+#include <cfnet/autoencoder.hpp>
+#include <cfnet/metrics.hpp>
+#include <cfnet/neural_cf.hpp>
+#include <cfnet/serialize.hpp>
+
+#include <cstdint>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cfnet_cli {
+
+struct EvaluateArgs {
+    std::string model_file;
+    std::string data;
+    std::optional<std::string> split;      ///< default: the split recorded by `cfnet train`
+    std::optional<std::uint64_t> seed;     ///< default: the seed recorded by `cfnet train`
+    std::size_t k = 10;
+    double threshold = 4.0;
+    std::string json;
+};
+
+/// What `cfnet evaluate` measured.
+struct Evaluation {
+    std::string model;
+    std::optional<cfnet::RatingReport> rating;  ///< absent for implicit-feedback models (their scores are logits)
+    cfnet::RankingReport ranking;
+};
+
+namespace detail {
+
+inline Evaluation evaluate_autoencoder(const std::string& path, const cfnet::Split<float>& split, const std::string& split_name,
+                                       std::size_t k, double threshold) {
+    const auto model = cfnet::AutoencoderCF<float>::load(path);
+    check_same_ids(model.item_map().ids(), split.train.items().ids(), "items", path, split_name);
+    check_same_ids(model.user_map().ids(), split.train.users().ids(), "users", path, split_name);
+    Evaluation e;
+    e.model = "AutoencoderCF";
+    const std::vector<float> pred = model.predict(split.train, split.test);  // input = train: leak-free
+    cfnet::RatingReport r;
+    r.rmse = cfnet::rmse(pred, split.test.values());
+    r.mae = cfnet::mae(pred, split.test.values());
+    r.count = pred.size();
+    e.rating = r;
+    const auto scorer = model.make_scorer(split.train);
+    e.ranking = cfnet::evaluate_ranking(split.train, split.test, k, [&](cfnet::index_type u, float* out) { scorer(u, out); },
+                                        cfnet::RankingOptions().threshold(threshold));
+    return e;
+}
+
+inline Evaluation evaluate_neural_cf(const std::string& path, const cfnet::Split<float>& split, const std::string& split_name,
+                                     std::size_t k, double threshold) {
+    const auto model = cfnet::NeuralCF<float>::load(path);
+    check_same_ids(model.item_map().ids(), split.train.items().ids(), "items", path, split_name);
+    check_same_ids(model.user_map().ids(), split.train.users().ids(), "users", path, split_name);
+    Evaluation e;
+    e.model = "NeuralCF";
+    if (model.options().feedback == cfnet::Feedback::ratings) {
+        std::vector<std::pair<cfnet::index_type, cfnet::index_type>> pairs;
+        pairs.reserve(split.test.nnz());
+        for (std::size_t u = 0; u < split.test.n_users(); ++u)
+            for (const auto i : split.test.user_items(static_cast<cfnet::index_type>(u)))
+                pairs.emplace_back(static_cast<cfnet::index_type>(u), i);
+        const std::vector<float> pred = model.predict(pairs);
+        cfnet::RatingReport r;
+        r.rmse = cfnet::rmse(pred, split.test.values());
+        r.mae = cfnet::mae(pred, split.test.values());
+        r.count = pred.size();
+        e.rating = r;
+    }
+    e.ranking = cfnet::evaluate_ranking(
+        split.train, split.test, k, [&](cfnet::index_type u, float* out) { model.score_items(u, out); },
+        cfnet::RankingOptions().threshold(threshold));
+    return e;
+}
+
+}  // namespace detail
+
+/// Runs `cfnet evaluate`. @throws cfnet::IoError for a missing/corrupt/wrong model or data file,
+/// UsageError when no split is given and the model file records none.
+inline int run_evaluate(const EvaluateArgs& a) {
+    const cfnet::ModelFileInfo info = cfnet::read_model_info(a.model_file);
+    const ModelKind kind = model_kind(info, a.model_file);
+    const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "evaluate");
+    const examples::Workload w = load_data(a.data, sc.split, sc.seed);
+    if (w.split.test.empty()) throw cfnet::IoError("evaluate: --split " + sc.split + " holds out no rating");
+    const Evaluation e = kind == ModelKind::autoencoder
+                             ? detail::evaluate_autoencoder(a.model_file, w.split, sc.split, a.k, a.threshold)
+                             : detail::evaluate_neural_cf(a.model_file, w.split, sc.split, a.k, a.threshold);
+    const auto& r = e.ranking;
+    std::cout << "model:      " << e.model << " (" << a.model_file << ")\n"
+              << "data:       " << w.data_source << ", split " << sc.split << ", seed " << sc.seed << ": "
+              << w.split.train.nnz() << " training, " << w.split.test.nnz() << " held-out ratings\n"
+              << std::fixed << std::setprecision(4);
+    if (e.rating)
+        std::cout << "RMSE:       " << e.rating->rmse << "   (" << e.rating->count << " held-out ratings, input = training data)\n"
+                  << "MAE:        " << e.rating->mae << '\n';
+    else
+        std::cout << "RMSE/MAE:   n/a (implicit-feedback model: its scores are logits, not ratings)\n";
+    std::cout << "ranking:    top " << a.k << ", relevant = held-out rating >= " << std::setprecision(1) << a.threshold
+              << ", " << r.users_evaluated << " users evaluated, " << r.users_skipped
+              << " without a relevant held-out item skipped\n"
+              << std::setprecision(4) << "Precision@" << a.k << ": " << r.precision << '\n'
+              << "Recall@" << a.k << ":    " << r.recall << '\n'
+              << "NDCG@" << a.k << ":      " << r.ndcg << '\n'
+              << "HitRate@" << a.k << ":   " << r.hit_rate << '\n'
+              << "MAP@" << a.k << ":       " << r.map << '\n';
+    std::cout.unsetf(std::ios::floatfield);
+    std::cout << std::setprecision(6);
+
+    if (!a.json.empty()) {
+        nlohmann::json j;
+        j["model"] = e.model;
+        j["model_file"] = a.model_file;
+        j["data"] = w.data_source;
+        j["split"] = sc.split;
+        j["seed"] = sc.seed;
+        j["train_ratings"] = w.split.train.nnz();
+        j["test_ratings"] = w.split.test.nnz();
+        if (e.rating)
+            j["rating"] = {{"rmse", json_number(e.rating->rmse)}, {"mae", json_number(e.rating->mae)}, {"count", e.rating->count}};
+        else
+            j["rating"] = nullptr;
+        j["ranking"] = {{"k", r.k},
+                        {"threshold", a.threshold},
+                        {"precision", json_number(r.precision)},
+                        {"recall", json_number(r.recall)},
+                        {"ndcg", json_number(r.ndcg)},
+                        {"hit_rate", json_number(r.hit_rate)},
+                        {"map", json_number(r.map)},
+                        {"users_evaluated", r.users_evaluated},
+                        {"users_skipped", r.users_skipped}};
+        write_json_file(a.json, j);
+    }
+    return exit_ok;
+}
+
+}  // namespace cfnet_cli

@@ -1,0 +1,163 @@
+#pragma once
+/// @file tools/cfnet/cmd_recommend.hpp
+/// `cfnet recommend`: the top-k items, with titles, for a user of the training data (--user ID) or
+/// for a new user given by a file of their ratings (--ratings FILE: fold-in, user-based
+/// autoencoder models).
+
+#include "common.hpp"
+
+#include <cfnet/autoencoder.hpp>
+#include <cfnet/data/movielens.hpp>
+#include <cfnet/neural_cf.hpp>
+#include <cfnet/serialize.hpp>
+#include <cfnet/train.hpp>
+
+#include <cstdint>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cfnet_cli {
+
+struct RecommendArgs {
+    std::string model_file;
+    std::string data;
+    std::optional<cfnet::id_type> user;   ///< original user id
+    std::string ratings;                  ///< fold-in ratings file (instead of --user)
+    std::optional<std::string> split;     ///< default: the split recorded by `cfnet train`
+    std::optional<std::uint64_t> seed;    ///< default: the seed recorded by `cfnet train`
+    std::size_t k = 10;
+    bool include_seen = false;
+    std::string json;
+};
+
+/// One line of the output: original item id, title, score.
+struct RecommendedItem {
+    cfnet::id_type item = 0;
+    std::string title;
+    float score = 0;
+};
+
+namespace detail {
+
+/// The model's index of original user id `id`. @throws cfnet::InvalidArgument for an unknown id.
+inline cfnet::index_type user_index_of(const cfnet::IdMap& users, cfnet::id_type id, const std::string& path) {
+    const auto u = users.find(id);
+    if (!u)
+        throw cfnet::InvalidArgument(cfnet::detail::concat(
+            "recommend: unknown user id ", id, ": '", path, "' was trained on ", users.size(), " users",
+            users.size() ? cfnet::detail::concat(" (ids ", users.ids().front(), " .. ", users.ids().back(), ")") : std::string(),
+            "; for a new user pass --ratings FILE"));
+    return *u;
+}
+
+/// Fold-in input: the ratings file's item ids as indices of the model's item space.
+/// @throws cfnet::ParseError naming the line of an item the model does not know.
+inline void fold_in_indices(const FoldInRatings& r, const cfnet::IdMap& items, const std::string& path,
+                            std::vector<cfnet::index_type>& idx, std::vector<float>& val) {
+    for (std::size_t k = 0; k < r.items.size(); ++k) {
+        const auto i = items.find(r.items[k]);
+        if (!i)
+            throw cfnet::ParseError(path, r.lines[k], "item",
+                                    cfnet::detail::concat("item ", r.items[k], " is not one of the model's ", items.size(),
+                                                          " items"));
+        idx.push_back(*i);
+        val.push_back(static_cast<float>(r.ratings[k]));
+    }
+}
+
+}  // namespace detail
+
+/// Runs `cfnet recommend`. @throws UsageError, cfnet::IoError / ParseError (files),
+/// cfnet::InvalidArgument (unknown user id, fold-in with a model that cannot do it).
+inline int run_recommend(const RecommendArgs& a) {
+    if (a.user.has_value() == !a.ratings.empty())
+        throw UsageError("recommend: give exactly one of --user ID and --ratings FILE");
+    const cfnet::ModelFileInfo info = cfnet::read_model_info(a.model_file);
+    const ModelKind kind = model_kind(info, a.model_file);
+    const bool exclude_seen = !a.include_seen;
+
+    std::vector<cfnet::Recommendation<float>> recs;
+    const cfnet::IdMap* item_space = nullptr;
+    std::optional<cfnet::AutoencoderCF<float>> ae;
+    std::optional<cfnet::NeuralCF<float>> ncf;
+    std::optional<examples::Workload> w;
+    cfnet::movielens::ItemCatalog catalog;
+    std::string source;
+
+    if (!a.ratings.empty()) {
+        if (kind != ModelKind::autoencoder)
+            throw cfnet::InvalidArgument("recommend: --ratings (fold-in of a new user) needs a user-based AutoencoderCF "
+                                         "model; '" + a.model_file + "' holds a NeuralCF model (use --user ID)");
+        ae.emplace(cfnet::AutoencoderCF<float>::load(a.model_file));
+        if (ae->options().orientation != cfnet::Orientation::user_based)
+            throw cfnet::InvalidArgument("recommend: --ratings (fold-in) needs a user-based AutoencoderCF model; '" +
+                                         a.model_file + "' is item-based (use --user ID)");
+        const FoldInRatings r = read_fold_in_ratings(a.ratings);
+        std::vector<cfnet::index_type> idx;
+        std::vector<float> val;
+        detail::fold_in_indices(r, ae->item_map(), a.ratings, idx, val);
+        recs = ae->recommend(idx, val, a.k, exclude_seen);
+        item_space = &ae->item_map();
+        source = load_titles(a.data, catalog);  // no split is needed for a new user
+    } else if (kind == ModelKind::autoencoder) {
+        // The user's training ratings are the autoencoder's input: rebuild the training matrix.
+        const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "recommend");
+        w.emplace(load_data(a.data, sc.split, sc.seed));
+        const auto& train = w->split.train;
+        catalog = w->data.items;
+        source = w->data_source;
+        ae.emplace(cfnet::AutoencoderCF<float>::load(a.model_file));
+        check_same_ids(ae->item_map().ids(), train.items().ids(), "items", a.model_file, sc.split);
+        check_same_ids(ae->user_map().ids(), train.users().ids(), "users", a.model_file, sc.split);
+        const auto u = detail::user_index_of(ae->user_map(), *a.user, a.model_file);
+        recs = ae->recommend(train, u, a.k, exclude_seen);
+        item_space = &ae->item_map();
+    } else {
+        // NeuralCF keeps its training users, items and seen items: only the titles are needed.
+        ncf.emplace(cfnet::NeuralCF<float>::load(a.model_file));
+        source = load_titles(a.data, catalog);
+        const auto u = detail::user_index_of(ncf->user_map(), *a.user, a.model_file);
+        recs = ncf->recommend(u, a.k, exclude_seen);
+        item_space = &ncf->item_map();
+    }
+
+    std::vector<RecommendedItem> out;
+    for (const auto& r : recs) {
+        const cfnet::id_type id = item_space->id(r.item);
+        out.push_back({id, title_of(catalog, id), r.score});
+    }
+
+    std::cout << "model: " << (kind == ModelKind::autoencoder ? "AutoencoderCF" : "NeuralCF") << " (" << a.model_file
+              << ")\n";
+    if (a.user)
+        std::cout << "user " << *a.user << ": top " << a.k << (exclude_seen ? " of the items not rated in training\n" : " items\n");
+    else
+        std::cout << "new user from " << a.ratings << ": top " << a.k << (exclude_seen ? " of the items not rated\n" : " items\n");
+    std::cout << "rank  item  score    title\n";
+    for (std::size_t k = 0; k < out.size(); ++k)
+        std::cout << std::setw(4) << k + 1 << "  " << std::setw(4) << out[k].item << "  " << std::fixed
+                  << std::setprecision(4) << std::setw(7) << out[k].score << "  " << out[k].title << '\n';
+    std::cout.unsetf(std::ios::floatfield);
+
+    if (!a.json.empty()) {
+        nlohmann::json j;
+        j["model"] = kind == ModelKind::autoencoder ? "AutoencoderCF" : "NeuralCF";
+        j["model_file"] = a.model_file;
+        j["data"] = source;
+        j["user"] = a.user ? nlohmann::json(*a.user) : nlohmann::json(nullptr);
+        j["ratings_file"] = a.ratings.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.ratings);
+        j["k"] = a.k;
+        j["exclude_seen"] = exclude_seen;
+        j["recommendations"] = nlohmann::json::array();
+        for (std::size_t k = 0; k < out.size(); ++k)
+            j["recommendations"].push_back(
+                {{"rank", k + 1}, {"item", out[k].item}, {"title", out[k].title}, {"score", json_number(out[k].score)}});
+        write_json_file(a.json, j);
+    }
+    return exit_ok;
+}
+
+}  // namespace cfnet_cli

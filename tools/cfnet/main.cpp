@@ -1,0 +1,188 @@
+// The `cfnet` command-line tool: train, evaluate, recommend, info (docs/cli.md).
+//
+// Exit codes: 0 success (and --help/--version), 1 runtime or data error, 2 usage error. Results go
+// to stdout; progress, warnings and errors go to stderr, errors prefixed "cfnet: ".
+
+#include "cmd_evaluate.hpp"
+#include "cmd_info.hpp"
+#include "cmd_recommend.hpp"
+#include "cmd_train.hpp"
+#include "common.hpp"
+
+#include <cfnet/config.hpp>
+#include <cfnet/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <new>
+#include <optional>
+#include <string>
+
+namespace {
+
+using namespace cfnet_cli;
+
+const char* const split_help =
+    "held-out ratings: per-user (the notebook's 20% of each user with >= 5 ratings, seeded), stratified-item "
+    "(25% of each item's ratings, seeded), u1..u5 (MovieLens' shipped u<n>.base/u<n>.test), or a FILE of "
+    "held-out 'user item rating' lines";
+
+/// Long names of the options of `sub` that were given on the command line.
+std::set<std::string> given_options(const CLI::App& sub) {
+    std::set<std::string> out;
+    for (const CLI::Option* o : sub.get_options())
+        if (o->count() > 0)
+            for (const auto& n : o->get_lnames()) out.insert("--" + n);
+    return out;
+}
+
+void add_train(CLI::App& app, TrainArgs& a) {
+    CLI::App* s = app.add_subcommand("train", "Train a model on MovieLens data and save it to a model file");
+    s->add_option("--model", a.model, "the model: autoencoder (AutoencoderCF) or ncf (NeuralCF)")
+        ->required()
+        ->check(CLI::IsMember({"autoencoder", "ncf"}));
+    s->add_option("--preset", a.preset,
+                  "starting configuration: notebook (both models: the notebook's), autorec (autoencoder: I-AutoRec "
+                  "with L-BFGS), accurate or implicit (ncf)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"notebook", "autorec", "accurate", "implicit"}));
+    s->add_option("--data", a.data, "MovieLens directory (u.data, u.item, ...), or 'synthetic'")->required();
+    s->add_option("--split", a.split, split_help)->required();
+    s->add_option("--seed", a.seed, "seed of the split and of the model (weights, shuffling, dropout)")
+        ->capture_default_str();
+    s->add_option("--out", a.out, "model file to write")->required();
+    s->add_option("--history", a.history, "write the per-epoch history to FILE.csv or FILE.json");
+    s->add_flag("--quiet,-q", a.quiet, "no progress output");
+
+    auto* g = s->add_option_group("hyper-parameters", "override the preset (both models)");
+    g->add_option("--epochs", a.epochs, "training epochs")->check(CLI::PositiveNumber);
+    g->add_option("--batch-size", a.batch_size, "mini-batch size")->check(CLI::PositiveNumber);
+    g->add_option("--lr", a.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+    g->add_option("--hidden", a.hidden, "hidden layer widths, e.g. 512,256,64,256,512")->delimiter(',');
+    g->add_option("--dropout", a.dropout, "dropout after every hidden layer, in [0, 1)")->check(CLI::Range(0.0, 1.0));
+    g->add_option("--l2", a.l2, "L2 penalty (autoencoder: weight decay; ncf: on the embeddings)")
+        ->check(CLI::NonNegativeNumber);
+    g->add_flag("--lazy-adam", a.lazy_adam, "Adam on the rows a batch touched only (LazyAdam; not exact Adam)");
+    g->add_flag("--fallback", a.fallback, "predict unseen users/items with a bias baseline");
+
+    auto* ga = s->add_option_group("autoencoder", "--model autoencoder only");
+    ga->add_flag("--item-based", a.item_based, "rows are items over users (I-AutoRec) instead of users over items");
+    ga->add_option("--activation", a.activation, "hidden activation: relu, sigmoid, tanh, identity, elu, selu");
+    ga->add_option("--output-activation", a.output_activation, "output activation (default identity)");
+    ga->add_option("--input-dropout", a.input_dropout, "denoising: drop observed inputs with this probability")
+        ->check(CLI::Range(0.0, 1.0));
+    ga->add_option("--clamp", a.clamp, "clamp predicted ratings to [LO, HI], e.g. --clamp 1 5");
+    ga->add_option("--solver", a.solver, "adam (mini-batch, the notebook's) or lbfgs (full-batch, AutoRec's)")
+        ->check(CLI::IsMember({"adam", "lbfgs"}));
+    ga->add_option("--l2-lambda", a.l2_lambda, "lbfgs: lambda of AutoRec's objective")->check(CLI::NonNegativeNumber);
+
+    auto* gn = s->add_option_group("ncf", "--model ncf only");
+    gn->add_option("--arch", a.arch, "architecture: mlp (the notebook's), gmf or neumf")
+        ->check(CLI::IsMember({"mlp", "gmf", "neumf"}));
+    gn->add_option("--feedback", a.feedback, "explicit (ratings, MSE) or implicit (BCE with sampled negatives)")
+        ->check(CLI::IsMember({"explicit", "implicit"}));
+    gn->add_option("--embedding-dim", a.embedding_dim, "embedding size")->check(CLI::PositiveNumber);
+    gn->add_option("--dense-l2", a.dense_l2, "L2 on the dense kernels")->check(CLI::NonNegativeNumber);
+    gn->add_flag("--bias-terms", a.bias_terms, "learned user and item biases");
+    gn->add_option("--negatives", a.negatives, "implicit: sampled negatives per positive")->check(CLI::PositiveNumber);
+    gn->add_option("--validation-fraction", a.validation_fraction,
+                   "fraction of the training ratings held out for per-epoch validation (0 = none)")
+        ->check(CLI::Range(0.0, 1.0));
+    gn->add_flag("--mean-init", a.mean_init, "start the output bias at the mean rating");
+}
+
+void add_evaluate(CLI::App& app, EvaluateArgs& a) {
+    CLI::App* s = app.add_subcommand("evaluate", "Rating and top-N metrics of a model file on its held-out ratings");
+    s->add_option("--model-file", a.model_file, "model file written by 'cfnet train'")->required();
+    s->add_option("--data", a.data, "MovieLens directory, or 'synthetic'")->required();
+    s->add_option("--split", a.split, std::string(split_help) + " (default: the one the model was trained with)");
+    s->add_option("--seed", a.seed, "seed of the split (default: the one the model was trained with)");
+    s->add_option("--k", a.k, "length of the ranked lists")->capture_default_str()->check(CLI::PositiveNumber);
+    s->add_option("--threshold", a.threshold, "held-out ratings >= this are relevant (0: every held-out item)")
+        ->capture_default_str();
+    s->add_option("--json", a.json, "also write the metrics as JSON to this file");
+}
+
+void add_recommend(CLI::App& app, RecommendArgs& a) {
+    CLI::App* s = app.add_subcommand("recommend", "Top-k items with titles for a user, or for a new user's ratings");
+    s->add_option("--model-file", a.model_file, "model file written by 'cfnet train'")->required();
+    s->add_option("--data", a.data, "MovieLens directory (for the titles), or 'synthetic'")->required();
+    auto* user = s->add_option("--user", a.user, "original user id (as in u.data)");
+    auto* ratings = s->add_option("--ratings", a.ratings,
+                                  "FILE of a new user's 'item rating' lines (fold-in; user-based autoencoder)");
+    user->excludes(ratings);
+    s->add_option("--split", a.split,
+                  "split of the training data (autoencoder --user; default: the one the model was trained with)");
+    s->add_option("--seed", a.seed, "seed of the split (default: the one the model was trained with)");
+    s->add_option("--k", a.k, "number of items")->capture_default_str()->check(CLI::PositiveNumber);
+    s->add_flag("--include-seen", a.include_seen, "also rank the items the user has rated");
+    s->add_option("--json", a.json, "also write the list as JSON to this file");
+}
+
+void add_info(CLI::App& app, InfoArgs& a) {
+    CLI::App* s = app.add_subcommand("info", "What a model file contains (verified, checksum included)");
+    s->add_option("model", a.model_file, "model file")->required();
+    s->add_flag("--full", a.full, "print long metadata values (id lists) in full");
+    s->add_option("--json", a.json, "also write the description as JSON to this file");
+}
+
+int fail(const std::string& message, int code) {
+    std::cerr << "cfnet: " << message << '\n';
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"cfnet " CFNET_VERSION_STRING
+                 ": collaborative filtering with neural networks (AutoencoderCF, NeuralCF) on MovieLens",
+                 "cfnet"};
+    app.set_version_flag("--version", CFNET_VERSION_STRING);
+    app.require_subcommand(1);
+    app.footer("Exit codes: 0 success, 1 runtime or data error, 2 usage error. See docs/cli.md.");
+    TrainArgs train;
+    EvaluateArgs evaluate;
+    RecommendArgs recommend;
+    InfoArgs info;
+    add_train(app, train);
+    add_evaluate(app, evaluate);
+    add_recommend(app, recommend);
+    add_info(app, info);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+        const CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
+        return fail(std::string(e.what()) + "\nRun 'cfnet " + (sub ? sub->get_name() + " " : std::string()) +
+                        "--help' for usage.",
+                    exit_usage);
+    }
+
+    try {
+        CLI::App* sub = app.get_subcommands().front();
+        const std::string name = sub->get_name();
+        if (name == "train") {
+            train.given = given_options(*sub);
+            for (const CLI::App* g : sub->get_subcommands({}))
+                for (const auto& n : given_options(*g)) train.given.insert(n);
+            return run_train(train);
+        }
+        if (name == "evaluate") return run_evaluate(evaluate);
+        if (name == "recommend") return run_recommend(recommend);
+        return run_info(info);
+    } catch (const UsageError& e) {
+        return fail(std::string(e.what()) + "\nRun 'cfnet " + app.get_subcommands().front()->get_name() +
+                        " --help' for usage.",
+                    exit_usage);
+    } catch (const std::bad_alloc&) {
+        return fail("out of memory", exit_runtime);
+    } catch (const std::exception& e) {
+        // cfnet::IoError / ParseError (file, line, field), InvalidArgument (ids, spaces),
+        // NumericalError (a diverging fit), std::runtime_error (data directory not found).
+        return fail(e.what(), exit_runtime);
+    }
+}
