@@ -100,12 +100,8 @@ public:
         set_steps(this->steps_);
     }
 
-    using Base::begin_step;
-    using Base::step;
-    using Base::update;
-    using Base::update_row;
-    using Base::update_row_list;
-    using Base::update_rows;
+    // step(), begin_step(), update(), update_rows(), update_row() and update_row_list() come from
+    // OptimizerBase (optim/optimizer.hpp).
 
     /// Momentum buffers by slot ("sgd.momentum.<k>"); empty without momentum.
     std::vector<nn::TensorRef<T>> state() {
