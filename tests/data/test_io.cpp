@@ -1,47 +1,23 @@
 #include <cfnet/data/io.hpp>
 
+#include "support/files.hpp"
 #include "support/ml100k.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 using cfnet::DelimitedFormat;
 using cfnet::ParseError;
 using R = cfnet::Rating<float>;
+using cfnet_test::check_parse_error;
+using cfnet_test::write_temp;
 
 namespace {
-
-/// This process's scratch directory under the temp dir, removed when the tests end.
-struct TempRoot {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("cfnet_test_io_" + std::to_string(::getpid()));
-    ~TempRoot() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
-const std::filesystem::path& temp_root() {
-    static const TempRoot root;
-    return root.path;
-}
-
-/// A fresh file in a per-process temp directory holding exactly `bytes`.
-std::string write_temp(const std::string& name, const std::string& bytes) {
-    static std::atomic<int> counter{0};
-    const auto& dir = temp_root();
-    std::filesystem::create_directories(dir);
-    const auto path = dir / (std::to_string(counter++) + "_" + name);
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path.string();
-}
 
 bool same(const std::vector<R>& a, const std::vector<R>& b) {
     if (a.size() != b.size()) return false;
@@ -50,23 +26,6 @@ bool same(const std::vector<R>& a, const std::vector<R>& b) {
             a[k].timestamp != b[k].timestamp)
             return false;
     return true;
-}
-
-/// Runs f and checks it throws a ParseError with exactly this file, line, field and message.
-template <class F>
-void check_parse_error(F&& f, const std::string& file, std::size_t line, const std::string& field,
-                       const std::string& what) {
-    bool thrown = false;
-    try {
-        f();
-    } catch (const ParseError& e) {
-        thrown = true;
-        CHECK(e.file() == file);
-        CHECK(e.line() == line);
-        CHECK(e.field() == field);
-        CHECK(std::string(e.what()) == file + ":" + std::to_string(line) + ": field '" + field + "': " + what);
-    }
-    CHECK(thrown);
 }
 
 DelimitedFormat tsv4() { return DelimitedFormat().separator("\t").columns(0, 1, 2, 3).fields(4); }

@@ -1,66 +1,29 @@
 #include <cfnet/data/movielens.hpp>
 
+#include "support/files.hpp"
 #include "support/ml100k.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <optional>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 namespace ml = cfnet::movielens;
 using cfnet::ParseError;
 using RM = cfnet::RatingMatrix<float>;
+using cfnet_test::check_parse_error;
+using cfnet_test::write_file;
+
+static std::string temp_dir(const std::string& name) { return cfnet_test::scratch_dir(name); }
+static std::string write(const std::string& dir, const std::string& file, const std::string& bytes) {
+    return write_file(dir, file, bytes);
+}
 
 namespace {
-
-/// This process's scratch directory under the temp dir, removed when the tests end.
-struct TempRoot {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("cfnet_test_movielens_" + std::to_string(::getpid()));
-    ~TempRoot() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
-const std::filesystem::path& temp_root() {
-    static const TempRoot root;
-    return root.path;
-}
-
-/// A fresh empty directory under the temp dir.
-std::string temp_dir(const std::string& name) {
-    static std::atomic<int> counter{0};
-    const auto dir = temp_root() /
-                     (std::to_string(counter++) + "_" + name);
-    std::filesystem::create_directories(dir);
-    return dir.string();
-}
-
-std::string write(const std::string& dir, const std::string& file, const std::string& bytes) {
-    const auto path = dir + "/" + file;
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-}
-
-template <class F>
-void check_parse_error(F&& f, const std::string& file, std::size_t line, const std::string& field,
-                       const std::string& what) {
-    bool thrown = false;
-    try {
-        f();
-    } catch (const ParseError& e) {
-        thrown = true;
-        CHECK(std::string(e.what()) == file + ":" + std::to_string(line) + ": field '" + field + "': " + what);
-    }
-    CHECK(thrown);
-}
 
 /// Entry (user id, item id) -> value, through the id maps: an index-independent view for comparisons.
 std::optional<float> rating_of(const RM& m, cfnet::id_type user, cfnet::id_type item) {
