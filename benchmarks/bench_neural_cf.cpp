@@ -9,11 +9,21 @@
 
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
 #include <cstdlib>
 #include <optional>
 #include <string>
 
 namespace {
+
+/// Peak resident set size of this process so far, MiB (Linux: ru_maxrss is in KiB). It only grows:
+/// run one size per process (--benchmark_filter) to attribute it.
+double peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
 
 const cfnet::Split<float>& notebook_split() {
     static std::optional<cfnet::Split<float>> split;
@@ -83,6 +93,7 @@ void BM_ncf_synthetic_epoch(benchmark::State& state) {
         benchmark::DoNotOptimize(model.fit(data).epochs.back().loss);
     }
     state.counters["ratings"] = static_cast<double>(data.nnz());
+    state.counters["peak_rss_MiB"] = peak_rss_mib();
 }
 BENCHMARK(BM_ncf_synthetic_epoch)
     ->Args({0, 0})
@@ -92,7 +103,9 @@ BENCHMARK(BM_ncf_synthetic_epoch)
     ->Unit(benchmark::kSecond)
     ->Iterations(1)
     ->UseRealTime();
-// 10M / 25M sizes: run with --benchmark_filter=BM_ncf_synthetic_epoch_large (minutes, ~GBs).
+// 10M / 25M sizes, one per process so that peak_rss_MiB is theirs (data generation included):
+//   bench_neural_cf --benchmark_filter='synthetic_epoch_large/2/'   (10M)
+//   bench_neural_cf --benchmark_filter='synthetic_epoch_large/3/'   (25M)
 void BM_ncf_synthetic_epoch_large(benchmark::State& state) { BM_ncf_synthetic_epoch(state); }
 BENCHMARK(BM_ncf_synthetic_epoch_large)->Args({2, 1})->Args({3, 1})->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     std::optional<int> epochs, patience;
     std::optional<double> dropout, l2, dense_l2, lr, val_fraction;
     std::vector<std::size_t> hidden;
-    bool bias = false, lazy = false, fallback = false, quiet = false, mean_init = false, refit = false;
+    bool bias = false, lazy = false, fallback = false, quiet = false, mean_init = false, refit = false, no_refit = false;
+    std::string dense_init;
     app.add_option("--data", data, "MovieLens 100K directory, or 'synthetic' (default: ./data/ml-100k)");
     app.add_option("--split", split, "per-user | u1..u5 | FILE of held-out 'user item rating' lines | stratified-item")
         ->capture_default_str();
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
     app.add_flag("--mean-init", mean_init, "explicit: start the output bias at the mean training rating");
     app.add_flag("--refit", refit,
                  "after early stopping on the validation pairs, retrain on all training pairs for the best epoch count");
+    app.add_flag("--no-refit", no_refit, "keep the early-stopped model trained on 80% of the training pairs");
+    app.add_option("--dense-init", dense_init, "glorot_uniform (Keras) | fan_in_uniform (PyTorch)");
     app.add_flag("--quiet", quiet, "no per-epoch lines");
     app.add_option("--save", save_path, "save the trained model to FILE");
     app.add_option("--json", json_path, "write the configuration, history and results as JSON to FILE");
@@ -99,6 +102,9 @@ int main(int argc, char** argv) {
         if (lazy) o.lazy_embedding_updates = true;
         if (fallback) o.unseen_fallback = true;
         if (mean_init) o.mean_init = true;
+        if (refit) o.refit = true;
+        if (no_refit) o.refit = false;
+        if (!dense_init.empty()) o.dense_init = cfnet::parse_dense_init(dense_init);
         if (patience) {
             if (*patience == 0) {
                 o.early_stopping.reset();
@@ -141,22 +147,19 @@ int main(int argc, char** argv) {
         std::cout << "\n== 7. Training (" << 100 * o.validation_fraction << "% of the training pairs for validation)\n";
         cfnet::NeuralCF<float> model(o);
         cfnet::ProgressBar bar(stdout, false);
+        std::vector<cfnet::Callback*> callbacks;
+        if (!quiet) callbacks.push_back(&bar);
         const auto t1 = std::chrono::steady_clock::now();
-        const cfnet::History history = model.fit(train, quiet ? nullptr : &bar);
-        if (history.stopped_early || history.best_epoch > 0)
+        const cfnet::History history = model.fit(train, callbacks);
+        int refit_epochs = 0;
+        for (const auto& e : history.epochs)
+            if (e.metrics.empty()) ++refit_epochs;  // the refit's epochs carry no validation metrics
+        if (o.refit) {
+            std::cout << "epoch count chosen on the validation pairs: " << refit_epochs
+                      << "; refit on all " << train.nnz() << " training pairs for that many epochs\n";
+        } else if (history.stopped_early || history.best_epoch > 0) {
             std::cout << "restored the weights of epoch " << history.best_epoch
                       << (history.stopped_early ? " (stopped early)" : "") << "\n";
-        int refit_epochs = 0;
-        if (refit) {
-            // The epoch count was chosen on the validation pairs only; now use every training pair.
-            refit_epochs = history.best_epoch > 0 ? history.best_epoch : static_cast<int>(history.size());
-            cfnet::NeuralCFOptions r = o;
-            r.validation_fraction = 0;
-            r.early_stopping.reset();
-            r.epochs = refit_epochs;
-            std::cout << "refit on all " << train.nnz() << " training pairs for " << refit_epochs << " epochs\n";
-            model = cfnet::NeuralCF<float>(r);
-            model.fit(train, quiet ? nullptr : &bar);
         }
         const double t_train = examples::seconds_since(t1);
         std::printf("training: %.3f s (%.3f s/epoch)\n", t_train, t_train / static_cast<double>(history.size()));
@@ -191,10 +194,9 @@ int main(int argc, char** argv) {
         const cfnet::index_type user0 = 0;
         std::cout << "\ntop-10 for user index 0 (user id " << train.users().id(user0) << "):\n";
         const auto top = model.recommend(user0, 10);
-        const auto scores = model.score_items(user0);
         for (std::size_t k = 0; k < top.size(); ++k) {
-            const auto id = train.items().id(top[k]);
-            std::printf("%3zu. %-60s %7.3f\n", k + 1, w.data.items.title(id).c_str(), scores[top[k]]);
+            const auto id = model.item_map().id(top[k].item);
+            std::printf("%3zu. %-60s %7.3f\n", k + 1, w.data.items.title(id).c_str(), static_cast<double>(top[k].score));
         }
         if (!save_path.empty()) model.save(save_path);
 
@@ -221,6 +223,8 @@ int main(int argc, char** argv) {
                                   {"lazy_embedding_updates", o.lazy_embedding_updates},
                                   {"unseen_fallback", o.unseen_fallback},
                                   {"mean_init", o.mean_init},
+                                  {"dense_init", cfnet::to_string(o.dense_init)},
+                                  {"refit", o.refit},
                                   {"refit_epochs", refit_epochs}};
             if (o.early_stopping)
                 cfg["early_stopping"] = {{"monitor", o.early_stopping->monitor}, {"patience", o.early_stopping->patience}};

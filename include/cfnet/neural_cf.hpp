@@ -31,7 +31,7 @@
 ///   cfnet::NeuralCF<> model;                       // the notebook's configuration
 ///   cfnet::History h = model.fit(split.train);     // 20% of train held out for validation
 ///   float r = model.predict(user_index, item_index);
-///   auto top = model.recommend(user_index, 10);    // item indices, best first, seen items excluded
+///   auto top = model.recommend(user_index, 10);    // {item, score}, best first, seen items excluded
 ///
 /// Thread safety: const member functions may run concurrently; fit/load/initialize may not.
 
@@ -85,6 +85,22 @@ inline const char* to_string(NcfArchitecture a) {
     return "unknown";
 }
 
+/// How the Dense layers (hidden and output) start.
+enum class DenseInit {
+    glorot_uniform,  ///< kernel Glorot-uniform, bias 0 (Keras' default: the notebook's)
+    fan_in_uniform   ///< kernel and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch nn.Linear's default)
+};
+
+inline const char* to_string(DenseInit d) { return d == DenseInit::glorot_uniform ? "glorot_uniform" : "fan_in_uniform"; }
+
+/// "glorot_uniform" or "fan_in_uniform". @throws InvalidArgument otherwise.
+inline DenseInit parse_dense_init(const std::string& s) {
+    if (s == "glorot_uniform") return DenseInit::glorot_uniform;
+    if (s == "fan_in_uniform") return DenseInit::fan_in_uniform;
+    throw InvalidArgument("parse_dense_init: unknown initialisation '" + s +
+                          "' (expected glorot_uniform or fan_in_uniform)");
+}
+
 inline const char* to_string(Feedback f) { return f == Feedback::ratings ? "explicit" : "implicit"; }
 
 /// "mlp", "gmf" or "neumf". @throws InvalidArgument otherwise.
@@ -118,6 +134,7 @@ struct NeuralCFOptions {
     /// embeddings shrink, which escapes the embedding L2.
     double dense_l2 = 0.0;
     bool bias_terms = false;                   ///< add learned user and item biases to the output
+    DenseInit dense_init = DenseInit::glorot_uniform;  ///< initialisation of the Dense layers
     double learning_rate = 1e-3;               ///< Adam (Keras defaults otherwise), > 0
     std::size_t batch_size = 1024;             ///< > 0
     int epochs = 10;                           ///< > 0 (an upper bound with early stopping)
@@ -135,30 +152,37 @@ struct NeuralCFOptions {
     /// Explicit mode: start the output layer's bias at the mean training rating instead of 0
     /// (Keras' zero init is the notebook's; the mean spares the first epochs learning the offset).
     bool mean_init = false;
+    /// With early stopping on fit()'s own hold-out (no validation matrix given): once the epoch count
+    /// is chosen on the held-out pairs, retrain from scratch on ALL training pairs for that many
+    /// epochs (the usual final step of model selection: the held-out 20% become training data).
+    bool refit = false;
 
     /// The notebook's model (the defaults).
     static NeuralCFOptions notebook() { return {}; }
 
     /// The explicit-feedback accuracy preset (docs/benchmarks.md): NeuMF with user/item biases,
-    /// embeddings of 32, MLP 64-32, dropout 0.4, embedding L2 0.02, Adam 3e-4, batch 256, output
-    /// bias started at the mean rating, bias-baseline fallback for unseen users/items, early stopping
-    /// on val_rmse (patience 5) with restore-best. Chosen on validation data only (the 20% of the
-    /// training pairs fit() holds out), never on a test set.
+    /// embeddings of 32, MLP 64-32, dropout 0.2, embedding L2 0.02 (per looked-up row, batch mean),
+    /// PyTorch's Dense initialisation, Adam 3e-4, batch 128, output bias started at the mean rating,
+    /// bias-baseline fallback for unseen users/items; the epoch count is chosen by early stopping on
+    /// val_rmse (patience 3) over 20% of the training pairs, then the model is retrained on all of
+    /// them for that many epochs (refit). Chosen on validation data only, never on a test set.
     static NeuralCFOptions accurate() {
         NeuralCFOptions o;
         o.architecture = NcfArchitecture::neumf;
         o.hidden = {64, 32};
-        o.dropout = 0.4;
+        o.dropout = 0.2;
         o.l2 = 0.02;
         o.bias_terms = true;
+        o.dense_init = DenseInit::fan_in_uniform;
         o.learning_rate = 3e-4;
-        o.batch_size = 256;
+        o.batch_size = 128;
         o.epochs = 40;
         o.unseen_fallback = true;
         o.mean_init = true;
+        o.refit = true;
         EarlyStopping es;
         es.monitor = "val_rmse";
-        es.patience = 5;
+        es.patience = 3;
         o.early_stopping = es;
         return o;
     }
@@ -202,6 +226,9 @@ struct NeuralCFOptions {
         check_arg(negatives > 0, "NeuralCFOptions: negatives must be > 0");
         check_arg(eval_k > 0, "NeuralCFOptions: eval_k must be > 0");
         if (early_stopping) check_arg(early_stopping->patience > 0, "NeuralCFOptions: early_stopping.patience must be > 0");
+        check_arg(!refit || (early_stopping && validation_fraction > 0),
+                  "NeuralCFOptions: refit needs early_stopping and validation_fraction > 0 (it retrains for the epoch "
+                  "count chosen on fit()'s own hold-out)");
     }
 };
 
@@ -309,12 +336,14 @@ public:
             hidden_.reserve(opt_.hidden.size());
             size_type in = 2 * d;
             for (size_type l = 0; l < opt_.hidden.size(); ++l) {
-                hidden_.emplace_back(in, opt_.hidden[l], rng, nn::init::glorot_uniform(), true);
+                hidden_.emplace_back(in, opt_.hidden[l], rng, dense_initializer(in), true);
+                init_dense_bias(hidden_.back(), in, rng);
                 in = opt_.hidden[l];
                 if (opt_.dropout > 0) dropout_.emplace_back(opt_.dropout, opt_.seed + 1000 + l);
             }
         }
-        out_.emplace(out_width(), 1, rng, nn::init::glorot_uniform(), true);
+        out_.emplace(out_width(), 1, rng, dense_initializer(out_width()), true);
+        init_dense_bias(*out_, out_width(), rng);
         H_.assign(hidden_.size(), Matrix<T>());
         dA_.assign(hidden_.size(), Matrix<T>());
         user_mark_.assign(nu_, 0);
@@ -362,17 +391,30 @@ public:
     /// "val_ndcg@k", "val_precision@k" (every held-out pair relevant, items of the training pairs
     /// excluded from the ranking). Early stopping monitors one of them.
     /// Items the user interacted with in `train` (all of it) are what recommend() excludes.
+    /// With options().refit, after the selection run (whose epochs come first in the history, with
+    /// their validation metrics) the model is retrained from scratch on all of `train` for the
+    /// selected number of epochs; those epochs follow in the history (numbered on, no validation
+    /// metrics), best_epoch is then 0 (the model holds the last epoch) and the callbacks see two
+    /// runs (on_train_begin ... on_train_end twice).
     /// @throws InvalidArgument if train is empty, validation is in another index space, early
     ///         stopping is set without validation data, or a user rated every item (implicit).
     /// @throws NumericalError if the loss becomes NaN or infinite.
-    History fit(const RatingMatrix<T>& train, Callback* callback = nullptr) { return fit_impl(train, nullptr, callback); }
+    /// `callbacks` get on_train_begin / on_epoch_begin / on_batch_end / on_epoch_end / on_train_end
+    /// (train.hpp); any on_epoch_end returning true stops training after that epoch.
+    History fit(const RatingMatrix<T>& train, const std::vector<Callback*>& callbacks = {}) {
+        return fit_impl(train, nullptr, callbacks);
+    }
 
     /// Trains on all of `train` and reports on `validation` (same index space) after every epoch.
-    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>& validation, Callback* callback = nullptr) {
+    /// @throws InvalidArgument also if options().refit is set (it needs fit()'s own hold-out).
+    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>& validation,
+                const std::vector<Callback*>& callbacks = {}) {
+        check_arg(!opt_.refit, "NeuralCF::fit: options().refit retrains after selecting on fit()'s own hold-out; "
+                               "with a validation matrix, turn refit off");
         check_arg(train.same_space(validation), "NeuralCF::fit: validation (", validation.n_users(), " users x ",
                   validation.n_items(), " items) is not in train's index space (", train.n_users(), " x ",
                   train.n_items(), ")");
-        return fit_impl(train, &validation, callback);
+        return fit_impl(train, &validation, callbacks);
     }
 
     /// The training objective on one batch (train mode: dropout active), including the L2 term,
@@ -450,37 +492,33 @@ public:
         return out;
     }
 
-    /// The k best items for `user`, best first (ties: smaller index), excluding the items the user
-    /// interacted with in the training data when exclude_seen.
+    /// The k best items for `user` with their scores, best first (ties: smaller index), excluding the
+    /// items the user interacted with in the training data when exclude_seen.
     /// @throws InvalidArgument if not initialized or user is out of range.
-    std::vector<index_type> recommend(index_type user, size_type k, bool exclude_seen = true) const {
+    /// @throws NumericalError if a candidate's score is NaN.
+    std::vector<Recommendation<T>> recommend(index_type user, size_type k, bool exclude_seen = true) const {
         check_user("recommend", user);
         Scratch s;
-        std::vector<index_type> out;
+        std::vector<Recommendation<T>> out;
         recommend_into(user, k, exclude_seen, s, out);
         return out;
     }
 
-    /// Streaming top-k for many users: calls sink(user, const std::vector<index_type>& items) for
-    /// each of users[0..n) in order, reusing one score buffer; the same lists as recommend().
+    /// Streaming top-k for many users: calls sink(user, const std::vector<Recommendation<T>>& recs)
+    /// for each of `users` in order, reusing one score buffer; the same lists as recommend().
     /// @throws InvalidArgument if not initialized or a user is out of range (before any sink call).
     template <class Sink>
-    void recommend_batch(const index_type* users, size_type n, size_type k, Sink&& sink, bool exclude_seen = true) const {
+    void recommend_batch(const std::vector<index_type>& users, size_type k, Sink&& sink, bool exclude_seen = true) const {
         check_init("recommend_batch");
-        for (size_type j = 0; j < n; ++j)
+        for (size_type j = 0; j < users.size(); ++j)
             check_arg(users[j] < nu_, "NeuralCF::recommend_batch: user index ", users[j], " at position ", j,
                       " out of range (", nu_, " users)");
         Scratch s;
-        std::vector<index_type> out;
-        for (size_type j = 0; j < n; ++j) {
-            recommend_into(users[j], k, exclude_seen, s, out);
-            sink(users[j], static_cast<const std::vector<index_type>&>(out));
+        std::vector<Recommendation<T>> out;
+        for (const auto u : users) {
+            recommend_into(u, k, exclude_seen, s, out);
+            sink(u, static_cast<const std::vector<Recommendation<T>>&>(out));
         }
-    }
-
-    template <class Sink>
-    void recommend_batch(const std::vector<index_type>& users, size_type k, Sink&& sink, bool exclude_seen = true) const {
-        recommend_batch(users.data(), users.size(), k, std::forward<Sink>(sink), exclude_seen);
     }
 
     /// The items user interacted with in the training data (increasing indices).
@@ -498,9 +536,18 @@ public:
         check_arg(items_ != nullptr, "NeuralCF::item_index: the model has no item id map (not fitted)");
         return items_->index(id);
     }
-    /// The id maps of the training data (null before fit/load).
-    const typename RatingMatrix<T>::map_ptr& user_map() const noexcept { return users_; }
-    const typename RatingMatrix<T>::map_ptr& item_map() const noexcept { return items_; }
+    /// The user id map of the training space the model was fitted on.
+    /// @throws InvalidArgument before fit/load.
+    const IdMap& user_map() const {
+        check_arg(users_ != nullptr, "NeuralCF::user_map: the model has no user id map (not fitted)");
+        return *users_;
+    }
+    /// The item id map of the training space the model was fitted on.
+    /// @throws InvalidArgument before fit/load.
+    const IdMap& item_map() const {
+        check_arg(items_ != nullptr, "NeuralCF::item_map: the model has no item id map (not fitted)");
+        return *items_;
+    }
 
     // --- persistence -------------------------------------------------------------------------------
 
@@ -605,7 +652,19 @@ private:
     struct Scratch {
         Matrix<T> a, b;
         std::vector<T> scores;
+        std::vector<index_type> top;
     };
+
+    nn::Initializer dense_initializer(size_type fan_in) const {
+        if (opt_.dense_init == DenseInit::glorot_uniform) return nn::init::glorot_uniform();
+        const double b = 1.0 / std::sqrt(static_cast<double>(fan_in));
+        return nn::init::uniform(-b, b);
+    }
+    void init_dense_bias(nn::Dense<T>& layer, size_type fan_in, Rng& rng) const {
+        if (opt_.dense_init == DenseInit::glorot_uniform) return;  // zeros
+        const double b = 1.0 / std::sqrt(static_cast<double>(fan_in));
+        for (auto& v : layer.parameters()[1]->value) v = static_cast<T>(rng.uniform(-b, b));
+    }
 
     bool has_mlp() const noexcept { return opt_.architecture != NcfArchitecture::gmf; }
     bool has_gmf() const noexcept { return opt_.architecture != NcfArchitecture::mlp; }
@@ -845,7 +904,8 @@ private:
 
     // --- the fit loop ---------------------------------------------------------------------------------
 
-    History fit_impl(const RatingMatrix<T>& train, const RatingMatrix<T>* validation, Callback* callback) {
+    History fit_impl(const RatingMatrix<T>& train, const RatingMatrix<T>* validation,
+                     const std::vector<Callback*>& callbacks) {
         check_arg(!train.empty(), "NeuralCF::fit: the training matrix has no ratings");
         initialize(train.n_users(), train.n_items());
         const bool implicit = opt_.feedback == Feedback::implicit;
@@ -898,11 +958,11 @@ private:
         std::vector<Matrix<T>> best;
         const size_type steps_per_epoch_hint =
             (fit_data->nnz() * (implicit ? 1 + opt_.negatives : 1) + opt_.batch_size - 1) / opt_.batch_size;
-        if (callback) callback->on_train_begin(opt_.epochs, steps_per_epoch_hint);
+        for (auto* cb : callbacks) cb->on_train_begin(opt_.epochs, steps_per_epoch_hint);
         std::vector<std::size_t> order;
         for (int epoch = 1; epoch <= opt_.epochs; ++epoch) {
             const auto t0 = std::chrono::steady_clock::now();
-            if (callback) callback->on_epoch_begin(epoch);
+            for (auto* cb : callbacks) cb->on_epoch_begin(epoch);
             if (implicit) {
                 sample_negatives(*fit_data, opt_.negatives, sample_rng, samples);
                 pu.swap(samples.users);
@@ -951,7 +1011,7 @@ private:
                     params[slot]->zero_grad();
                 }
                 total += loss * static_cast<double>(m);
-                if (callback) callback->on_batch_end(step, total / static_cast<double>(start + m));
+                for (auto* cb : callbacks) cb->on_batch_end(step, total / static_cast<double>(start + m));
             }
             (void)n_tables;
             EpochRecord rec;
@@ -962,7 +1022,7 @@ private:
             rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             history.epochs.push_back(rec);
             bool stop = false;
-            if (callback) stop = callback->on_epoch_end(rec);
+            for (auto* cb : callbacks) stop = cb->on_epoch_end(rec) || stop;
             if (es) {
                 const bool es_stop = es->update(rec);
                 if (es->improved() && opt_.early_stopping->restore_best) snapshot(best);
@@ -978,7 +1038,26 @@ private:
             history.best_epoch = es->best_epoch();
         }
         refresh_inference_cache();
-        if (callback) callback->on_train_end(history);
+        for (auto* cb : callbacks) cb->on_train_end(history);
+        if (opt_.refit) {
+            // The epoch count was chosen on the held-out pairs; retrain on every training pair.
+            NeuralCFOptions ro = opt_;
+            ro.validation_fraction = 0;
+            ro.early_stopping.reset();
+            ro.refit = false;
+            ro.epochs = history.best_epoch > 0 ? history.best_epoch : static_cast<int>(history.size());
+            NeuralCF full(ro);
+            const History hr = full.fit_impl(train, nullptr, callbacks);
+            const NeuralCFOptions keep = opt_;
+            *this = std::move(full);
+            opt_ = keep;
+            const int offset = static_cast<int>(history.size());
+            for (auto rec : hr.epochs) {
+                rec.epoch += offset;
+                history.epochs.push_back(std::move(rec));
+            }
+            history.best_epoch = 0;  // the model holds the refit's last epoch
+        }
         return history;
     }
 
@@ -1156,7 +1235,8 @@ private:
                     out[i] = static_cast<T>(mu_ + static_cast<double>(fb_user_[user]) + static_cast<double>(fb_item_[i]));
     }
 
-    void recommend_into(index_type user, size_type k, bool exclude_seen, Scratch& s, std::vector<index_type>& out) const {
+    void recommend_into(index_type user, size_type k, bool exclude_seen, Scratch& s,
+                        std::vector<Recommendation<T>>& out) const {
         s.scores.resize(ni_);
         score_user(user, s.scores.data(), s);
         const index_type* first = nullptr;
@@ -1165,10 +1245,12 @@ private:
             first = seen_items_.data() + seen_ptr_[user];
             last = seen_items_.data() + seen_ptr_[user + 1];
         }
-        const size_type bad = detail::top_k_into(s.scores.data(), ni_, k, first, last, out);
+        const size_type bad = detail::top_k_into(s.scores.data(), ni_, k, first, last, s.top);
         if (bad != ni_)
             throw NumericalError(detail::concat("NeuralCF::recommend: score of user index ", user, ", item index ", bad,
                                                 " is NaN"));
+        out.clear();
+        for (const auto i : s.top) out.push_back({i, s.scores[i]});
     }
 
     // --- metadata -------------------------------------------------------------------------------------
@@ -1240,6 +1322,8 @@ private:
         m["options.lazy_embedding_updates"] = o.lazy_embedding_updates ? "1" : "0";
         m["options.unseen_fallback"] = o.unseen_fallback ? "1" : "0";
         m["options.mean_init"] = o.mean_init ? "1" : "0";
+        m["options.dense_init"] = to_string(o.dense_init);
+        m["options.refit"] = o.refit ? "1" : "0";
         return m;
     }
 
@@ -1277,6 +1361,16 @@ private:
         o.lazy_embedding_updates = get("lazy_embedding_updates") == "1";
         o.unseen_fallback = get("unseen_fallback") == "1";
         o.mean_init = get("mean_init") == "1";
+        // Training-only options added in a later version: absent in older files (they do not change
+        // predictions), so a missing key means the option's default.
+        if (auto it = m.find("options.dense_init"); it != m.end()) {
+            try {
+                o.dense_init = parse_dense_init(it->second);
+            } catch (const InvalidArgument& e) {
+                throw IoError("NeuralCF::load: '" + path + "': " + e.what());
+            }
+        }
+        if (auto it = m.find("options.refit"); it != m.end()) o.refit = it->second == "1";
         try {
             o.validate();
         } catch (const InvalidArgument& e) {

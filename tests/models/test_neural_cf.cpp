@@ -51,7 +51,48 @@ cfnet::NeuralCFOptions small_options(cfnet::NcfArchitecture a, cfnet::Feedback f
     return o;
 }
 
+bool same_recs(const std::vector<cfnet::Recommendation<float>>& a, const std::vector<cfnet::Recommendation<float>>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t k = 0; k < a.size(); ++k)
+        if (a[k].item != b[k].item || !(a[k].score == b[k].score)) return false;
+    return true;
+}
+
+/// Records the order of the callback hooks.
+struct RecordingCallback : cfnet::Callback {
+    std::string log;
+    int stop_after = 0;
+    void on_train_begin(int epochs, std::size_t) override { log += "B" + std::to_string(epochs); }
+    void on_epoch_begin(int e) override { log += "e" + std::to_string(e); }
+    void on_batch_end(std::size_t, double) override { log += "."; }
+    bool on_epoch_end(const cfnet::EpochRecord& r) override {
+        log += "E";
+        return stop_after > 0 && r.epoch >= stop_after;
+    }
+    void on_train_end(const cfnet::History& h) override { log += "T" + std::to_string(h.size()); }
+};
+
 }  // namespace
+
+TEST_CASE("NeuralCF: callbacks see every hook; any callback can stop; id maps") {
+    const auto all = low_rank<float>(20, 15, 0.5, 2);  // ~150 pairs
+    auto o = small_options(cfnet::NcfArchitecture::mlp);
+    o.batch_size = 1000;  // one step per epoch
+    cfnet::NeuralCF<float> m(o);
+    CHECK_THROWS_AS(m.user_map(), cfnet::InvalidArgument);
+    RecordingCallback a, b;
+    b.stop_after = 2;
+    const auto h = m.fit(all, {&a, &b});
+    CHECK(h.size() == 2);
+    CHECK(a.log == "B3e1.Ee2.ET2");
+    CHECK(b.log == a.log);
+    CHECK(m.user_map().size() == all.n_users());
+    CHECK(m.item_map().size() == all.n_items());
+    CHECK(m.item_map().id(0) == all.items().id(0));
+    RecordingCallback c;
+    CHECK(m.fit(all, all, {&c}).size() == 3);
+    CHECK(c.log == "B3e1.Ee2.Ee3.ET3");
+}
 
 TEST_CASE("NeuralCF options: the defaults are the notebook's model") {
     const cfnet::NeuralCFOptions o;
@@ -219,13 +260,13 @@ TEST_CASE("NeuralCF: recommend excludes seen items, batch == single, scores == p
         std::vector<index_type> users;
         for (index_type u = 0; u < all.n_users(); ++u) users.push_back(u);
         std::size_t calls = 0;
-        m.recommend_batch(users, 10, [&](index_type u, const std::vector<index_type>& rec) {
+        m.recommend_batch(users, 10, [&](index_type u, const std::vector<cfnet::Recommendation<float>>& rec) {
             CHECK(u == users[calls]);
             ++calls;
-            CHECK(rec == m.recommend(u, 10));
+            CHECK(same_recs(rec, m.recommend(u, 10)));
             const auto seen = all.user_items(u);
             CHECK(rec.size() == std::min<std::size_t>(10, all.n_items() - seen.size()));
-            for (const auto i : rec) CHECK(!std::binary_search(seen.begin(), seen.end(), i));
+            for (const auto& r : rec) CHECK(!std::binary_search(seen.begin(), seen.end(), r.item));
         });
         CHECK(calls == users.size());
         // score_items agrees with pairwise predict, and the ranking is by score
@@ -233,8 +274,10 @@ TEST_CASE("NeuralCF: recommend excludes seen items, batch == single, scores == p
         const auto scores = m.score_items(u);
         for (index_type i = 0; i < all.n_items(); ++i) CHECK(scores[i] == Approx(m.predict(u, i)).epsilon(1e-5));
         const auto rec = m.recommend(u, 5, false);
-        for (std::size_t k = 1; k < rec.size(); ++k) CHECK(scores[rec[k - 1]] >= scores[rec[k]]);
-        CHECK(*std::max_element(scores.begin(), scores.end()) == scores[rec[0]]);
+        REQUIRE(rec.size() == 5);
+        for (const auto& r : rec) CHECK(r.score == scores[r.item]);
+        for (std::size_t k = 1; k < rec.size(); ++k) CHECK(rec[k - 1].score >= rec[k].score);
+        CHECK(*std::max_element(scores.begin(), scores.end()) == rec[0].score);
     }
 }
 
@@ -279,12 +322,79 @@ TEST_CASE("NeuralCF: early stopping restores the best epoch") {
     if (h.stopped_early) CHECK(static_cast<int>(h.size()) == h.best_epoch + es.patience);
 }
 
+TEST_CASE("NeuralCF: fan_in_uniform Dense init and refit on all training pairs") {
+    auto o = small_options(cfnet::NcfArchitecture::neumf);
+    o.dense_init = cfnet::DenseInit::fan_in_uniform;
+    cfnet::NeuralCF<float> m(o);
+    m.initialize(10, 12);
+    const auto named = m.named_tensors();
+    bool saw_nonzero_bias = false;
+    for (const auto& t : named) {
+        // dense0: fan_in 2*8, dense1: 16, output: 8 (gmf) + 8 (mlp)
+        double fan_in = 0;
+        if (t.name.rfind("dense0.", 0) == 0) fan_in = 16;
+        else if (t.name.rfind("dense1.", 0) == 0) fan_in = 16;
+        else if (t.name.rfind("output.", 0) == 0) fan_in = 16;
+        else continue;
+        const double b = 1.0 / std::sqrt(fan_in);
+        double mx = 0;
+        for (const auto v : *t.tensor) mx = std::max(mx, std::abs(static_cast<double>(v)));
+        CHECK(mx <= b);
+        if (t.name.find("bias") != std::string::npos && mx > 0) saw_nonzero_bias = true;
+        if (t.name == "dense0.weight") CHECK(mx > 0.8 * b);  // 256 draws fill the range
+    }
+    CHECK(saw_nonzero_bias);
+    CHECK(cfnet::parse_dense_init("fan_in_uniform") == cfnet::DenseInit::fan_in_uniform);
+    CHECK_THROWS_AS(cfnet::parse_dense_init("xavier"), cfnet::InvalidArgument);
+
+    // refit: the selection run's epochs (with validation metrics), then `best` epochs on all pairs
+    const auto all = low_rank<float>(40, 30, 0.5, 12);
+    auto r = small_options(cfnet::NcfArchitecture::mlp);
+    r.epochs = 6;
+    cfnet::EarlyStopping es;
+    es.monitor = "val_rmse";
+    es.patience = 2;
+    r.early_stopping = es;
+    cfnet::NeuralCF<float> sel(r);
+    const auto hs = sel.fit(all);
+    const int chosen = hs.best_epoch;
+    REQUIRE(chosen >= 1);
+    r.refit = true;
+    cfnet::NeuralCF<float> ref(r);
+    RecordingCallback cb;
+    const auto hr = ref.fit(all, {&cb});
+    REQUIRE(hr.size() == hs.size() + static_cast<std::size_t>(chosen));
+    for (std::size_t e = 0; e < hs.size(); ++e) CHECK(hr[e].metrics == hs[e].metrics);
+    for (std::size_t e = hs.size(); e < hr.size(); ++e) {
+        CHECK(hr[e].metrics.empty());
+        CHECK(hr[e].epoch == static_cast<int>(e + 1));
+    }
+    CHECK(hr.best_epoch == 0);
+    CHECK(ref.options().refit);
+    CHECK(cb.log.find("T" + std::to_string(hs.size())) != std::string::npos);  // two runs
+    CHECK(cb.log.substr(cb.log.size() - 2) == "T" + std::to_string(chosen));
+    // the same as training on every pair for `chosen` epochs without a hold-out
+    auto f = small_options(cfnet::NcfArchitecture::mlp);
+    f.validation_fraction = 0;
+    f.epochs = chosen;
+    cfnet::NeuralCF<float> full(f);
+    const auto hf = full.fit(all);
+    CHECK(hf.epochs.back().loss == hr.epochs.back().loss);
+    CHECK(full.predict(2, 3) == ref.predict(2, 3));
+    // refit needs early stopping and fit()'s own hold-out
+    auto bad = r;
+    bad.early_stopping.reset();
+    CHECK_THROWS_AS(cfnet::NeuralCF<float>(bad), cfnet::InvalidArgument);
+    CHECK_THROWS_AS(ref.fit(all, all), cfnet::InvalidArgument);
+}
+
 TEST_CASE("NeuralCF: save/load round trip predicts bit-identically") {
     const auto all = low_rank<float>(30, 25, 0.4, 6);
     auto o = small_options(cfnet::NcfArchitecture::neumf);
     o.bias_terms = true;
     o.unseen_fallback = true;
     o.dropout = 0.1;
+    o.dense_init = cfnet::DenseInit::fan_in_uniform;
     cfnet::NeuralCF<float> m(o);
     m.fit(all);
     const std::string path = "test_neural_cf_roundtrip.cfnet";
@@ -294,9 +404,10 @@ TEST_CASE("NeuralCF: save/load round trip predicts bit-identically") {
     CHECK(l.options().architecture == cfnet::NcfArchitecture::neumf);
     CHECK(l.options().hidden == o.hidden);
     CHECK(l.options().dropout == o.dropout);
+    CHECK(l.options().dense_init == o.dense_init);
     for (index_type u = 0; u < all.n_users(); ++u) {
         CHECK(m.score_items(u) == l.score_items(u));
-        CHECK(m.recommend(u, 5) == l.recommend(u, 5));
+        CHECK(same_recs(m.recommend(u, 5), l.recommend(u, 5)));
     }
     CHECK(m.predict_id(3, 105) == l.predict_id(3, 105));
     CHECK_THROWS_AS(l.predict_id(3, 99999), cfnet::InvalidArgument);
