@@ -1,9 +1,15 @@
 // The notebook's autoencoder on MovieLens 100K, sections 1-5, with cfnet::AutoencoderCF.
 //
 //   autoencoder_movielens [--data DIR|synthetic] [--split per-user|u1..u5|FILE] [--seed N]
-//                         [--epochs N] [--hidden 512,256,64,256,512] [--lr X] [--batch N]
-//                         [--item-based] [--input-dropout X] [--hidden-dropout X] [--l2 X]
-//                         [--lazy] [--clamp] [--fallback] [--json FILE]
+//                         [--preset notebook|autorec] [--epochs N] [--hidden 512,256,64,256,512]
+//                         [--lr X] [--batch N] [--item-based] [--input-dropout X]
+//                         [--hidden-dropout X] [--l2 X] [--lambda X] [--lazy] [--clamp]
+//                         [--fallback] [--json FILE]
+//
+// --preset notebook (default) is the notebook's model; --preset autorec is the accuracy preset
+// (AutoencoderOptions::autorec(): I-AutoRec, 500 sigmoid units, full-batch L-BFGS; --epochs is
+// then the number of L-BFGS iterations and --lambda its L2 weight). Options given explicitly
+// override the preset's values.
 //
 // 1. load the ratings (shape, head)      2. count users and items
 // 3. split (the notebook's per-user 20% holdout, a u1..u5 file, or the notebook's exact split:
@@ -42,16 +48,20 @@ std::vector<std::size_t> parse_sizes(const std::string& s) {
 
 int main(int argc, char** argv) {
     CLI::App app{"cfnet: the notebook's rating autoencoder on MovieLens 100K"};
-    std::string data, split = "per-user", json_path, hidden = "512,256,64,256,512";
+    std::string data, split = "per-user", json_path, hidden = "512,256,64,256,512", preset = "notebook";
     std::uint64_t seed = 42;
     int epochs = 20;
-    double lr = 1e-3, in_drop = 0, hid_drop = 0, l2 = 0;
+    double lr = 1e-3, in_drop = 0, hid_drop = 0, l2 = 0, lambda = 0;
     std::size_t batch = 32;
     bool item_based = false, lazy = false, clamp = false, fallback = false;
     app.add_option("--data", data, "MovieLens 100K directory, or 'synthetic' (default: ./data/ml-100k)");
     app.add_option("--split", split, "per-user | u1..u5 | FILE of held-out 'user item rating' lines")
         ->capture_default_str();
     app.add_option("--seed", seed, "seed of the split, the weights, the shuffling")->capture_default_str();
+    app.add_option("--preset", preset, "notebook (the notebook's model) | autorec (the accuracy preset)")
+        ->check(CLI::IsMember({"notebook", "autorec"}))
+        ->capture_default_str();
+    app.add_option("--lambda", lambda, "L2 weight of the L-BFGS (autorec) objective");
     app.add_option("--epochs", epochs, "training epochs")->capture_default_str();
     app.add_option("--hidden", hidden, "hidden layer widths")->capture_default_str();
     app.add_option("--lr", lr, "Adam learning rate")->capture_default_str();
@@ -89,20 +99,27 @@ int main(int argc, char** argv) {
         std::cout << "\n== 3. Split '" << w.split_name << "'\ntrain ratings: " << train.nnz()
                   << ", test ratings: " << test.nnz() << "\n";
 
-        cfnet::AutoencoderOptions opt;
-        opt.hidden = parse_sizes(hidden);
-        opt.epochs = epochs;
-        opt.learning_rate = lr;
-        opt.batch_size = batch;
+        // the preset, then the options given on the command line
+        cfnet::AutoencoderOptions opt =
+            preset == "autorec" ? cfnet::AutoencoderOptions::autorec() : cfnet::AutoencoderOptions::notebook();
+        auto given = [&](const char* name) { return app.count(name) > 0; };
+        if (given("--hidden")) opt.hidden = parse_sizes(hidden);
+        if (given("--epochs")) opt.epochs = epochs;
+        if (given("--lr")) opt.learning_rate = lr;
+        if (given("--batch")) opt.batch_size = batch;
         opt.seed = seed;
-        opt.input_dropout = in_drop;
-        opt.hidden_dropout = hid_drop;
-        opt.weight_decay = l2;
-        opt.lazy_adam = lazy;
-        opt.unseen_fallback = fallback;
+        if (given("--input-dropout")) opt.input_dropout = in_drop;
+        if (given("--hidden-dropout")) opt.hidden_dropout = hid_drop;
+        if (given("--l2")) opt.weight_decay = l2;
+        if (given("--lambda")) opt.l2_lambda = lambda;
+        if (lazy) opt.lazy_adam = true;
+        if (fallback) opt.unseen_fallback = true;
         if (item_based) opt.item_based();
         if (clamp) opt.clamp(1.0, 5.0);
         cfnet::AutoencoderCF<float> model(opt);
+        epochs = opt.epochs;
+        item_based = opt.orientation == cfnet::Orientation::item_based;
+        const bool is_lbfgs = opt.solver == cfnet::Solver::lbfgs;
 
         const std::size_t rows = item_based ? all.n_items() : all.n_users();
         const std::size_t units = item_based ? all.n_users() : all.n_items();
@@ -111,17 +128,22 @@ int main(int argc, char** argv) {
                   << "), read as sparse rows\nlayers: " << units;
         for (auto h : opt.hidden) std::cout << " -> " << h;
         std::cout << " -> " << units << " (" << cfnet::to_string(opt.hidden_activation) << " hidden, "
-                  << cfnet::to_string(opt.output_activation) << " output), Adam lr " << lr << ", batch " << batch
-                  << (lazy ? ", LAZY Adam" : ", exact Adam") << "\n";
+                  << cfnet::to_string(opt.output_activation) << " output), ";
+        if (is_lbfgs)
+            std::cout << "full-batch L-BFGS, lambda " << opt.l2_lambda << " (preset " << preset << ")\n";
+        else
+            std::cout << "Adam lr " << opt.learning_rate << ", batch " << opt.batch_size
+                      << (opt.lazy_adam ? ", LAZY Adam" : ", exact Adam") << " (preset " << preset << ")\n";
 
-        std::cout << "\n== 5. Training (" << epochs << " epochs)\n";
+        std::cout << "\n== 5. Training (" << epochs << (is_lbfgs ? " L-BFGS iterations" : " epochs") << ")\n";
         const auto t1 = std::chrono::steady_clock::now();
         const cfnet::History history = model.fit(train);
         const double t_train = examples::seconds_since(t1);
         for (const auto& e : history.epochs)
-            if (e.epoch == 1 || e.epoch % 5 == 0 || e.epoch == epochs)
+            if (e.epoch == 1 || (e.epoch <= 20 && e.epoch % 5 == 0) || e.epoch % 20 == 0 ||
+                e.epoch == static_cast<int>(history.size()))
                 std::printf("epoch %3d  loss %.4f  (%.3f s)\n", e.epoch, e.loss, e.seconds);
-        std::printf("training: %.3f s (%.4f s/epoch)\n", t_train, t_train / epochs);
+        std::printf("training: %.3f s (%.4f s/epoch)\n", t_train, t_train / static_cast<double>(history.size()));
 
         const auto t2 = std::chrono::steady_clock::now();
         const auto pred = model.predict(train, test);
@@ -141,12 +163,10 @@ int main(int argc, char** argv) {
                     ranking.precision, ranking.recall, ranking.users_evaluated);
 
         nlohmann::json top_json = nlohmann::json::array();
-        if (!item_based) {
+        {
             const cfnet::index_type u0 = 0;
             const auto items = train.user_items(u0);
-            const auto vals = train.user_ratings(u0);
-            const auto top = model.recommend(std::vector<cfnet::index_type>(items.begin(), items.end()),
-                                             std::vector<float>(vals.begin(), vals.end()), 10);
+            const auto top = model.recommend(train, u0, 10);
             std::cout << "\nTop-10 for user index 0 (user id " << all.users().id(u0) << ", " << items.size()
                       << " training ratings), unrated items only:\n";
             for (const auto& r : top) {
@@ -160,11 +180,24 @@ int main(int argc, char** argv) {
 
         if (!json_path.empty()) {
             nlohmann::json out;
-            out["config"] = {{"data", w.data_source},     {"split", w.split_name},   {"seed", seed},
-                             {"epochs", epochs},          {"hidden", opt.hidden},    {"lr", lr},
-                             {"batch", batch},            {"item_based", item_based}, {"input_dropout", in_drop},
-                             {"hidden_dropout", hid_drop}, {"l2", l2},               {"lazy_adam", lazy},
-                             {"clamp", clamp},            {"fallback", fallback}};
+            out["config"] = {{"data", w.data_source},
+                             {"split", w.split_name},
+                             {"seed", seed},
+                             {"preset", preset},
+                             {"solver", cfnet::to_string(opt.solver)},
+                             {"epochs", opt.epochs},
+                             {"hidden", opt.hidden},
+                             {"hidden_activation", cfnet::to_string(opt.hidden_activation)},
+                             {"lr", opt.learning_rate},
+                             {"batch", opt.batch_size},
+                             {"item_based", item_based},
+                             {"input_dropout", opt.input_dropout},
+                             {"hidden_dropout", opt.hidden_dropout},
+                             {"l2", opt.weight_decay},
+                             {"lambda", opt.l2_lambda},
+                             {"lazy_adam", opt.lazy_adam},
+                             {"clamp", opt.clamp_min.has_value()},
+                             {"fallback", opt.unseen_fallback}};
             out["data"] = {{"ratings", all.nnz()}, {"users", all.n_users()}, {"items", all.n_items()},
                            {"train", train.nnz()}, {"test", test.nnz()}};
             nlohmann::json hist = nlohmann::json::array();

@@ -13,7 +13,9 @@
 ///   cfnet::AutoencoderCF<> model;                   // the notebook's configuration
 ///   cfnet::History h = model.fit(split.train);      // or fit(split.train, validation)
 ///   std::vector<float> p = model.predict(split.train, split.test);  // leak-free: input = train
-///   auto top = model.recommend(items, ratings, 10);  // fold-in of a user not seen in training
+///   auto top = model.recommend(split.train, user, 10);  // a user of the training matrix
+///   auto new_user = model.recommend(items, ratings, 10);  // fold-in of a user not seen in training
+///   model.recommend_batch(split.train, users, 10, [](cfnet::index_type u, const auto& recs) { ... });
 ///   model.save("ae.cfnet");
 ///   auto again = cfnet::AutoencoderCF<>::load("ae.cfnet");
 /// @endcode
@@ -58,6 +60,7 @@
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/nn/sparse.hpp>
 #include <cfnet/optim/adam.hpp>
+#include <cfnet/optim/lbfgs.hpp>
 #include <cfnet/serialize.hpp>
 #include <cfnet/tensor.hpp>
 #include <cfnet/train.hpp>
@@ -112,6 +115,20 @@ inline ActivationKind activation_from_string(const std::string& s) {
 
 inline const char* to_string(Orientation o) { return o == Orientation::user_based ? "user_based" : "item_based"; }
 
+/// How AutoencoderCF trains.
+enum class Solver {
+    /// Mini-batch Adam on the masked MSE (the notebook's; batch_size, learning_rate, dropout,
+    /// weight_decay and lazy_adam apply; an epoch is one pass over the rows).
+    adam,
+    /// Full-batch L-BFGS (optim/lbfgs.hpp) on AutoRec's objective (Sedhain et al. 2015):
+    ///   F = sum over observed (prediction - rating)^2 + l2_lambda / 2 * sum_layers ||W||^2
+    /// (weights, not biases). An "epoch" is one L-BFGS iteration; History::loss is F divided by
+    /// the number of training ratings. No dropout, no weight_decay.
+    lbfgs
+};
+
+inline const char* to_string(Solver s) { return s == Solver::adam ? "adam" : "lbfgs"; }
+
 /// Configuration of AutoencoderCF. Public fields with the notebook's defaults, plus chained
 /// setters; AutoencoderCF's constructor validates everything.
 struct AutoencoderOptions {
@@ -139,6 +156,9 @@ struct AutoencoderOptions {
     bool unseen_fallback = false;
     /// Early stopping on a validation metric ("val_rmse" or "val_mae"; needs validation data).
     std::optional<EarlyStopping> early_stopping;
+    Solver solver = Solver::adam;
+    double l2_lambda = 0.0;            ///< Solver::lbfgs: the lambda of AutoRec's objective, >= 0
+    std::size_t lbfgs_history = 10;    ///< Solver::lbfgs: (s, y) pairs kept, >= 1
 
     AutoencoderOptions& hidden_sizes(std::vector<std::size_t> v) { hidden = std::move(v); return *this; }
     AutoencoderOptions& activation(ActivationKind k) { hidden_activation = k; return *this; }
@@ -166,9 +186,34 @@ struct AutoencoderOptions {
     }
     AutoencoderOptions& fallback(bool v = true) { unseen_fallback = v; return *this; }
     AutoencoderOptions& stop_early(EarlyStopping e) { early_stopping = std::move(e); return *this; }
+    /// Full-batch L-BFGS with AutoRec's objective and this lambda, `iterations` iterations.
+    AutoencoderOptions& lbfgs(double lambda, int iterations) {
+        solver = Solver::lbfgs;
+        l2_lambda = lambda;
+        epochs = iterations;
+        return *this;
+    }
 
     /// The notebook's model (the defaults).
     static AutoencoderOptions notebook() { return AutoencoderOptions{}; }
+
+    /// The accuracy preset: I-AutoRec (Sedhain et al. 2015) as the paper trained it. Item-based, one
+    /// hidden layer of 500 sigmoid units, identity output, full-batch L-BFGS on the squared error of
+    /// the observed ratings + lambda/2 ||W||^2 with lambda = 200, 80 iterations, predictions
+    /// clamped to [1, 5], items and users without training ratings scored by a user+item bias
+    /// baseline. lambda and the iteration count were chosen on validation parts of TRAINING data
+    /// only (docs/benchmarks.md, "Accuracy preset"). For 1..5 star ratings.
+    static AutoencoderOptions autorec() {
+        AutoencoderOptions o;
+        o.hidden = {500};
+        o.hidden_activation = ActivationKind::sigmoid;
+        o.output_activation = ActivationKind::identity;
+        o.orientation = Orientation::item_based;
+        o.lbfgs(200.0, 80);
+        o.clamp(1.0, 5.0);
+        o.unseen_fallback = true;
+        return o;
+    }
 
     /// @throws InvalidArgument naming the field when an option is out of range.
     void validate() const {
@@ -194,6 +239,17 @@ struct AutoencoderOptions {
             check_arg(early_stopping->monitor == "val_rmse" || early_stopping->monitor == "val_mae",
                       "AutoencoderOptions: early stopping can monitor 'val_rmse' or 'val_mae', not '",
                       early_stopping->monitor, "'");
+        check_arg(std::isfinite(l2_lambda) && l2_lambda >= 0, "AutoencoderOptions: l2_lambda must be >= 0, got ",
+                  l2_lambda);
+        check_arg(lbfgs_history >= 1, "AutoencoderOptions: lbfgs_history must be >= 1");
+        if (solver == Solver::lbfgs) {
+            check_arg(input_dropout == 0 && hidden_dropout == 0,
+                      "AutoencoderOptions: the lbfgs solver is deterministic full-batch training: dropout must be 0");
+            check_arg(weight_decay == 0 && !lazy_adam,
+                      "AutoencoderOptions: weight_decay and lazy_adam are Adam options; the lbfgs solver uses l2_lambda");
+        } else {
+            check_arg(l2_lambda == 0, "AutoencoderOptions: l2_lambda is the lbfgs solver's; Adam uses weight_decay");
+        }
     }
 };
 
@@ -629,7 +685,7 @@ public:
     explicit AutoencoderCF(AutoencoderOptions options = {}) : opt_(std::move(options)) { opt_.validate(); }
 
     AutoencoderCF(const AutoencoderCF& o)
-        : opt_(o.opt_), net_(o.net_), adam_(o.adam_), unit_ids_(o.unit_ids_), unit_seen_(o.unit_seen_),
+        : opt_(o.opt_), net_(o.net_), adam_(o.adam_), user_map_(o.user_map_), item_map_(o.item_map_), unit_seen_(o.unit_seen_),
           train_mean_(o.train_mean_) {
         rebind();
     }
@@ -649,7 +705,15 @@ public:
     /// Number of input (= output) units: items for user_based, users for item_based.
     size_type n_units() const noexcept { return net_.n_units(); }
     /// The original ids of the units (the training data's item ids, or user ids when item_based).
-    const std::vector<id_type>& unit_ids() const noexcept { return unit_ids_; }
+    const std::vector<id_type>& unit_ids() const noexcept {
+        return opt_.orientation == Orientation::user_based ? item_map_.ids() : user_map_.ids();
+    }
+    /// The users of the training matrix the model was fitted on (its input/output units when
+    /// item_based; for a user_based model, the user index space of predict/recommend calls with the
+    /// training matrix as input).
+    const IdMap& user_map() const noexcept { return user_map_; }
+    /// The items of the training matrix (the input/output units when user_based).
+    const IdMap& item_map() const noexcept { return item_map_; }
     const Net& network() const noexcept { return net_; }
 
     /// The trainable parameters, slot by slot ("layer<l>.weight", "layer<l>.bias").
@@ -668,7 +732,8 @@ public:
         const IdMap& units = ub ? train.items() : train.users();
         Rng rng(detail::ae_seed(opt_.seed, detail::ae_stream_init));
         net_ = Net(units.size(), opt_.hidden, opt_.hidden_activation, opt_.output_activation, rng);
-        unit_ids_ = units.ids();
+        user_map_ = train.users();
+        item_map_ = train.items();
         unit_seen_.assign(units.size(), 0);
         if (ub) {
             for (size_type i = 0; i < train.n_items(); ++i) unit_seen_[i] = train.item_count(static_cast<index_type>(i)) > 0;
@@ -680,14 +745,357 @@ public:
         make_optimizer();
     }
 
-    /// Trains from scratch on `train` (fresh weights from the seed). With `validation` (same index
-    /// space), each epoch records "val_rmse" and "val_mae" of predict(train, validation) and early
-    /// stopping (when configured) restores the best epoch's weights. `callbacks` are called as
-    /// described in train.hpp.
-    /// @throws InvalidArgument on an empty training matrix or a validation matrix in another space.
+    /// Trains from scratch on `train` (fresh weights from the seed). `callbacks` get
+    /// on_train_begin / on_epoch_begin / on_batch_end / on_epoch_end / on_train_end (train.hpp).
+    /// @throws InvalidArgument on an empty training matrix, or when early stopping is configured
+    /// (it needs validation data).
     /// @throws NumericalError when the loss becomes NaN or infinite.
-    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>* validation = nullptr,
+    History fit(const RatingMatrix<T>& train, const std::vector<Callback*>& callbacks = {}) {
+        return fit_impl(train, nullptr, callbacks);
+    }
+
+    /// fit(train, callbacks) with validation data in the same index space: each epoch records
+    /// "val_rmse" and "val_mae" of predict(train, validation) (leak-free), and early stopping (when
+    /// configured) restores the best epoch's weights.
+    /// @throws InvalidArgument as fit(train), or when `validation` is in another index space.
+    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>& validation,
                 const std::vector<Callback*>& callbacks = {}) {
+        return fit_impl(train, &validation, callbacks);
+    }
+
+    /// The loss of the rows `rows` of `data` (user indices, or item indices when item_based) with
+    /// the current weights, ADDING its gradients into parameters()' grads (zero them first). No
+    /// dropout, no update: for gradient checks and the dense-reference tests.
+    /// @throws InvalidArgument before initialize(), for an index out of range or another unit space.
+    double loss_and_gradient(const RatingMatrix<T>& data, const std::vector<index_type>& rows) {
+        check_fitted("loss_and_gradient");
+        const bool ub = opt_.orientation == Orientation::user_based;
+        std::optional<RatingMatrix<T>> transposed;
+        if (!ub) transposed.emplace(data.transposed());
+        const RatingMatrix<T>& d = ub ? data : *transposed;
+        check_space(d, "loss_and_gradient");
+        nn::SparseBatch<T> batch(d.n_items());
+        for (const auto r : rows) {
+            check_arg(r < d.n_users(), "AutoencoderCF::loss_and_gradient: row index ", r, " out of range (",
+                      d.n_users(), " rows)");
+            detail::add_matrix_row(batch, d, r);
+        }
+        typename Net::Workspace ws;
+        const nn::MaskedMSE<T> loss(opt_.loss_normalization);
+        return net_.step(batch, batch, loss, ws, nullptr, false, 0.0, nullptr);
+    }
+
+    // --- prediction -----------------------------------------------------------------------------
+
+    /// Predictions for (user index, item index) pairs with `input` as the model's input (pass the
+    /// training matrix: leak-free). Indices are in `input`'s index space, which must have the
+    /// training data's units (items for user_based, users for item_based). Clamped and with the
+    /// unseen-unit fallback when the options say so.
+    /// @throws InvalidArgument before fit(), on another unit space or an index out of range.
+    std::vector<T> predict(const RatingMatrix<T>& input, const std::vector<std::pair<index_type, index_type>>& pairs) const {
+        check_fitted("predict");
+        const bool ub = opt_.orientation == Orientation::user_based;
+        std::vector<index_type> rows(pairs.size()), cols(pairs.size());
+        for (size_type p = 0; p < pairs.size(); ++p) {
+            const auto [u, i] = pairs[p];
+            check_arg(u < input.n_users() && i < input.n_items(), "AutoencoderCF::predict: pair ", p, " (user index ",
+                      u, ", item index ", i, ") is outside the input's ", input.n_users(), " users x ",
+                      input.n_items(), " items");
+            rows[p] = ub ? u : i;
+            cols[p] = ub ? i : u;
+        }
+        return predict_impl(input, rows, cols, pairs);
+    }
+
+    /// Predictions for every pair stored in `pairs` (e.g. the test matrix), in its CSR order
+    /// (user by user, items increasing), with `input` as the model's input (see above).
+    std::vector<T> predict(const RatingMatrix<T>& input, const RatingMatrix<T>& pairs) const {
+        check_arg(input.n_users() == pairs.n_users() && input.n_items() == pairs.n_items(),
+                  "AutoencoderCF::predict: input is ", input.n_users(), " x ", input.n_items(), " but pairs is ",
+                  pairs.n_users(), " x ", pairs.n_items());
+        std::vector<std::pair<index_type, index_type>> list;
+        list.reserve(pairs.nnz());
+        for (size_type u = 0; u < pairs.n_users(); ++u)
+            for (const auto i : pairs.user_items(static_cast<index_type>(u))) list.emplace_back(static_cast<index_type>(u), i);
+        return predict(input, list);
+    }
+
+    /// Fold-in: the predicted rating of every item for a user given only their ratings (item
+    /// indices of the training space and values; any order, no repeats). The user need not have
+    /// been in training. Clamped when configured; unseen items get the training mean when
+    /// unseen_fallback is on. user_based only (an item-based model has no input for a new user).
+    /// @throws InvalidArgument for an item-based model, an item index out of range or repeated.
+    std::vector<T> predict_user(const std::vector<index_type>& items, const std::vector<T>& ratings) const {
+        auto scores = score_user(items, ratings, "predict_user");
+        for (size_type i = 0; i < scores.size(); ++i) scores[i] = finish(scores[i], static_cast<index_type>(i), nullptr, 0, items.empty());
+        return scores;
+    }
+
+    /// Fold-in top-k: the k best-scored items for a user given only their ratings (see
+    /// predict_user), best first, ties by smaller index; excludes the rated items unless
+    /// exclude_seen is false. Scores are the raw network outputs (no clamping or fallback).
+    std::vector<Recommendation<T>> recommend(const std::vector<index_type>& items, const std::vector<T>& ratings,
+                                             size_type k, bool exclude_seen = true) const {
+        const auto scores = score_user(items, ratings, "recommend");
+        std::vector<index_type> seen(items);
+        std::sort(seen.begin(), seen.end());
+        return top(scores.data(), scores.size(), k, exclude_seen ? seen.data() : nullptr,
+                   exclude_seen ? seen.data() + seen.size() : nullptr);
+    }
+
+    /// Scores of every item for user `user` of `input` (raw network outputs, no clamping or
+    /// fallback), written to out[0 .. input.n_items()). The model's input is `input`'s rows (pass
+    /// the training matrix: leak-free). For an item_based model this computes every item's code
+    /// from `input` (O(ratings x width)); use recommend_batch() or make_scorer() for many users.
+    /// @throws InvalidArgument before fit(), for another unit space or a user index out of range.
+    void score_items(const RatingMatrix<T>& input, index_type user, T* out) const {
+        check_fitted("score_items");
+        check_arg(user < input.n_users(), "AutoencoderCF::score_items: user index ", user, " out of range (",
+                  input.n_users(), " users)");
+        const Scorer s = make_scorer(input);
+        s(user, out);
+    }
+
+    /// Top-k items for user `user` of `input` (its row of `input` is the model's input), best first,
+    /// ties by smaller index; excludes the user's items in `input` unless exclude_seen is false.
+    /// Equal to the fold-in recommend(items, ratings, k, exclude_seen) with that user's ratings.
+    /// @throws InvalidArgument as score_items().
+    std::vector<Recommendation<T>> recommend(const RatingMatrix<T>& input, index_type user, size_type k,
+                                             bool exclude_seen = true) const {
+        check_fitted("recommend");
+        check_arg(user < input.n_users(), "AutoencoderCF::recommend: user index ", user, " out of range (",
+                  input.n_users(), " users)");
+        std::vector<T> scores(input.n_items());
+        make_scorer(input)(user, scores.data());
+        const auto seen = input.user_items(user);
+        return top(scores.data(), scores.size(), k, exclude_seen ? seen.begin() : nullptr,
+                   exclude_seen ? seen.end() : nullptr);
+    }
+
+    /// Top-k for each of `users` of `input`, streamed: sink(user, recs) is called once per user in
+    /// the order given, with recs as recommend(input, user, k, exclude_seen) returns them. Users are
+    /// scored a few at a time: memory O(chunk x items), never users x items.
+    /// @throws InvalidArgument as score_items() (before any sink call when a user is out of range).
+    template <class Sink>
+    void recommend_batch(const RatingMatrix<T>& input, const std::vector<index_type>& users, size_type k, Sink&& sink,
+                         bool exclude_seen = true) const {
+        check_fitted("recommend_batch");
+        for (const auto u : users)
+            check_arg(u < input.n_users(), "AutoencoderCF::recommend_batch: user index ", u, " out of range (",
+                      input.n_users(), " users)");
+        const Scorer scorer = make_scorer(input);
+        const size_type chunk = 64, ni = input.n_items();
+        std::vector<T> scores;
+        std::vector<index_type> batch;
+        for (size_type b0 = 0; b0 < users.size(); b0 += chunk) {
+            const size_type b1 = std::min(users.size(), b0 + chunk);
+            batch.assign(users.begin() + static_cast<std::ptrdiff_t>(b0), users.begin() + static_cast<std::ptrdiff_t>(b1));
+            scorer.score_batch(batch, scores);
+            for (size_type r = 0; r < batch.size(); ++r) {
+                const auto seen = input.user_items(batch[r]);
+                const std::vector<Recommendation<T>> recs =
+                    top(scores.data() + r * ni, ni, k, exclude_seen ? seen.begin() : nullptr,
+                        exclude_seen ? seen.end() : nullptr);
+                sink(batch[r], recs);
+            }
+        }
+    }
+
+    /// Scores every item for users of a fixed input matrix (raw network outputs), for top-N
+    /// evaluation: `scorer(u, out)` fills out[0..n_items). Item-based models compute every item's
+    /// code once here (memory O(items x code width)).
+    class Scorer {
+    public:
+        /// out[i] = score of item i for user u.
+        void operator()(index_type u, T* out) const {
+            std::vector<T> tmp;
+            score_batch({u}, tmp);
+            std::copy(tmp.begin(), tmp.end(), out);
+        }
+        /// scores = users.size() x n_items scores, row r for users[r].
+        void score_batch(const std::vector<index_type>& users, std::vector<T>& scores) const {
+            const size_type ni = input_->n_items(), B = users.size();
+            scores.resize(B * ni);
+            for (const auto u : users)
+                check_arg(u < input_->n_users(), "AutoencoderCF::Scorer: user index ", u, " out of range (",
+                          input_->n_users(), " users)");
+            const Net& net = model_->net_;
+            if (model_->opt_.orientation == Orientation::user_based) {
+                nn::SparseBatch<T> batch(ni);
+                for (const auto u : users) detail::add_matrix_row(batch, *input_, u);
+                typename Net::Workspace ws;
+                net.forward_hidden(batch, ws, 0.0, nullptr);
+                net.output_all(ws.y.back().data(), B, scores.data());
+            } else {
+                const size_type h = net.code_width(), L = net.layers();
+                const T* w = net.weight(L - 1);
+                const T* b = net.bias(L - 1);
+                // scores(r, i) = f(b[u_r] + codes[i] . W[u_r])
+                for (size_type r = 0; r < B; ++r) {
+                    const index_type u = users[r];
+                    T* s = scores.data() + r * ni;
+                    std::fill(s, s + ni, b[u]);
+                    gemm(Trans::no, Trans::yes, ni, 1, h, T(1), codes_.data(), h, w + u * h, h, T(1), s, 1);
+                    if (net.output_activation() != ActivationKind::identity)
+                        detail::with_activation(net.output_activation(), [&](auto fn) {
+                            for (size_type i = 0; i < ni; ++i) s[i] = fn.value(s[i]);
+                        });
+                }
+            }
+        }
+
+    private:
+        friend class AutoencoderCF;
+        const AutoencoderCF* model_ = nullptr;
+        const RatingMatrix<T>* input_ = nullptr;
+        std::vector<T> codes_;  // item_based: n_items x code width
+    };
+
+    /// A Scorer over `input` (kept by reference: it must outlive the scorer).
+    /// @throws InvalidArgument before fit() or when input has another unit space.
+    Scorer make_scorer(const RatingMatrix<T>& input) const {
+        check_fitted("make_scorer");
+        Scorer s;
+        s.model_ = this;
+        s.input_ = &input;
+        if (opt_.orientation == Orientation::user_based) {
+            check_space(input, "make_scorer");
+        } else {
+            const RatingMatrix<T> d = input.transposed();
+            check_space(d, "make_scorer");
+            s.codes_ = codes(d);
+        }
+        return s;
+    }
+
+    // --- persistence ----------------------------------------------------------------------------
+
+    /// Writes the configuration (metadata "model" = "AutoencoderCF", the options, the training
+    /// matrix's user and item ids) and the weights to `path`.
+    /// @throws InvalidArgument before fit(); IoError when the file cannot be written.
+    void save(const std::string& path) const { save(path, false); }
+
+    /// save(path), plus Adam's state when with_optimizer (to resume training exactly).
+    void save(const std::string& path, bool with_optimizer) const {
+        check_fitted("save");
+        auto& self = const_cast<AutoencoderCF&>(*this);  // refs are read-only here
+        Metadata meta = metadata();
+        check_arg(!with_optimizer || adam_.has_value(), "AutoencoderCF::save: with_optimizer: the ",
+                  to_string(opt_.solver), " solver keeps no optimizer state between fits");
+        meta["with_optimizer"] = with_optimizer ? "1" : "0";
+        meta["adam_steps"] = std::to_string(adam_ ? adam_->steps() : 0);
+        std::vector<nn::TensorRef<T>> refs = parameter_refs(self.net_.parameters());
+        Matrix<T> seen = Matrix<T>::from_shape({1, unit_seen_.size()});
+        for (size_type i = 0; i < unit_seen_.size(); ++i) seen(0, i) = unit_seen_[i] ? T(1) : T(0);
+        refs.push_back({"unit_seen", &seen});
+        if (with_optimizer)
+            for (auto& r : self.adam_->state()) refs.push_back(r);
+        save_tensors(path, meta, refs);
+    }
+
+    /// Reads a model written by save(). @throws IoError for an unreadable or corrupt file;
+    /// InvalidArgument for a file of another model or scalar type, or inconsistent contents.
+    static AutoencoderCF load(const std::string& path) {
+        const ModelFile<T> file = read_model_file<T>(path);
+        const auto& meta = file.metadata;
+        auto get = [&](const char* key) -> const std::string& {
+            auto it = meta.find(key);
+            check_arg(it != meta.end(), "AutoencoderCF::load: '", path, "' has no '", key,
+                      "' entry (not an AutoencoderCF file?)");
+            return it->second;
+        };
+        check_arg(get("model") == "AutoencoderCF", "AutoencoderCF::load: '", path, "' holds a '", get("model"),
+                  "' model");
+        AutoencoderOptions o;
+        try {
+            o.hidden.clear();
+            std::stringstream hs(get("hidden"));
+            for (std::string tok; std::getline(hs, tok, ',');) o.hidden.push_back(std::stoul(tok));
+            o.hidden_activation = activation_from_string(get("hidden_activation"));
+            o.output_activation = activation_from_string(get("output_activation"));
+            o.orientation = get("orientation") == "item_based" ? Orientation::item_based : Orientation::user_based;
+            o.input_dropout = std::stod(get("input_dropout"));
+            o.hidden_dropout = std::stod(get("hidden_dropout"));
+            o.learning_rate = std::stod(get("learning_rate"));
+            o.weight_decay = std::stod(get("weight_decay"));
+            o.decoupled_weight_decay = get("decoupled_weight_decay") == "1";
+            o.batch_size = std::stoul(get("batch_size"));
+            o.epochs = std::stoi(get("epochs"));
+            o.seed = std::stoull(get("seed"));
+            o.loss_normalization = get("loss_normalization") == "global" ? nn::MaskNormalization::global
+                                                                          : nn::MaskNormalization::per_sample;
+            o.lazy_adam = get("lazy_adam") == "1";
+            if (!get("clamp_min").empty()) {
+                o.clamp_min = std::stod(get("clamp_min"));
+                o.clamp_max = std::stod(get("clamp_max"));
+            }
+            o.unseen_fallback = get("unseen_fallback") == "1";
+            const std::string& solver = get("solver");
+            check_arg(solver == "adam" || solver == "lbfgs", "AutoencoderCF::load: '", path, "': unknown solver '",
+                      solver, "'");
+            o.solver = solver == "adam" ? Solver::adam : Solver::lbfgs;
+            o.l2_lambda = std::stod(get("l2_lambda"));
+            o.lbfgs_history = std::stoul(get("lbfgs_history"));
+        } catch (const std::logic_error& e) {
+            if (dynamic_cast<const InvalidArgument*>(&e)) throw;
+            throw InvalidArgument(detail::concat("AutoencoderCF::load: '", path, "': malformed configuration (", e.what(), ")"));
+        }
+        AutoencoderCF m(o);
+        auto parse_ids = [&](const char* key, const char* kind) {
+            std::vector<id_type> ids;
+            std::stringstream is(get(key));
+            try {
+                for (std::string tok; std::getline(is, tok, ',');) ids.push_back(std::stoll(tok));
+            } catch (const std::logic_error&) {
+                throw InvalidArgument(detail::concat("AutoencoderCF::load: '", path, "': malformed '", key, "' entry"));
+            }
+            return IdMap(std::move(ids), kind);
+        };
+        m.user_map_ = parse_ids("user_ids", "user");
+        m.item_map_ = parse_ids("item_ids", "item");
+        const size_type n_units = m.unit_ids().size();
+        check_arg(n_units > 0, "AutoencoderCF::load: '", path, "' has no units");
+        Rng rng(0);
+        m.net_ = Net(n_units, o.hidden, o.hidden_activation, o.output_activation, rng);
+        m.train_mean_ = std::stod(get("train_mean"));
+        m.make_optimizer();
+        const bool with_opt = get("with_optimizer") == "1";
+        check_arg(!with_opt || m.adam_.has_value(), "AutoencoderCF::load: '", path,
+                  "' has optimizer state but its solver is not adam");
+        std::vector<nn::TensorRef<T>> refs = parameter_refs(m.net_.parameters());
+        Matrix<T> seen = xt::zeros<T>({size_type(1), n_units});
+        refs.push_back({"unit_seen", &seen});
+        if (with_opt)
+            for (auto& r : m.adam_->state()) refs.push_back(r);
+        assign_tensors(file, refs, UnknownTensors::reject, path);
+        m.unit_seen_.assign(n_units, 0);
+        for (size_type i = 0; i < m.unit_seen_.size(); ++i) m.unit_seen_[i] = seen(0, i) != T(0);
+        if (with_opt) m.adam_->set_steps(std::stoull(get("adam_steps")));
+        return m;
+    }
+
+    /// load(path), then checks that the model's units are `data`'s (its items for a user-based
+    /// model, its users for an item-based one).
+    /// @throws InvalidArgument naming both sizes when the spaces differ.
+    static AutoencoderCF load(const std::string& path, const RatingMatrix<T>& data) {
+        AutoencoderCF m = load(path);
+        if (m.opt_.orientation == Orientation::user_based)
+            m.check_space(data, "load");
+        else
+            m.check_space(data.transposed(), "load");
+        return m;
+    }
+
+    /// Adam's state (moments by slot), e.g. to compare two runs. @throws before fit().
+    optim::Adam<T>& optimizer() {
+        check_fitted("optimizer");
+        check_arg(adam_.has_value(), "AutoencoderCF::optimizer: the solver is not adam");
+        return *adam_;
+    }
+
+private:
+    History fit_impl(const RatingMatrix<T>& train, const RatingMatrix<T>* validation,
+                     const std::vector<Callback*>& callbacks) {
         if (validation)
             check_arg(train.same_space(*validation), "AutoencoderCF::fit: validation (", validation->n_users(),
                       " users x ", validation->n_items(), " items) is not in the training matrix's index space (",
@@ -699,6 +1107,7 @@ public:
         std::optional<RatingMatrix<T>> transposed;
         if (!ub) transposed.emplace(train.transposed());
         const RatingMatrix<T>& data = ub ? train : *transposed;
+        if (opt_.solver == Solver::lbfgs) return fit_lbfgs(train, data, validation, callbacks);
 
         const size_type n_rows = data.n_users(), bs = opt_.batch_size;
         const size_type steps = (n_rows + bs - 1) / bs;
@@ -778,286 +1187,130 @@ public:
         return history;
     }
 
-    History fit(const RatingMatrix<T>& train, const RatingMatrix<T>& validation,
-                const std::vector<Callback*>& callbacks = {}) {
-        return fit(train, &validation, callbacks);
-    }
 
-    /// The loss of the rows `rows` of `data` (user indices, or item indices when item_based) with
-    /// the current weights, ADDING its gradients into parameters()' grads (zero them first). No
-    /// dropout, no update: for gradient checks and the dense-reference tests.
-    /// @throws InvalidArgument before initialize(), for an index out of range or another unit space.
-    double loss_and_gradient(const RatingMatrix<T>& data, const std::vector<index_type>& rows) {
-        check_fitted("loss_and_gradient");
-        const bool ub = opt_.orientation == Orientation::user_based;
-        std::optional<RatingMatrix<T>> transposed;
-        if (!ub) transposed.emplace(data.transposed());
-        const RatingMatrix<T>& d = ub ? data : *transposed;
-        check_space(d, "loss_and_gradient");
-        nn::SparseBatch<T> batch(d.n_items());
-        for (const auto r : rows) {
-            check_arg(r < d.n_users(), "AutoencoderCF::loss_and_gradient: row index ", r, " out of range (",
-                      d.n_users(), " rows)");
-            detail::add_matrix_row(batch, d, r);
-        }
-        typename Net::Workspace ws;
-        const nn::MaskedMSE<T> loss(opt_.loss_normalization);
-        return net_.step(batch, batch, loss, ws, nullptr, false, 0.0, nullptr);
-    }
-
-    // --- prediction -----------------------------------------------------------------------------
-
-    /// Predictions for (user index, item index) pairs with `input` as the model's input (pass the
-    /// training matrix: leak-free). Indices are in `input`'s index space, which must have the
-    /// training data's units (items for user_based, users for item_based). Clamped and with the
-    /// unseen-unit fallback when the options say so.
-    /// @throws InvalidArgument before fit(), on another unit space or an index out of range.
-    std::vector<T> predict(const RatingMatrix<T>& input, const std::vector<std::pair<index_type, index_type>>& pairs) const {
-        check_fitted("predict");
-        const bool ub = opt_.orientation == Orientation::user_based;
-        std::vector<index_type> rows(pairs.size()), cols(pairs.size());
-        for (size_type p = 0; p < pairs.size(); ++p) {
-            const auto [u, i] = pairs[p];
-            check_arg(u < input.n_users() && i < input.n_items(), "AutoencoderCF::predict: pair ", p, " (user index ",
-                      u, ", item index ", i, ") is outside the input's ", input.n_users(), " users x ",
-                      input.n_items(), " items");
-            rows[p] = ub ? u : i;
-            cols[p] = ub ? i : u;
-        }
-        return predict_impl(input, rows, cols, pairs);
-    }
-
-    /// Predictions for every pair stored in `pairs` (e.g. the test matrix), in its CSR order
-    /// (user by user, items increasing), with `input` as the model's input (see above).
-    std::vector<T> predict(const RatingMatrix<T>& input, const RatingMatrix<T>& pairs) const {
-        check_arg(input.n_users() == pairs.n_users() && input.n_items() == pairs.n_items(),
-                  "AutoencoderCF::predict: input is ", input.n_users(), " x ", input.n_items(), " but pairs is ",
-                  pairs.n_users(), " x ", pairs.n_items());
-        std::vector<std::pair<index_type, index_type>> list;
-        list.reserve(pairs.nnz());
-        for (size_type u = 0; u < pairs.n_users(); ++u)
-            for (const auto i : pairs.user_items(static_cast<index_type>(u))) list.emplace_back(static_cast<index_type>(u), i);
-        return predict(input, list);
-    }
-
-    /// Fold-in: the predicted rating of every item for a user given only their ratings (item
-    /// indices of the training space and values; any order, no repeats). The user need not have
-    /// been in training. Clamped when configured; unseen items get the training mean when
-    /// unseen_fallback is on. user_based only (an item-based model has no input for a new user).
-    /// @throws InvalidArgument for an item-based model, an item index out of range or repeated.
-    std::vector<T> predict_user(const std::vector<index_type>& items, const std::vector<T>& ratings) const {
-        auto scores = score_user(items, ratings, "predict_user");
-        for (size_type i = 0; i < scores.size(); ++i) scores[i] = finish(scores[i], static_cast<index_type>(i), nullptr, 0);
-        return scores;
-    }
-
-    /// Fold-in top-k: the k best-scored items for a user given only their ratings (see
-    /// predict_user), best first, ties by smaller index; excludes the rated items unless
-    /// exclude_seen is false. Scores are the raw network outputs (no clamping or fallback).
-    std::vector<Recommendation<T>> recommend(const std::vector<index_type>& items, const std::vector<T>& ratings,
-                                             size_type k, bool exclude_seen = true) const {
-        const auto scores = score_user(items, ratings, "recommend");
-        std::vector<index_type> seen(items);
-        std::sort(seen.begin(), seen.end());
-        return top(scores.data(), scores.size(), k, exclude_seen ? seen.data() : nullptr,
-                   exclude_seen ? seen.data() + seen.size() : nullptr);
-    }
-
-    /// Batched top-k for the users `users` of `input` (their rows of `input` are the model's input),
-    /// streaming a few users at a time: memory O(batch x items), never users x items. Equal to
-    /// recommend(items, ratings, k, exclude_seen) for each user.
-    std::vector<std::vector<Recommendation<T>>> recommend(const RatingMatrix<T>& input,
-                                                          const std::vector<index_type>& users, size_type k,
-                                                          bool exclude_seen = true) const {
-        auto scorer = make_scorer(input);
-        std::vector<std::vector<Recommendation<T>>> out;
-        out.reserve(users.size());
-        const size_type chunk = 64;
-        std::vector<T> scores;
-        for (size_type b0 = 0; b0 < users.size(); b0 += chunk) {
-            const size_type b1 = std::min(users.size(), b0 + chunk);
-            std::vector<index_type> batch(users.begin() + static_cast<std::ptrdiff_t>(b0),
-                                          users.begin() + static_cast<std::ptrdiff_t>(b1));
-            scorer.score_batch(batch, scores);
-            for (size_type r = 0; r < batch.size(); ++r) {
-                const auto seen = input.user_items(batch[r]);
-                out.push_back(top(scores.data() + r * input.n_items(), input.n_items(), k,
-                                  exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr));
+    /// Solver::lbfgs: full-batch L-BFGS on F = SSE + lambda/2 sum ||W||^2 (see Solver). `data` is
+    /// `train` in the model's orientation.
+    History fit_lbfgs(const RatingMatrix<T>& train, const RatingMatrix<T>& data, const RatingMatrix<T>* validation,
+                      const std::vector<Callback*>& callbacks) {
+        auto& ps = net_.params();
+        size_type n_params = 0;
+        for (const auto& p : ps) n_params += p.value.size();
+        std::vector<T> x(n_params);
+        auto unpack = [&](const T* xv) {
+            for (auto& p : ps) {
+                std::copy(xv, xv + p.value.size(), p.value.data());
+                xv += p.value.size();
             }
-        }
-        return out;
-    }
-
-    /// Scores every item for users of a fixed input matrix (raw network outputs), for top-N
-    /// evaluation: `scorer(u, out)` fills out[0..n_items). Item-based models compute every item's
-    /// code once here (memory O(items x code width)).
-    class Scorer {
-    public:
-        /// out[i] = score of item i for user u.
-        void operator()(index_type u, T* out) const {
-            std::vector<T> tmp;
-            score_batch({u}, tmp);
-            std::copy(tmp.begin(), tmp.end(), out);
-        }
-        /// scores = users.size() x n_items scores, row r for users[r].
-        void score_batch(const std::vector<index_type>& users, std::vector<T>& scores) const {
-            const size_type ni = input_->n_items(), B = users.size();
-            scores.resize(B * ni);
-            for (const auto u : users)
-                check_arg(u < input_->n_users(), "AutoencoderCF::Scorer: user index ", u, " out of range (",
-                          input_->n_users(), " users)");
-            const Net& net = model_->net_;
-            if (model_->opt_.orientation == Orientation::user_based) {
-                nn::SparseBatch<T> batch(ni);
-                for (const auto u : users) detail::add_matrix_row(batch, *input_, u);
-                typename Net::Workspace ws;
-                net.forward_hidden(batch, ws, 0.0, nullptr);
-                net.output_all(ws.y.back().data(), B, scores.data());
-            } else {
-                const size_type h = net.code_width(), L = net.layers();
-                const T* w = net.weight(L - 1);
-                const T* b = net.bias(L - 1);
-                // scores(r, i) = f(b[u_r] + codes[i] . W[u_r])
-                for (size_type r = 0; r < B; ++r) {
-                    const index_type u = users[r];
-                    T* s = scores.data() + r * ni;
-                    std::fill(s, s + ni, b[u]);
-                    gemm(Trans::no, Trans::yes, ni, 1, h, T(1), codes_.data(), h, w + u * h, h, T(1), s, 1);
-                    if (net.output_activation() != ActivationKind::identity)
-                        detail::with_activation(net.output_activation(), [&](auto fn) {
-                            for (size_type i = 0; i < ni; ++i) s[i] = fn.value(s[i]);
-                        });
-                }
-            }
-        }
-
-    private:
-        friend class AutoencoderCF;
-        const AutoencoderCF* model_ = nullptr;
-        const RatingMatrix<T>* input_ = nullptr;
-        std::vector<T> codes_;  // item_based: n_items x code width
-    };
-
-    /// A Scorer over `input` (kept by reference: it must outlive the scorer).
-    /// @throws InvalidArgument before fit() or when input has another unit space.
-    Scorer make_scorer(const RatingMatrix<T>& input) const {
-        check_fitted("make_scorer");
-        Scorer s;
-        s.model_ = this;
-        s.input_ = &input;
-        if (opt_.orientation == Orientation::user_based) {
-            check_space(input, "make_scorer");
-        } else {
-            const RatingMatrix<T> d = input.transposed();
-            check_space(d, "make_scorer");
-            s.codes_ = codes(d);
-        }
-        return s;
-    }
-
-    // --- persistence ----------------------------------------------------------------------------
-
-    /// Writes configuration, unit ids and weights (and Adam's state when with_optimizer) to `path`.
-    /// @throws InvalidArgument before fit(); IoError when the file cannot be written.
-    void save(const std::string& path, bool with_optimizer = false) const {
-        check_fitted("save");
-        auto& self = const_cast<AutoencoderCF&>(*this);  // refs are read-only here
-        Metadata meta = metadata();
-        meta["with_optimizer"] = with_optimizer ? "1" : "0";
-        meta["adam_steps"] = std::to_string(adam_ ? adam_->steps() : 0);
-        std::vector<nn::TensorRef<T>> refs = parameter_refs(self.net_.parameters());
-        Matrix<T> seen = Matrix<T>::from_shape({1, unit_seen_.size()});
-        for (size_type i = 0; i < unit_seen_.size(); ++i) seen(0, i) = unit_seen_[i] ? T(1) : T(0);
-        refs.push_back({"unit_seen", &seen});
-        if (with_optimizer)
-            for (auto& r : self.adam_->state()) refs.push_back(r);
-        save_tensors(path, meta, refs);
-    }
-
-    /// Reads a model written by save(). @throws IoError for an unreadable or corrupt file;
-    /// InvalidArgument for a file of another model or scalar type, or inconsistent contents.
-    static AutoencoderCF load(const std::string& path) {
-        const ModelFile<T> file = read_model_file<T>(path);
-        const auto& meta = file.metadata;
-        auto get = [&](const char* key) -> const std::string& {
-            auto it = meta.find(key);
-            check_arg(it != meta.end(), "AutoencoderCF::load: '", path, "' has no '", key,
-                      "' entry (not an AutoencoderCF file?)");
-            return it->second;
         };
-        check_arg(get("model") == "AutoencoderCF", "AutoencoderCF::load: '", path, "' holds a '", get("model"),
-                  "' model");
-        AutoencoderOptions o;
-        try {
-            o.hidden.clear();
-            std::stringstream hs(get("hidden"));
-            for (std::string tok; std::getline(hs, tok, ',');) o.hidden.push_back(std::stoul(tok));
-            o.hidden_activation = activation_from_string(get("hidden_activation"));
-            o.output_activation = activation_from_string(get("output_activation"));
-            o.orientation = get("orientation") == "item_based" ? Orientation::item_based : Orientation::user_based;
-            o.input_dropout = std::stod(get("input_dropout"));
-            o.hidden_dropout = std::stod(get("hidden_dropout"));
-            o.learning_rate = std::stod(get("learning_rate"));
-            o.weight_decay = std::stod(get("weight_decay"));
-            o.decoupled_weight_decay = get("decoupled_weight_decay") == "1";
-            o.batch_size = std::stoul(get("batch_size"));
-            o.epochs = std::stoi(get("epochs"));
-            o.seed = std::stoull(get("seed"));
-            o.loss_normalization = get("loss_normalization") == "global" ? nn::MaskNormalization::global
-                                                                          : nn::MaskNormalization::per_sample;
-            o.lazy_adam = get("lazy_adam") == "1";
-            if (!get("clamp_min").empty()) {
-                o.clamp_min = std::stod(get("clamp_min"));
-                o.clamp_max = std::stod(get("clamp_max"));
-            }
-            o.unseen_fallback = get("unseen_fallback") == "1";
-        } catch (const std::logic_error& e) {
-            if (dynamic_cast<const InvalidArgument*>(&e)) throw;
-            throw InvalidArgument(detail::concat("AutoencoderCF::load: '", path, "': malformed configuration (", e.what(), ")"));
-        }
-        AutoencoderCF m(o);
-        std::vector<id_type> ids;
         {
-            std::stringstream is(get("unit_ids"));
-            for (std::string tok; std::getline(is, tok, ',');) ids.push_back(std::stoll(tok));
+            T* xv = x.data();
+            for (const auto& p : ps) xv = std::copy(p.value.data(), p.value.data() + p.value.size(), xv);
         }
-        Rng rng(0);
-        m.net_ = Net(ids.size(), o.hidden, o.hidden_activation, o.output_activation, rng);
-        m.unit_ids_ = std::move(ids);
-        m.train_mean_ = std::stod(get("train_mean"));
-        m.make_optimizer();
-        const bool with_opt = get("with_optimizer") == "1";
-        std::vector<nn::TensorRef<T>> refs = parameter_refs(m.net_.parameters());
-        Matrix<T> seen = xt::zeros<T>({size_type(1), m.unit_ids_.size()});
-        refs.push_back({"unit_seen", &seen});
-        if (with_opt)
-            for (auto& r : m.adam_->state()) refs.push_back(r);
-        assign_tensors(file, refs, UnknownTensors::reject, path);
-        m.unit_seen_.assign(m.unit_ids_.size(), 0);
-        for (size_type i = 0; i < m.unit_seen_.size(); ++i) m.unit_seen_[i] = seen(0, i) != T(0);
-        if (with_opt) m.adam_->set_steps(std::stoull(get("adam_steps")));
-        return m;
+        const nn::MaskedMSE<T> loss(nn::MaskNormalization::global);
+        typename Net::Workspace ws;
+        nn::SparseBatch<T> batch(data.n_items());
+        const size_type n_rows = data.n_users();
+        const size_type widest = *std::max_element(opt_.hidden.begin(), opt_.hidden.end());
+        const size_type chunk = std::max<size_type>(1, (size_type(1) << 22) / widest);  // <= 4M workspace floats
+        const double lambda = opt_.l2_lambda;
+        const double n_ratings = static_cast<double>(data.nnz());
+
+        // F and its gradient: the rows in chunks; each chunk's gradient of the (global) masked MSE
+        // times its rating count is its gradient of the sum of squares.
+        auto objective = [&](const T* xv, T* g) -> double {
+            unpack(xv);
+            double sse = 0;
+            bool first = true;
+            for (size_type b0 = 0; b0 < n_rows; b0 += chunk) {
+                const size_type b1 = std::min(n_rows, b0 + chunk);
+                batch.clear();
+                for (size_type r = b0; r < b1; ++r) detail::add_matrix_row(batch, data, static_cast<index_type>(r));
+                const size_type nnz = batch.nnz();
+                if (nnz == 0) continue;
+                for (auto& p : ps) std::fill(p.grad.begin(), p.grad.end(), T(0));
+                sse += static_cast<double>(nnz) * net_.step(batch, batch, loss, ws, nullptr, false, 0.0, nullptr);
+                const T scale = static_cast<T>(nnz);
+                T* gv = g;
+                for (const auto& p : ps) {
+                    const T* gp = p.grad.data();
+                    const size_type sz = p.grad.size();
+                    if (first)
+                        for (size_type k = 0; k < sz; ++k) gv[k] = scale * gp[k];
+                    else
+                        for (size_type k = 0; k < sz; ++k) gv[k] += scale * gp[k];
+                    gv += sz;
+                }
+                first = false;
+            }
+            if (first) std::fill(g, g + n_params, T(0));
+            double penalty = 0;
+            const T lam = static_cast<T>(lambda);
+            T* gv = g;
+            for (size_type k = 0; k < ps.size(); ++k) {
+                const T* w = ps[k].value.data();
+                const size_type sz = ps[k].value.size();
+                if (k % 2 == 0 && lambda > 0) {  // weights (even slots), not biases
+                    double s = 0;
+                    for (size_type q = 0; q < sz; ++q) {
+                        s += static_cast<double>(w[q]) * static_cast<double>(w[q]);
+                        gv[q] += lam * w[q];
+                    }
+                    penalty += s;
+                }
+                gv += sz;
+            }
+            return sse + 0.5 * lambda * penalty;
+        };
+
+        History history;
+        std::optional<EarlyStoppingState> stopper;
+        if (opt_.early_stopping) stopper.emplace(*opt_.early_stopping);
+        std::vector<Matrix<T>> best;
+        for (auto* cb : callbacks) cb->on_train_begin(opt_.epochs, 1);
+        for (auto* cb : callbacks) cb->on_epoch_begin(1);
+        auto t0 = std::chrono::steady_clock::now();
+        auto on_iteration = [&](int it, double f, const T* xv) {
+            unpack(xv);
+            EpochRecord rec;
+            rec.epoch = it;
+            rec.loss = f / n_ratings;
+            check_finite_loss(rec.loss, it, 1, "AutoencoderCF");
+            for (auto* cb : callbacks) cb->on_batch_end(1, rec.loss);
+            if (validation && !validation->empty()) {
+                const auto pred = predict(train, *validation);
+                const auto rep = evaluate_rating(*validation, PredictionsAt{validation, &pred});
+                rec.metrics["val_rmse"] = rep.rmse;
+                rec.metrics["val_mae"] = rep.mae;
+            }
+            const auto now = std::chrono::steady_clock::now();
+            rec.seconds = std::chrono::duration<double>(now - t0).count();
+            t0 = now;
+            history.epochs.push_back(rec);
+            bool stop = false;
+            if (stopper) {
+                stop = stopper->update(rec);
+                if (stopper->improved() && opt_.early_stopping->restore_best) snapshot(best);
+            }
+            for (auto* cb : callbacks) stop = cb->on_epoch_end(rec) || stop;
+            if (!stop && it < opt_.epochs)
+                for (auto* cb : callbacks) cb->on_epoch_begin(it + 1);
+            return stop;
+        };
+        optim::Lbfgs<T> solver(optim::LbfgsOptions()
+                                   .history(opt_.lbfgs_history)
+                                   .max_iterations(opt_.epochs)
+                                   .gradient_tolerance(0.0));
+        const auto result = solver.minimize(objective, x.data(), n_params, on_iteration);
+        unpack(x.data());
+        history.stopped_early = result.status == optim::LbfgsStatus::stopped_by_callback;
+        if (stopper && opt_.early_stopping->restore_best && !best.empty()) {
+            restore(best);
+            history.best_epoch = stopper->best_epoch();
+        }
+        for (auto* cb : callbacks) cb->on_train_end(history);
+        return history;
     }
 
-    /// load(path), then checks that the model's units are `data`'s (its items for a user-based
-    /// model, its users for an item-based one).
-    /// @throws InvalidArgument naming both sizes when the spaces differ.
-    static AutoencoderCF load(const std::string& path, const RatingMatrix<T>& data) {
-        AutoencoderCF m = load(path);
-        if (m.opt_.orientation == Orientation::user_based)
-            m.check_space(data, "load");
-        else
-            m.check_space(data.transposed(), "load");
-        return m;
-    }
-
-    /// Adam's state (moments by slot), e.g. to compare two runs. @throws before fit().
-    optim::Adam<T>& optimizer() {
-        check_fitted("optimizer");
-        return *adam_;
-    }
-
-private:
     struct PredictionsAt {  // predictions aligned with a matrix's CSR order, as a predict_fn
         const RatingMatrix<T>* m;
         const std::vector<T>* pred;
@@ -1075,15 +1328,17 @@ private:
     /// `d` is in the model's orientation (rows x units).
     void check_space(const RatingMatrix<T>& d, const char* fn) const {
         const char* unit = opt_.orientation == Orientation::user_based ? "item" : "user";
-        check_arg(d.n_items() == unit_ids_.size(), "AutoencoderCF::", fn, ": the data has ", d.n_items(), " ", unit,
-                  "s but the model was trained on ", unit_ids_.size(), " ", unit,
+        const auto& ids = unit_ids();
+        check_arg(d.n_items() == ids.size(), "AutoencoderCF::", fn, ": the data has ", d.n_items(), " ", unit,
+                  "s but the model was trained on ", ids.size(), " ", unit,
                   "s (mismatched ", unit, " space)");
-        check_arg(d.items().ids() == unit_ids_, "AutoencoderCF::", fn, ": the data's ", unit,
-                  " ids differ from the model's (same count, ", unit_ids_.size(), ", but a mismatched ", unit,
+        check_arg(d.items().ids() == ids, "AutoencoderCF::", fn, ": the data's ", unit,
+                  " ids differ from the model's (same count, ", ids.size(), ", but a mismatched ", unit,
                   " space)");
     }
 
     void make_optimizer() {
+        if (opt_.solver != Solver::adam) return;
         optim::AdamOptions ao;
         ao.lr(opt_.learning_rate).weight_decay(opt_.weight_decay).decoupled_weight_decay(opt_.decoupled_weight_decay);
         adam_.emplace(net_.parameters(), ao);
@@ -1123,10 +1378,21 @@ private:
         m["clamp_min"] = opt_.clamp_min ? detail::format_double(*opt_.clamp_min) : "";
         m["clamp_max"] = opt_.clamp_max ? detail::format_double(*opt_.clamp_max) : "";
         m["unseen_fallback"] = opt_.unseen_fallback ? "1" : "0";
+        m["solver"] = to_string(opt_.solver);
+        m["l2_lambda"] = detail::format_double(opt_.l2_lambda);
+        m["lbfgs_history"] = std::to_string(opt_.lbfgs_history);
         m["train_mean"] = detail::format_double(train_mean_);
-        std::string ids;
-        for (size_type i = 0; i < unit_ids_.size(); ++i) ids += (i ? "," : "") + std::to_string(unit_ids_[i]);
-        m["unit_ids"] = ids;
+        auto join = [](const std::vector<id_type>& v) {
+            std::string out;
+            out.reserve(v.size() * 7);
+            for (size_type i = 0; i < v.size(); ++i) {
+                if (i) out += ',';
+                out += std::to_string(v[i]);
+            }
+            return out;
+        };
+        m["user_ids"] = join(user_map_.ids());
+        m["item_ids"] = join(item_map_.ids());
         return m;
     }
 
@@ -1147,8 +1413,8 @@ private:
     }
 
     /// Clamp and fallback of one prediction for output unit `unit`.
-    T finish(T v, index_type unit, const BiasBaseline<T>* fallback, index_type other) const {
-        if (opt_.unseen_fallback && !unit_seen_[unit]) {
+    T finish(T v, index_type unit, const BiasBaseline<T>* fallback, index_type other, bool row_empty) const {
+        if (opt_.unseen_fallback && (row_empty || !unit_seen_[unit])) {
             if (!fallback) {
                 v = static_cast<T>(train_mean_);
             } else {
@@ -1200,7 +1466,7 @@ private:
                 while (batch_rows[local] != rows[idx]) ++local;
                 const T v = net_.output_at(code + local * h, cols[idx]);
                 const index_type other = ub ? pairs[idx].first : pairs[idx].second;
-                out[idx] = finish(v, cols[idx], fallback ? &*fallback : nullptr, other);
+                out[idx] = finish(v, cols[idx], fallback ? &*fallback : nullptr, other, d.user_count(rows[idx]) == 0);
             }
             p = q;
         }
@@ -1249,7 +1515,7 @@ private:
     AutoencoderOptions opt_;
     Net net_;
     std::optional<optim::Adam<T>> adam_;
-    std::vector<id_type> unit_ids_;
+    IdMap user_map_, item_map_;
     std::vector<std::uint8_t> unit_seen_;
     double train_mean_ = 0.0;
 };

@@ -93,6 +93,105 @@ TEST_CASE("AutoencoderCF: learns a low-rank problem to a held-out RMSE bound", "
     for (std::size_t k = 0; k < pi.size(); ++k) se_i += std::pow(pi[k] - test.values()[k], 2);
     INFO("item-based rmse " << std::sqrt(se_i / pi.size()));
     CHECK(std::sqrt(se_i / pi.size()) < 0.8 * rmse_mean);
+    // item-based scoring of a user's items equals pairwise predict, and recommend_batch == recommend
+    std::vector<float> scores(train.n_items());
+    items.score_items(train, 3, scores.data());
+    std::vector<std::pair<index_type, index_type>> pairs;
+    for (index_type i = 0; i < train.n_items(); ++i) pairs.emplace_back(3, i);
+    const auto p3 = items.predict(train, pairs);
+    for (std::size_t i = 0; i < p3.size(); ++i) CHECK(scores[i] == Approx(p3[i]).epsilon(1e-5).margin(1e-6));
+    items.recommend_batch(train, {3, 4}, 5, [&](index_type u, const std::vector<cfnet::Recommendation<float>>& recs) {
+        const auto one = items.recommend(train, u, 5);
+        REQUIRE(one.size() == recs.size());
+        for (std::size_t j = 0; j < recs.size(); ++j) {
+            CHECK(one[j].item == recs[j].item);
+            CHECK_FALSE(train.contains(u, recs[j].item));
+        }
+    });
+}
+
+TEST_CASE("AutoencoderCF: the autorec preset (full-batch L-BFGS) learns a low-rank problem", "[autoencoder][lbfgs]") {
+    const auto lr = low_rank(120, 40, 11);
+    const auto& train = lr.split.train;
+    const auto& test = lr.split.test;
+    auto o = AutoencoderOptions::autorec();
+    CHECK(o.solver == cfnet::Solver::lbfgs);
+    CHECK(o.orientation == cfnet::Orientation::item_based);
+    CHECK(o.hidden == std::vector<std::size_t>{500});
+    o.hidden = {40};
+    o.l2_lambda = 5;
+    o.epochs = 60;
+    AutoencoderCF<float> model(o);
+    int begins = 0, ends = 0, batches = 0;
+    struct Counter : cfnet::Callback {
+        int *b, *e, *s;
+        Counter(int* b_, int* e_, int* s_) : b(b_), e(e_), s(s_) {}
+        void on_epoch_begin(int) override { ++*b; }
+        void on_batch_end(std::size_t, double) override { ++*s; }
+        bool on_epoch_end(const cfnet::EpochRecord&) override { ++*e; return false; }
+    } counter(&begins, &ends, &batches);
+    const auto h = model.fit(train, test, {&counter});
+    // every iteration is an accepted L-BFGS step (a wrong gradient would stop the line search
+    // early) and the objective decreases monotonically
+    REQUIRE(h.size() == 60);
+    CHECK(begins == 60);
+    CHECK(ends == 60);
+    CHECK(batches == 60);
+    for (std::size_t e = 1; e < h.size(); ++e) CHECK(h[e].loss <= h[e - 1].loss);
+    const auto pred = model.predict(train, test);
+    double se = 0, se_mean = 0;
+    const double mu = train.mean();
+    for (std::size_t k = 0; k < pred.size(); ++k) {
+        CHECK((pred[k] >= 1.0f && pred[k] <= 5.0f));  // clamped
+        se += std::pow(pred[k] - test.values()[k], 2);
+        se_mean += std::pow(mu - test.values()[k], 2);
+    }
+    const double rmse = std::sqrt(se / pred.size()), rmse_mean = std::sqrt(se_mean / pred.size());
+    INFO("L-BFGS autorec rmse " << rmse << ", global-mean rmse " << rmse_mean);
+    CHECK(rmse < 0.7 * rmse_mean);
+    CHECK(h[h.size() - 1].metric("val_rmse").value() == Approx(rmse).epsilon(1e-5));
+
+    // deterministic; save/load round trip keeps the solver settings and the predictions
+    AutoencoderCF<float> again(o);
+    const auto h2 = again.fit(train);
+    for (std::size_t e = 0; e < h2.size(); ++e) CHECK(h2[e].loss == h[e].loss);
+    const auto path = temp_path("autorec.cfnet");
+    model.save(path);
+    CHECK_THROWS_WITH(model.save(path, true), Catch::Matchers::Contains("no optimizer state"));
+    const auto loaded = AutoencoderCF<float>::load(path, train);
+    CHECK(loaded.options().solver == cfnet::Solver::lbfgs);
+    CHECK(loaded.options().l2_lambda == 5.0);
+    CHECK(loaded.predict(train, test) == pred);
+    std::filesystem::remove(path);
+
+    // the L2 term matters: lambda = 0 fits the training ratings more closely
+    AutoencoderCF<float> free_fit(AutoencoderOptions(o).lbfgs(0.0, 60));
+    const auto hf = free_fit.fit(train);
+    CHECK(hf[hf.size() - 1].loss < h[h.size() - 1].loss);
+
+    // an item without training ratings is scored by the bias baseline, not the network
+    std::vector<cfnet::Rating<float>> r;
+    for (index_type u = 0; u < train.n_users(); ++u)
+        for (std::size_t k = 0; k < train.user_items(u).size(); ++k)
+            r.push_back({train.users().id(u), train.items().id(train.user_items(u)[k]), train.user_ratings(u)[k], 0});
+    r.push_back({train.users().id(0), 999, 4.0f, 0});  // item 999 only in "test"
+    const auto all = RatingMatrix<float>::from_ratings(r);
+    const index_type cold = all.items().index(999);
+    const auto split2 = cfnet::split_from_mask(all, [&] {
+        std::vector<std::uint8_t> m(all.nnz(), 0);
+        const auto its = all.user_items(0);
+        for (std::size_t k = 0; k < its.size(); ++k)
+            if (its[k] == cold) m[all.row_ptr()[0] + k] = 1;
+        return m;
+    }());
+    AutoencoderCF<float> cold_model(AutoencoderOptions(o).lbfgs(5.0, 5));
+    cold_model.fit(split2.train);
+    cfnet::BiasBaseline<float> bias;
+    bias.fit(split2.train);
+    const auto pc = cold_model.predict(split2.train, {{0, cold}});
+    CHECK(pc[0] == Approx(std::min(5.0f, std::max(1.0f, bias.predict(0, cold)))).epsilon(1e-6));
+    CHECK_THROWS_WITH(AutoencoderCF<float>(AutoencoderOptions(o).dropout(0.1, 0)), Catch::Matchers::Contains("dropout"));
+    CHECK_THROWS_WITH(AutoencoderCF<float>(AutoencoderOptions(o).l2(0.1)), Catch::Matchers::Contains("l2_lambda"));
 }
 
 TEST_CASE("AutoencoderCF: fold-in recommend excludes rated items and equals batched recommend", "[autoencoder]") {
@@ -103,7 +202,13 @@ TEST_CASE("AutoencoderCF: fold-in recommend excludes rated items and equals batc
     AutoencoderCF<float> model(o);
     model.fit(train);
     std::vector<index_type> users{0, 5, 17, 59};
-    const auto batched = model.recommend(train, users, 10);
+    std::vector<std::vector<cfnet::Recommendation<float>>> batched;
+    std::vector<index_type> order;
+    model.recommend_batch(train, users, 10, [&](index_type u, const std::vector<cfnet::Recommendation<float>>& recs) {
+        order.push_back(u);
+        batched.push_back(recs);
+    });
+    REQUIRE(order == users);
     REQUIRE(batched.size() == users.size());
     for (std::size_t r = 0; r < users.size(); ++r) {
         const auto items = train.user_items(users[r]);
@@ -119,8 +224,15 @@ TEST_CASE("AutoencoderCF: fold-in recommend excludes rated items and equals batc
             CHECK_FALSE(train.contains(users[r], single[j].item));
             if (j > 0) CHECK(single[j - 1].score >= single[j].score);
         }
-        // predictions for the user's pairs from predict() equal predict_user()
+        // recommend for a user of the input matrix is the same list
+        const auto by_index = model.recommend(train, users[r], 10);
+        REQUIRE(by_index.size() == single.size());
+        for (std::size_t j = 0; j < single.size(); ++j) CHECK(by_index[j].item == single[j].item);
+        // predictions for the user's pairs from predict() equal predict_user() and score_items()
         const auto full = model.predict_user(it, va);
+        std::vector<float> scores(train.n_items());
+        model.score_items(train, users[r], scores.data());
+        for (std::size_t i = 0; i < scores.size(); ++i) CHECK(scores[i] == Approx(full[i]).epsilon(1e-5));
         const std::vector<std::pair<index_type, index_type>> pairs{{users[r], 3}, {users[r], 7}};
         const auto p = model.predict(train, pairs);
         CHECK(p[0] == Approx(full[3]).epsilon(1e-5));
@@ -177,6 +289,8 @@ TEST_CASE("AutoencoderCF: save/load round trip gives bit-identical predictions",
         CHECK(loaded.options().hidden == o.hidden);
         CHECK(loaded.options().orientation == o.orientation);
         CHECK(loaded.options().clamp_max.value() == 5.0);
+        CHECK(loaded.user_map() == train.users());
+        CHECK(loaded.item_map() == train.items());
         for (const float v : p1) CHECK((v >= 1.0f && v <= 5.0f));
         // a copy is independent and predicts the same
         AutoencoderCF<float> copy = loaded;
@@ -216,7 +330,11 @@ TEST_CASE("AutoencoderCF: bad input gives clear errors", "[autoencoder]") {
         CHECK_THROWS_WITH(m.predict_user({ni}, {3.0f}), Contains("out of range"));
         CHECK_THROWS_WITH(m.recommend({1, 1}, {3.0f, 4.0f}, 3), Contains("repeated"));
         CHECK_THROWS_WITH(m.predict_user({1, 2}, {3.0f}), Contains("2 items but 1 ratings"));
-        CHECK_THROWS_WITH(m.recommend(train, {nu}, 3), Contains("out of range"));
+        CHECK_THROWS_WITH(m.recommend(train, nu, 3), Contains("out of range"));
+        CHECK_THROWS_WITH(m.recommend_batch(train, {0, nu}, 3, [](index_type, const auto&) { FAIL("sink called"); }),
+                          Contains("out of range"));
+        std::vector<float> s(train.n_items());
+        CHECK_THROWS_WITH(m.score_items(train, nu, s.data()), Contains("out of range"));
     }
     SECTION("mismatched item space") {
         AutoencoderCF<float> m(o);
