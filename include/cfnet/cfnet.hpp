@@ -34,6 +34,7 @@
 #include <cfnet/optim/optimizer.hpp>
 #include <cfnet/optim/sgd.hpp>
 #include <cfnet/optim/adam.hpp>
+#include <cfnet/optim/lbfgs.hpp>
 #include <cfnet/serialize.hpp>
 // level 3
 #include <cfnet/train.hpp>
