@@ -77,6 +77,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -278,81 +279,9 @@ inline std::uint64_t ae_seed(std::uint64_t seed, std::uint64_t stream) {
 /// Stream numbers of ae_seed: weights, shuffling, dropout masks.
 inline constexpr std::uint64_t ae_stream_init = 0, ae_stream_shuffle = 1, ae_stream_dropout = 2;
 
-/// Adam's constants for one step, as optim::Adam computes them (see optim/adam.hpp).
-template <class T>
-struct AdamStepConstants {
-    T lr_t, c1, c2, eps, wd, lr_wd;
-    bool coupled, decoupled;
-
-    explicit AdamStepConstants(const optim::Adam<T>& a) {
-        const auto& o = a.options();
-        lr_t = a.current_step_size();
-        c1 = static_cast<T>(1.0 - o.beta1());
-        c2 = static_cast<T>(1.0 - o.beta2());
-        eps = static_cast<T>(o.epsilon());
-        wd = static_cast<T>(o.weight_decay());
-        lr_wd = static_cast<T>(o.lr() * o.weight_decay());
-        coupled = wd != T(0) && !o.decoupled_weight_decay();
-        decoupled = wd != T(0) && o.decoupled_weight_decay();
-    }
-};
-
-/// Adam's per-element update of one row, with the row's gradient `g` held outside the parameter
-/// (an L1-resident buffer) or, for HAS_GRAD = false, a zero gradient that is never read. The same
-/// operations in the same order as optim::Adam's kernel, so the same values.
-template <bool HAS_GRAD, bool COUPLED, bool DECOUPLED, class T>
-void adam_row_kernel(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, std::size_t n,
-                     const AdamStepConstants<T>& c) {
-    std::size_t i = 0;
-    using S = optim::detail::Simd<T>;
-    if constexpr (S::width > 1) {
-        using V = typename S::V;
-        const V vlr_t = S::set1(c.lr_t), vc1 = S::set1(c.c1), vc2 = S::set1(c.c2), veps = S::set1(c.eps),
-                vwd = S::set1(c.wd), vlr_wd = S::set1(c.lr_wd), vzero = S::set1(T(0));
-        for (; i + S::width <= n; i += S::width) {
-            V pi = S::load(p + i);
-            V gi = vzero;
-            if constexpr (HAS_GRAD) gi = S::load(g + i);
-            if constexpr (COUPLED) gi = gi + vwd * pi;
-            V mi = S::load(m + i);
-            V vi = S::load(v + i);
-            mi = mi + (gi - mi) * vc1;
-            vi = vi + (gi * gi - vi) * vc2;
-            S::store(m + i, mi);
-            S::store(v + i, vi);
-            if constexpr (DECOUPLED) pi = pi - vlr_wd * pi;
-            S::store(p + i, pi - vlr_t * mi / (S::sqrt(vi) + veps));
-        }
-    }
-    for (; i < n; ++i) {
-        T pi = p[i];
-        T gi = T(0);
-        if constexpr (HAS_GRAD) gi = g[i];
-        if constexpr (COUPLED) gi = gi + c.wd * pi;
-        T mi = m[i];
-        T vi = v[i];
-        mi = mi + (gi - mi) * c.c1;
-        vi = vi + (gi * gi - vi) * c.c2;
-        m[i] = mi;
-        v[i] = vi;
-        if constexpr (DECOUPLED) pi = pi - c.lr_wd * pi;
-        p[i] = pi - c.lr_t * mi / (std::sqrt(vi) + c.eps);
-    }
-}
-
-/// adam_row_kernel with the weight-decay mode chosen at run time; g == nullptr: zero gradient.
-template <class T>
-void adam_row(T* p, const T* g, T* m, T* v, std::size_t n, const AdamStepConstants<T>& c) {
-    if (g) {
-        if (c.coupled) adam_row_kernel<true, true, false>(p, g, m, v, n, c);
-        else if (c.decoupled) adam_row_kernel<true, false, true>(p, g, m, v, n, c);
-        else adam_row_kernel<true, false, false>(p, g, m, v, n, c);
-    } else {
-        if (c.coupled) adam_row_kernel<false, true, false>(p, g, m, v, n, c);
-        else if (c.decoupled) adam_row_kernel<false, false, true>(p, g, m, v, n, c);
-        else adam_row_kernel<false, false, false>(p, g, m, v, n, c);
-    }
-}
+#ifdef CFNET_SIMD_DISPATCH
+#define CFNET_AE_AVX2 1  // the training step is compiled a second time for AVX2 (see step())
+#endif
 
 /// The network: weight layer l maps sizes[l] -> sizes[l+1]; layer 0 has a sparse input, the last
 /// layer a sparse output. Parameters (slots 2l, 2l+1) are "layer<l>.weight" and "layer<l>.bias".
@@ -414,6 +343,7 @@ public:
     struct Workspace {
         std::vector<std::vector<T>> y, a, mask;  // per hidden layer: f(z), output after dropout, dropout mask
         std::vector<T> da, da2, pred, dpred;
+        std::vector<T> scale;  // per batch row: the loss gradient's scale
         nn::detail::ColumnIndex in_cols, out_cols;
         std::vector<std::size_t> touched;
         std::vector<T> grow;  // one weight row's gradient (fused Adam)
@@ -423,6 +353,32 @@ public:
     /// The hidden layers' forward pass for the rows of `input`: after it, ws.a[k-1] (or ws.y when
     /// there is no dropout) holds the code (rows x code_width()). `dropout_rng` null: no dropout.
     void forward_hidden(const nn::SparseBatch<T>& input, Workspace& ws, double hidden_dropout, Rng* dropout_rng) const {
+#ifdef CFNET_AE_AVX2
+        if (nn::detail::use_avx2()) {
+            forward_hidden_avx2(input, ws, hidden_dropout, dropout_rng);
+            return;
+        }
+#endif
+        forward_hidden_impl<false>(input, ws, hidden_dropout, dropout_rng);
+    }
+
+private:
+#ifdef CFNET_AE_AVX2
+    __attribute__((target("avx2"))) void forward_hidden_avx2(const nn::SparseBatch<T>& input, Workspace& ws,
+                                                             double hidden_dropout, Rng* dropout_rng) const {
+        forward_hidden_impl<true>(input, ws, hidden_dropout, dropout_rng);
+    }
+    __attribute__((target("avx2"))) double step_avx2(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target,
+                                                     const nn::MaskedMSE<T>& loss, Workspace& ws, optim::Adam<T>* adam,
+                                                     bool lazy, double hidden_dropout, Rng* dropout_rng) {
+        return step_impl<true>(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
+    }
+#endif
+
+    // forward_hidden's body; WIDE: inlined into the AVX2 clone.
+    template <bool WIDE>
+    __attribute__((always_inline)) inline void forward_hidden_impl(const nn::SparseBatch<T>& input, Workspace& ws,
+                                                                   double hidden_dropout, Rng* dropout_rng) const {
         const size_type n = input.rows(), k = layers() - 1;
         ws.y.resize(k);
         ws.a.resize(k);
@@ -470,6 +426,7 @@ public:
         }
     }
 
+public:
     /// The output of hidden layer l after forward_hidden.
     static const T* layer_output(const Workspace& ws, size_type l, bool dropped) {
         return dropped ? ws.a[l].data() : ws.y[l].data();
@@ -505,51 +462,69 @@ public:
     /// for the first and last layer (the middle layers' grads are overwritten each step).
     double step(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, const nn::MaskedMSE<T>& loss,
                 Workspace& ws, optim::Adam<T>* adam, bool lazy, double hidden_dropout, Rng* dropout_rng) {
+#ifdef CFNET_AE_AVX2
+        if (nn::detail::use_avx2()) return step_avx2(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
+#endif
+        return step_impl<false>(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
+    }
+
+private:
+    // step's body; WIDE: inlined into the AVX2 clone (the same values: no FMA contraction).
+    template <bool WIDE>
+    __attribute__((always_inline)) inline double step_impl(const nn::SparseBatch<T>& input,
+                                                           const nn::SparseBatch<T>& target,
+                                                           const nn::MaskedMSE<T>& loss, Workspace& ws,
+                                                           optim::Adam<T>* adam, bool lazy, double hidden_dropout,
+                                                           Rng* dropout_rng) {
         const size_type n = target.rows(), L = layers(), k = L - 1, h = code_width(), n_out = n_units();
         const bool fused = adam != nullptr;
         const bool drop = dropout_rng != nullptr && hidden_dropout > 0;
-        forward_hidden(input, ws, hidden_dropout, dropout_rng);
+        forward_hidden_impl<WIDE>(input, ws, hidden_dropout, dropout_rng);
         const T* code = layer_output(ws, k - 1, drop);
 
-        // Output layer at the target entries, column by column.
+        // Output layer, one pass over its weight rows: for row j (output unit j), the predictions at
+        // column j's target entries (old W_j), their loss gradients (known per row of the batch: the
+        // loss's scale times (prediction - target), as MaskedMSE computes them), then
+        // dcode += d * W_j, grad W_j += d * code, grad b_j += d, then (fused) Adam's update of row j,
+        // all while W_j is in cache. Fused: row j's gradient is built in an L1 buffer (rows without
+        // entries get Adam's zero-gradient update, or none when lazy); the parameter's grad array is
+        // not used.
         const size_type nnz = target.nnz();
         if (ws.pred.size() < nnz) ws.pred.resize(nnz);
         if (ws.dpred.size() < nnz) ws.dpred.resize(nnz);
+        if (ws.scale.size() < n) ws.scale.resize(n);
+        {
+            const auto& rp = target.row_ptr();
+            if (loss.normalization() == nn::MaskNormalization::per_sample) {
+                const double batch = static_cast<double>(n);
+                for (size_type r = 0; r < n; ++r) {
+                    const size_type cnt = rp[r + 1] - rp[r];  // a row without entries has no gradient
+                    ws.scale[r] = cnt ? static_cast<T>(2.0 / (static_cast<double>(cnt) * batch)) : T(0);
+                }
+            } else {
+                const size_type cnt = rp[n] - rp[0];
+                const T sc = cnt ? static_cast<T>(2.0 / static_cast<double>(cnt)) : T(0);
+                std::fill(ws.scale.begin(), ws.scale.begin() + static_cast<std::ptrdiff_t>(n), sc);
+            }
+        }
         ws.out_cols.build(target);
         const auto& oc = ws.out_cols;
-        const T* wl = weight(L - 1);
-        const T* bl = bias(L - 1);
-        for (size_type j = 0; j < n_out; ++j) {
-            const T* wj = wl + j * h;
-            for (size_type q = oc.ptr[j]; q < oc.ptr[j + 1]; ++q)
-                ws.pred[oc.pos[q]] = bl[j] + nn::detail::dot(code + oc.row[q] * h, wj, h);
-        }
-        if (output_act_ != ActivationKind::identity)
-            with_activation(output_act_, [&](auto fn) {
-                for (size_type p = 0; p < nnz; ++p) ws.pred[p] = fn.value(ws.pred[p]);
-            });
-        const double value = loss.sparse_value_and_gradient(target.row_ptr().data(), n, ws.pred.data(),
-                                                            target.values().data(), ws.dpred.data());
-        if (output_act_ != ActivationKind::identity)
-            with_activation(output_act_, [&](auto fn) {
-                for (size_type p = 0; p < nnz; ++p) ws.dpred[p] *= fn.derivative(ws.pred[p]);
-            });
+        const T* tv = target.values().data();
+        const bool identity_out = output_act_ == ActivationKind::identity;
 
         if (fused) adam->begin_step();
 
-        // Last layer: dcode += d * W_j (old W_j), grad W_j += d * code, grad b_j += d. Fused: row j's
-        // gradient is built in an L1 buffer and Adam updates row j at once (rows without entries get
-        // Adam's zero-gradient update, or none when lazy); the parameter's grad array is not used.
         if (ws.da.size() < n * h) ws.da.resize(n * h);
         std::fill(ws.da.begin(), ws.da.begin() + static_cast<std::ptrdiff_t>(n * h), T(0));
-        std::optional<AdamStepConstants<T>> ac;
-        if (fused) ac.emplace(*adam);
+        std::optional<optim::detail::AdamStepConstants<T>> ac;
+        if (fused) ac = adam->step_constants();
         if (fused && ws.adam_state.empty()) ws.adam_state = adam->state();  // stable for one optimizer
         const auto& state = ws.adam_state;
         {
             const size_type slot = 2 * (L - 1);
             T* pw = params_[slot].value.data();
             T* gw = params_[slot].grad.data();
+            const T* bl = params_[slot + 1].value.data();
             T* gb = params_[slot + 1].grad.data();
             if (ws.grow.size() < h) ws.grow.resize(h);
             T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
@@ -557,28 +532,36 @@ public:
             for (size_type j = 0; j < n_out; ++j) {
                 const bool has = oc.ptr[j] != oc.ptr[j + 1];
                 if (has) {
-                    const T* wj = wl + j * h;
+                    const T* wj = pw + j * h;
                     T* gj = fused ? ws.grow.data() : gw + j * h;
                     if (fused) std::fill(gj, gj + h, T(0));
                     T sb = T(0);
                     for (size_type q = oc.ptr[j]; q < oc.ptr[j + 1]; ++q) {
-                        const T d = ws.dpred[oc.pos[q]];
-                        const size_type r = oc.row[q];
+                        const size_type r = oc.row[q], pos = oc.pos[q];
+                        const T z = bl[j] + nn::detail::dot(code + r * h, wj, h);
+                        T pred = z, deriv = T(1);
+                        if (!identity_out) pred = output_value_and_derivative(z, deriv);
+                        ws.pred[pos] = pred;
+                        T d = ws.scale[r] * (pred - tv[pos]);
+                        if (!identity_out) d *= deriv;
                         nn::detail::axpy2(d, wj, ws.da.data() + r * h, d, code + r * h, gj, h);
                         sb += d;
                     }
                     gb[j] += sb;
                 }
                 if (fused && (has || !lazy))
-                    adam_row(pw + j * h, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + j * h, vw + j * h,
-                             h, *ac);
+                    optim::detail::adam_update(pw + j * h, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + j * h,
+                                       vw + j * h, h, *ac);
             }
             if (fused) {
-                adam->update(slot + 1);
+                update_slot<WIDE>(slot + 1, state, *ac);
                 for (size_type j = 0; j < n_out; ++j)
                     if (oc.ptr[j] != oc.ptr[j + 1]) gb[j] = T(0);
             }
         }
+        // The loss value, from the predictions (its gradient, recomputed into dpred, was used above).
+        const double value = loss.sparse_value_and_gradient(target.row_ptr().data(), n, ws.pred.data(), tv,
+                                                            ws.dpred.data());
 
         // Hidden layers, last to first: dz = da * mask * f'(y).
         if (ws.da2.size() < n * *std::max_element(sizes_.begin() + 1, sizes_.end() - 1))
@@ -612,8 +595,8 @@ public:
                 if (da_next->size() < n * in) da_next->resize(n * in);
                 gemm(Trans::no, Trans::yes, n, in, out, T(1), dz, out, weight(l), out, T(0), da_next->data(), in);
                 if (fused) {
-                    adam->update(slot);
-                    adam->update(slot + 1);
+                    update_slot<WIDE>(slot, state, *ac);
+                    update_slot<WIDE>(slot + 1, state, *ac);
                 }
                 std::swap(da, da_next);
             } else {
@@ -635,16 +618,34 @@ public:
                             nn::detail::axpy(val[ic.pos[q]], dz + ic.row[q] * out, gi, out);
                     }
                     if (fused && (has || !lazy))
-                        adam_row(pw + i * out, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + i * out,
+                        optim::detail::adam_update(pw + i * out, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + i * out,
                                  vw + i * out, out, *ac);
                 }
-                if (fused) adam->update(slot + 1);
+                if (fused) update_slot<WIDE>(slot + 1, state, *ac);
             }
         }
         return value;
     }
 
-private:
+    // Adam's dense update of a whole slot from its grad (what optim::Adam::update(slot) computes).
+    template <bool WIDE>
+    __attribute__((always_inline)) inline void update_slot(size_type slot, const std::vector<nn::TensorRef<T>>& state,
+                                                           const optim::detail::AdamStepConstants<T>& c) {
+        auto& prm = params_[slot];
+        optim::detail::adam_update(prm.value.data(), static_cast<const T*>(prm.grad.data()), state[2 * slot].tensor->data(),
+                           state[2 * slot + 1].tensor->data(), prm.value.size(), c);
+    }
+
+    // The output activation at z, and its derivative (as a function of the output) into deriv.
+    T output_value_and_derivative(T z, T& deriv) const {
+        T out = z;
+        with_activation(output_act_, [&](auto fn) {
+            out = fn.value(z);
+            deriv = fn.derivative(out);
+        });
+        return out;
+    }
+
     std::vector<size_type> sizes_;
     ActivationKind hidden_act_ = ActivationKind::relu;
     ActivationKind output_act_ = ActivationKind::identity;

@@ -9,6 +9,7 @@
 #include <cfnet/tensor.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/topk.hpp>
+#include <cfnet/detail/simd_dispatch.hpp>
 // level 1: data
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/data/io.hpp>

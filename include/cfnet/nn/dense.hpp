@@ -22,6 +22,7 @@
 /// CFNET_NO_SIMD_DISPATCH to compile only the baseline loops). The dense path is BLAS.
 
 #include <cfnet/detail/rng.hpp>
+#include <cfnet/detail/simd_dispatch.hpp>
 #include <cfnet/error.hpp>
 #include <cfnet/nn/init.hpp>
 #include <cfnet/nn/layer.hpp>
@@ -169,7 +170,7 @@ CFNET_NN_KERNEL void columns_backward(const std::size_t* ptr, const index_type* 
     }
 }
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(CFNET_NO_SIMD_DISPATCH)
+#ifdef CFNET_SIMD_DISPATCH
 #define CFNET_NN_SIMD_DISPATCH 1
 
 #define CFNET_NN_AVX2 __attribute__((target("avx2,fma")))
@@ -196,28 +197,11 @@ CFNET_NN_AVX2 void columns_backward_avx2(const std::size_t* ptr, const index_typ
 }
 #undef CFNET_NN_AVX2
 
-/// Whether the CPU runs the AVX2+FMA kernels.
-inline bool cpu_has_avx2_fma() {
-    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes;
-}
 #endif
 
-/// Run-time switch of the sparse kernels' SIMD dispatch (on by default; tests turn it off to check
-/// the baseline kernels too). Has no effect where dispatch is not compiled in.
-inline bool& simd_dispatch_enabled() {
-    static bool enabled = true;
-    return enabled;
-}
-
-/// True when the AVX2+FMA kernels will run.
-inline bool use_avx2() {
-#ifdef CFNET_NN_SIMD_DISPATCH
-    return simd_dispatch_enabled() && cpu_has_avx2_fma();
-#else
-    return false;
-#endif
-}
+// The run-time switch lives in detail/simd_dispatch.hpp (shared with optim/adam.hpp).
+using cfnet::detail::simd_dispatch_enabled;
+using cfnet::detail::use_avx2;
 
 template <class T>
 void ensure_shape(Matrix<T>& m, std::size_t rows, std::size_t cols) {
