@@ -18,6 +18,11 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 if [ -n "${CFNET_ML100K_DIR:-}" ]; then
   flags+=("-DCFNET_ML100K_DIR=${CFNET_ML100K_DIR}")
+elif [ ! -f ../shared/data/ml-100k/u.data ] && [ ! -f data/ml-100k/u.data ]; then
+  # The data tests need MovieLens 100K (never committed: its licence forbids redistribution).
+  echo "cfnet tests: MovieLens 100K not found; fetching it into ./data (set CFNET_ML100K_DIR to use a local copy)"
+  cmake -DDEST="$(pwd)/data" -P cmake/fetch_movielens.cmake ||
+    echo "cfnet tests: could not fetch MovieLens 100K: the tests that need it will fail and say so" >&2
 fi
 if [ -n "${CFNET_WERROR:-}" ]; then
   flags+=("-DCFNET_WERROR=${CFNET_WERROR}")
