@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -137,6 +138,24 @@ inline std::string title_of(const cfnet::movielens::ItemCatalog& catalog, const 
                             cfnet::index_type item) {
     const auto id = m.items().id(item);
     return catalog.contains(id) ? catalog.title(id) : "Item " + std::to_string(id);
+}
+
+/// Notebook sections 1-2: the ratings' shape and head (the first five ratings, as pandas' head()
+/// shows them), then the numbers of users and items.
+inline void print_ratings_overview(std::ostream& os, const Workload& w) {
+    const auto& all = w.data.ratings;
+    os << "== 1. Ratings (" << w.data_source << ", " << w.data.variant << ")\n"
+       << "ratings shape: (" << all.nnz() << ", " << (all.has_timestamps() ? 4 : 3) << ")\n"
+       << "   user_id  item_id  rating  timestamp\n";
+    for (cfnet::index_type u = 0, shown = 0; u < all.n_users() && shown < 5; ++u) {
+        const auto items = all.user_items(u);
+        for (std::size_t k = 0; k < items.size() && shown < 5; ++k, ++shown)
+            os << std::setw(10) << all.users().id(u) << std::setw(9) << all.items().id(items[k]) << std::setw(8)
+               << all.user_ratings(u)[k] << std::setw(11) << (all.has_timestamps() ? all.user_timestamps(u)[k] : 0)
+               << "\n";
+    }
+    os << "\n== 2. Users and items\nusers: " << all.n_users() << ", items: " << all.n_items() << ", density "
+       << std::setprecision(3) << 100 * all.density() << "%\n";
 }
 
 /// Seconds since `start`.

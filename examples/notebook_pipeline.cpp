@@ -119,18 +119,7 @@ int main(int argc, char** argv) {
         const auto& test = w.split.test;
         seconds["load_split"] = examples::seconds_since(t);
 
-        std::cout << "== 1. Ratings (" << w.data_source << ", " << w.data.variant << ")\n"
-                  << "ratings shape: (" << all.nnz() << ", " << (all.has_timestamps() ? 4 : 3) << ")\n"
-                  << "   user_id  item_id  rating  timestamp\n";
-        for (cfnet::index_type u = 0, shown = 0; u < all.n_users() && shown < 5; ++u) {
-            const auto items = all.user_items(u);
-            for (std::size_t k = 0; k < items.size() && shown < 5; ++k, ++shown)
-                std::cout << std::setw(10) << all.users().id(u) << std::setw(9) << all.items().id(items[k])
-                          << std::setw(8) << all.user_ratings(u)[k] << std::setw(11)
-                          << (all.has_timestamps() ? all.user_timestamps(u)[k] : 0) << "\n";
-        }
-        std::cout << "\n== 2. Users and items\nusers: " << all.n_users() << ", items: " << all.n_items()
-                  << ", density " << std::setprecision(3) << 100 * all.density() << "%\n";
+        examples::print_ratings_overview(std::cout, w);
 
         // ---- 3. Split -------------------------------------------------------------------------
         std::size_t users_in_test = 0, users_whole = 0, min_test = all.nnz(), max_test = 0;
