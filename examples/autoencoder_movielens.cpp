@@ -1,15 +1,20 @@
 // The notebook's autoencoder on MovieLens 100K, sections 1-5, with cfnet::AutoencoderCF.
 //
 //   autoencoder_movielens [--data DIR|synthetic] [--split per-user|u1..u5|FILE] [--seed N]
-//                         [--preset notebook|autorec] [--epochs N] [--hidden 512,256,64,256,512]
+//                         [--preset notebook|autorec|autorec-ensemble] [--epochs N]
+//                         [--hidden 512,256,64,256,512]
 //                         [--lr X] [--batch N] [--item-based] [--input-dropout X]
 //                         [--hidden-dropout X] [--l2 X] [--lambda X] [--lazy] [--clamp]
-//                         [--fallback] [--json FILE]
+//                         [--fallback] [--weights W1,W2] [--validate-on-train F] [--json FILE]
 //
 // --preset notebook (default) is the notebook's model; --preset autorec is the accuracy preset
 // (AutoencoderOptions::autorec(): I-AutoRec, 500 sigmoid units, full-batch L-BFGS; --epochs is
 // then the number of L-BFGS iterations and --lambda its L2 weight). Options given explicitly
-// override the preset's values.
+// override the preset's values. --preset autorec-ensemble is the averaging preset
+// (AutoencoderEnsemble::autorec_ensemble(), include/cfnet/ensemble.hpp: 0.7 x I-AutoRec + 0.3 x U-AutoRec,
+// both L-BFGS); only --seed (every member's) and --weights apply to it.
+// --validate-on-train F replaces the split by a seeded random F of its TRAINING ratings
+// (random_split(train, F, 7)), trained on the rest: for choosing hyper-parameters without the test.
 //
 // 1. load the ratings (shape, head)      2. count users and items
 // 3. split (the notebook's per-user 20% holdout, a u1..u5 file, or the notebook's exact split:
@@ -24,11 +29,13 @@
 #include "example_support.hpp"
 
 #include <cfnet/autoencoder.hpp>
+#include <cfnet/ensemble.hpp>
 #include <cfnet/metrics.hpp>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -44,22 +51,152 @@ std::vector<std::size_t> parse_sizes(const std::string& s) {
     return out;
 }
 
+std::vector<double> parse_doubles(const std::string& s) {
+    std::vector<double> out;
+    std::stringstream is(s);
+    for (std::string tok; std::getline(is, tok, ',');) out.push_back(std::stod(tok));
+    return out;
+}
+
+
+/// --preset autorec-ensemble: fit the averaging preset, print and write the same figures.
+int run_ensemble(const examples::Workload& w, double t_load, std::uint64_t seed, const std::string& weights,
+                 const std::string& json_path) {
+    const auto& all = w.data.ratings;
+    const auto& train = w.split.train;
+    const auto& test = w.split.test;
+    auto preset = cfnet::AutoencoderEnsemble<float>::autorec_ensemble();
+    std::vector<cfnet::AutoencoderOptions> members;
+    for (std::size_t k = 0; k < preset.size(); ++k) members.push_back(preset.member(k).options());
+    for (auto& o : members) o.seed = seed;
+    std::vector<double> wts = weights.empty() ? preset.weights() : parse_doubles(weights);
+    cfnet::AutoencoderEnsemble<float> ens(members, wts);
+    ens.clamp(*preset.clamp_min(), *preset.clamp_max());
+
+    std::cout << "\n== 4. Averaging preset: " << ens.size() << " autoencoders\n";
+    for (std::size_t k = 0; k < ens.size(); ++k) {
+        const auto& o = members[k];
+        const bool ib = o.orientation == cfnet::Orientation::item_based;
+        std::cout << "  member " << k << " (weight " << wts[k] << "): " << (ib ? "item-based" : "user-based") << ", "
+                  << (ib ? all.n_users() : all.n_items());
+        for (auto h : o.hidden) std::cout << " -> " << h;
+        std::cout << " (" << cfnet::to_string(o.hidden_activation) << "), " << cfnet::to_string(o.solver);
+        if (o.solver == cfnet::Solver::lbfgs) std::cout << " lambda " << o.l2_lambda;
+        std::cout << ", " << o.epochs << (o.solver == cfnet::Solver::lbfgs ? " iterations" : " epochs") << "\n";
+    }
+
+    std::cout << "\n== 5. Training\n";
+    const auto t1 = std::chrono::steady_clock::now();
+    const auto histories = ens.fit(train);
+    const double t_train = examples::seconds_since(t1);
+    for (std::size_t k = 0; k < histories.size(); ++k) {
+        double seconds = 0;
+        for (const auto& e : histories[k].epochs) seconds += e.seconds;
+        std::printf("member %zu: %zu %s, final loss %.4f, %.3f s\n", k, histories[k].size(),
+                    members[k].solver == cfnet::Solver::lbfgs ? "iterations" : "epochs", histories[k].epochs.back().loss,
+                    seconds);
+    }
+    std::printf("training: %.3f s\n", t_train);
+
+    const auto t2 = std::chrono::steady_clock::now();
+    auto aligned = [](const std::vector<float>& p) {
+        return [&p, k = std::size_t(0)](cfnet::index_type, cfnet::index_type) mutable { return p[k++]; };
+    };
+    std::vector<double> member_rmse;
+    for (std::size_t k = 0; k < ens.size(); ++k) {
+        const auto pk = ens.member(k).predict(train, test);
+        member_rmse.push_back(cfnet::evaluate_rating(test, aligned(pk)).rmse);
+    }
+    const auto pred = ens.predict(train, test);
+    const auto pred_leaky = ens.predict(all, test);
+    const auto r_free = cfnet::evaluate_rating(test, aligned(pred));
+    const auto r_leaky = cfnet::evaluate_rating(test, aligned(pred_leaky));
+    const auto ranking =
+        cfnet::evaluate_ranking(train, test, 10, ens.make_scorer(train), cfnet::RankingOptions().threshold(4.0));
+    const double t_eval = examples::seconds_since(t2);
+    for (std::size_t k = 0; k < ens.size(); ++k)
+        std::printf("\nmember %zu alone: RMSE (leak-free) %.4f", k, member_rmse[k]);
+    std::printf("\nRMSE (leak-free: input = training ratings)            %.4f   MAE %.4f\n", r_free.rmse, r_free.mae);
+    std::printf("RMSE (LEAKY, the notebook's protocol: input = full matrix) %.4f\n", r_leaky.rmse);
+    std::printf("Precision@10 %.4f  Recall@10 %.4f  (relevant = test rating >= 4, %zu users)\n", ranking.precision,
+                ranking.recall, ranking.users_evaluated);
+
+    nlohmann::json top_json = nlohmann::json::array();
+    {
+        const cfnet::index_type u0 = 0;
+        const auto items = train.user_items(u0);
+        std::vector<float> scores(train.n_items());
+        ens.make_scorer(train)(u0, scores.data());
+        std::vector<cfnet::index_type> order;
+        for (cfnet::index_type i = 0; i < train.n_items(); ++i)
+            if (!std::binary_search(items.begin(), items.end(), i)) order.push_back(i);
+        const std::size_t n_top = std::min<std::size_t>(10, order.size());
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_top), order.end(),
+                          [&](cfnet::index_type a, cfnet::index_type b) {
+                              return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+                          });
+        std::cout << "\nTop-10 for user index 0 (user id " << all.users().id(u0) << ", " << items.size()
+                  << " training ratings), unrated items only:\n";
+        for (std::size_t r = 0; r < n_top; ++r) {
+            const auto id = all.items().id(order[r]);
+            const std::string title = w.data.items.contains(id) ? w.data.items.title(id) : "?";
+            std::printf("  %5.2f  %s\n", static_cast<double>(scores[order[r]]), title.c_str());
+            top_json.push_back({{"item_id", id}, {"title", title}, {"score", scores[order[r]]}});
+        }
+    }
+    std::printf("\ntimes: load + split %.3f s, train %.3f s, evaluate %.3f s\n", t_load, t_train, t_eval);
+
+    if (!json_path.empty()) {
+        nlohmann::json out, mem = nlohmann::json::array();
+        for (std::size_t k = 0; k < ens.size(); ++k) {
+            const auto& o = members[k];
+            nlohmann::json hist = nlohmann::json::array();
+            for (const auto& e : histories[k].epochs)
+                hist.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"seconds", e.seconds}});
+            mem.push_back({{"weight", wts[k]},
+                           {"item_based", o.orientation == cfnet::Orientation::item_based},
+                           {"solver", cfnet::to_string(o.solver)},
+                           {"hidden", o.hidden},
+                           {"hidden_activation", cfnet::to_string(o.hidden_activation)},
+                           {"epochs", o.epochs},
+                           {"lambda", o.l2_lambda},
+                           {"rmse_alone", member_rmse[k]},
+                           {"history", hist}});
+        }
+        out["config"] = {{"data", w.data_source}, {"split", w.split_name}, {"seed", seed},
+                         {"preset", "autorec-ensemble"}, {"members", mem}};
+        out["data"] = {{"ratings", all.nnz()}, {"users", all.n_users()}, {"items", all.n_items()},
+                       {"train", train.nnz()}, {"test", test.nnz()}};
+        out["rmse"] = r_free.rmse;
+        out["mae"] = r_free.mae;
+        out["rmse_leaky_notebook_protocol"] = r_leaky.rmse;
+        out["precision@10"] = ranking.precision;
+        out["recall@10"] = ranking.recall;
+        out["ranking_users"] = ranking.users_evaluated;
+        out["top10_user0"] = top_json;
+        out["seconds"] = {{"load_split", t_load}, {"train", t_train}, {"evaluate", t_eval}};
+        std::ofstream(json_path) << out.dump(2) << "\n";
+    }
+    return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"cfnet: the notebook's rating autoencoder on MovieLens 100K"};
-    std::string data, split = "per-user", json_path, hidden = "512,256,64,256,512", preset = "notebook";
+    std::string data, split = "per-user", json_path, hidden = "512,256,64,256,512", preset = "notebook", weights;
     std::uint64_t seed = 42;
     int epochs = 20;
-    double lr = 1e-3, in_drop = 0, hid_drop = 0, l2 = 0, lambda = 0;
+    double lr = 1e-3, in_drop = 0, hid_drop = 0, l2 = 0, lambda = 0, validate_fraction = 0;
     std::size_t batch = 32;
     bool item_based = false, lazy = false, clamp = false, fallback = false;
     app.add_option("--data", data, "MovieLens 100K directory, or 'synthetic' (default: ./data/ml-100k)");
     app.add_option("--split", split, "per-user | u1..u5 | FILE of held-out 'user item rating' lines")
         ->capture_default_str();
     app.add_option("--seed", seed, "seed of the split, the weights, the shuffling")->capture_default_str();
-    app.add_option("--preset", preset, "notebook (the notebook's model) | autorec (the accuracy preset)")
-        ->check(CLI::IsMember({"notebook", "autorec"}))
+    app.add_option("--preset", preset,
+                   "notebook (the notebook's model) | autorec (the accuracy preset) | autorec-ensemble (the averaging "
+                   "preset)")
+        ->check(CLI::IsMember({"notebook", "autorec", "autorec-ensemble"}))
         ->capture_default_str();
     app.add_option("--lambda", lambda, "L2 weight of the L-BFGS (autorec) objective");
     app.add_option("--epochs", epochs, "training epochs")->capture_default_str();
@@ -73,31 +210,38 @@ int main(int argc, char** argv) {
     app.add_flag("--lazy", lazy, "lazy Adam (NOT exact: untouched rows keep value and moments)");
     app.add_flag("--clamp", clamp, "clamp predictions to the rating range [1, 5]");
     app.add_flag("--fallback", fallback, "score items unseen in training with a user+item bias baseline");
+    app.add_option("--weights", weights, "autorec-ensemble: the members' weights, e.g. 0.6,0.4");
+    app.add_option("--validate-on-train", validate_fraction,
+                   "evaluate on a seeded random fraction F of the TRAINING ratings, trained on the rest")
+        ->check(CLI::Range(0.0, 1.0));
     app.add_option("--json", json_path, "write the configuration and results as JSON to FILE");
     CLI11_PARSE(app, argc, argv);
 
     try {
         const auto t0 = std::chrono::steady_clock::now();
         auto w = examples::load_workload(data, split, seed);
+        if (validate_fraction > 0) {
+            auto part = cfnet::random_split(w.split.train, validate_fraction, 7);
+            w.split = std::move(part);
+            w.split_name += " (validation: " + std::to_string(validate_fraction) + " of its training ratings, seed 7)";
+        }
         const auto& all = w.data.ratings;
         const auto& train = w.split.train;
         const auto& test = w.split.test;
         const double t_load = examples::seconds_since(t0);
 
-        std::cout << "== 1. Data (" << w.data_source << ", " << w.data.variant << ")\n"
-                  << "ratings shape: (" << all.nnz() << ", " << (all.has_timestamps() ? 4 : 3) << ")\n"
-                  << "   user_id  item_id  rating  timestamp\n";
-        for (cfnet::index_type u = 0, shown = 0; u < all.n_users() && shown < 5; ++u) {
-            const auto items = all.user_items(u);
-            for (std::size_t k = 0; k < items.size() && shown < 5; ++k, ++shown)
-                std::cout << std::setw(10) << all.users().id(u) << std::setw(9) << all.items().id(items[k])
-                          << std::setw(8) << all.user_ratings(u)[k] << std::setw(11)
-                          << (all.has_timestamps() ? all.user_timestamps(u)[k] : 0) << "\n";
-        }
-        std::cout << "\n== 2. Users and items\nusers: " << all.n_users() << ", items: " << all.n_items()
-                  << ", density " << std::setprecision(3) << 100 * all.density() << "%\n";
+        examples::print_ratings_overview(std::cout, w);
         std::cout << "\n== 3. Split '" << w.split_name << "'\ntrain ratings: " << train.nnz()
                   << ", test ratings: " << test.nnz() << "\n";
+
+        if (preset == "autorec-ensemble") {
+            for (const char* name : {"--hidden", "--epochs", "--lr", "--batch", "--input-dropout", "--hidden-dropout",
+                                     "--l2", "--lambda", "--lazy", "--fallback", "--item-based", "--clamp"})
+                if (app.count(name) > 0)
+                    throw cfnet::InvalidArgument(std::string("--preset autorec-ensemble: ") + name +
+                                                 " does not apply (only --seed and --weights do)");
+            return run_ensemble(w, t_load, seed, weights, json_path);
+        }
 
         // the preset, then the options given on the command line
         cfnet::AutoencoderOptions opt =

@@ -42,6 +42,7 @@
 // level 4
 #include <cfnet/baselines.hpp>
 #include <cfnet/autoencoder.hpp>
+#include <cfnet/ensemble.hpp>
 #include <cfnet/neural_cf.hpp>
 // testing utilities
 #include <cfnet/testing/gradcheck.hpp>

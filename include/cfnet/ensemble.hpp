@@ -1,0 +1,203 @@
+#pragma once
+/// @file ensemble.hpp
+/// AutoencoderEnsemble<T>: a weighted average of several AutoencoderCF models.
+///
+/// Each member is an AutoencoderOptions; fit() trains every member on the same training matrix
+/// (one after the other, each from its own seed), predict() returns
+///   sum_k w_k * p_k / sum_k w_k
+/// of the members' own predictions p_k (each computed as the member's predict() would, i.e.
+/// with its own clamping and unseen-unit fallback), then clamps to the ensemble's range when one
+/// is set. The members may differ in orientation, depth, activation and solver.
+///
+/// @code
+///   auto ens = cfnet::AutoencoderEnsemble<>::autorec_ensemble();
+///   ens.fit(split.train);
+///   std::vector<float> p = ens.predict(split.train, split.test);  // leak-free: input = train
+/// @endcode
+///
+/// Saving: there is no single ensemble file; save each member (member(k).save(path)) and rebuild
+/// with the (options, weight) list and AutoencoderCF::load (see from_members()).
+#include <cfnet/autoencoder.hpp>
+#include <cfnet/error.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace cfnet {
+
+template <class T = float>
+class AutoencoderEnsemble {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+    using Model = AutoencoderCF<T>;
+
+    /// Members `options[k]` with weights `weights[k]` (normalised by their sum at prediction).
+    /// @throws InvalidArgument when the lists are empty or of different sizes, a weight is not a
+    /// finite number >= 0, all weights are 0, or a member's options are invalid.
+    AutoencoderEnsemble(std::vector<AutoencoderOptions> options, std::vector<double> weights)
+        : weights_(std::move(weights)) {
+        check_arg(!options.empty(), "AutoencoderEnsemble: at least one member is needed");
+        check_arg(options.size() == weights_.size(), "AutoencoderEnsemble: ", options.size(), " members but ",
+                  weights_.size(), " weights");
+        double sum = 0;
+        for (size_type k = 0; k < weights_.size(); ++k) {
+            check_arg(std::isfinite(weights_[k]) && weights_[k] >= 0, "AutoencoderEnsemble: weight ", k,
+                      " must be a finite number >= 0, got ", weights_[k]);
+            sum += weights_[k];
+        }
+        check_arg(sum > 0, "AutoencoderEnsemble: the weights sum to 0");
+        members_.reserve(options.size());
+        for (auto& o : options) members_.emplace_back(std::move(o));
+    }
+
+    /// An ensemble of already fitted (e.g. loaded) members. @throws as the constructor, or when a
+    /// member is not fitted.
+    static AutoencoderEnsemble from_members(std::vector<Model> models, std::vector<double> weights) {
+        std::vector<AutoencoderOptions> opts;
+        for (const auto& m : models) opts.push_back(m.options());
+        AutoencoderEnsemble e(std::move(opts), std::move(weights));
+        for (size_type k = 0; k < models.size(); ++k) {
+            check_arg(models[k].fitted(), "AutoencoderEnsemble::from_members: member ", k, " is not fitted");
+            e.members_[k] = std::move(models[k]);
+        }
+        return e;
+    }
+
+    /// The averaging preset: 0.7 x I-AutoRec (AutoencoderOptions::autorec(): item-based, 500
+    /// sigmoid units, identity output, full-batch L-BFGS, lambda 200, 80 iterations) + 0.3 x the same
+    /// model USER-based (U-AutoRec: a row is a user's ratings over the items; same width,
+    /// activation, lambda and iterations), each clamped to [1, 5] with the bias-baseline fallback,
+    /// the average clamped to [1, 5]. The second member, its lambda/iterations and the weights were
+    /// chosen on a seeded 10% validation part of u1.base's TRAINING ratings only
+    /// (random_split(train, 0.1, 7); docs/benchmarks.md, "averaging preset"). For 1..5 stars.
+    static AutoencoderEnsemble autorec_ensemble() {
+        AutoencoderOptions item = AutoencoderOptions::autorec();
+        AutoencoderOptions user = AutoencoderOptions::autorec();
+        user.item_based(false);
+        AutoencoderEnsemble e({item, user}, {0.7, 0.3});
+        e.clamp(1.0, 5.0);
+        return e;
+    }
+
+    /// Clamp the averaged predictions to [lo, hi]. @throws InvalidArgument when lo > hi or not finite.
+    AutoencoderEnsemble& clamp(double lo, double hi) {
+        check_arg(std::isfinite(lo) && std::isfinite(hi) && lo <= hi, "AutoencoderEnsemble::clamp: need finite lo <= hi, got [",
+                  lo, ", ", hi, "]");
+        clamp_min_ = lo;
+        clamp_max_ = hi;
+        return *this;
+    }
+    std::optional<double> clamp_min() const noexcept { return clamp_min_; }
+    std::optional<double> clamp_max() const noexcept { return clamp_max_; }
+
+    size_type size() const noexcept { return members_.size(); }
+    const std::vector<double>& weights() const noexcept { return weights_; }
+    /// Member k. @throws InvalidArgument when k is out of range.
+    const Model& member(size_type k) const {
+        check_arg(k < members_.size(), "AutoencoderEnsemble::member: index ", k, " out of range (", members_.size(),
+                  " members)");
+        return members_[k];
+    }
+    bool fitted() const noexcept {
+        for (const auto& m : members_)
+            if (!m.fitted()) return false;
+        return true;
+    }
+
+    /// Trains every member from scratch on `train`, in order; returns their histories.
+    /// @throws as AutoencoderCF::fit.
+    std::vector<History> fit(const RatingMatrix<T>& train) {
+        std::vector<History> out;
+        out.reserve(members_.size());
+        for (auto& m : members_) out.push_back(m.fit(train));
+        return out;
+    }
+
+    /// The weighted average of the members' predictions for (user index, item index) pairs with
+    /// `input` as their input (pass the training matrix: leak-free), clamped when set.
+    /// @throws InvalidArgument before fit(), or as AutoencoderCF::predict.
+    std::vector<T> predict(const RatingMatrix<T>& input, const std::vector<std::pair<index_type, index_type>>& pairs) const {
+        return combine([&](const Model& m) { return m.predict(input, pairs); }, pairs.size());
+    }
+
+    /// The same for every pair stored in `pairs` (e.g. the test matrix), in its CSR order.
+    std::vector<T> predict(const RatingMatrix<T>& input, const RatingMatrix<T>& pairs) const {
+        return combine([&](const Model& m) { return m.predict(input, pairs); }, pairs.nnz());
+    }
+
+    /// Scores every item for users of a fixed input matrix, for top-N evaluation:
+    /// `scorer(u, out)` fills out[0..n_items) with the weighted average (weights normalised) of the
+    /// members' raw scores (AutoencoderCF::Scorer: no clamping, no fallback).
+    class Scorer {
+    public:
+        void operator()(index_type u, T* out) const {
+            for (size_type k = 0; k < scorers_.size(); ++k) {
+                scorers_[k](u, buf_.data());
+                const T w = static_cast<T>(weights_[k]);
+                if (k == 0) {
+                    for (size_type i = 0; i < n_items_; ++i) out[i] = w * buf_[i];
+                } else {
+                    for (size_type i = 0; i < n_items_; ++i) out[i] += w * buf_[i];
+                }
+            }
+        }
+
+    private:
+        friend class AutoencoderEnsemble;
+        std::vector<typename Model::Scorer> scorers_;
+        std::vector<double> weights_;  // normalised, members with weight 0 left out
+        size_type n_items_ = 0;
+        mutable std::vector<T> buf_;
+    };
+
+    /// A Scorer over `input` (kept by reference: it must outlive the scorer).
+    /// @throws InvalidArgument before fit(), or as AutoencoderCF::make_scorer.
+    Scorer make_scorer(const RatingMatrix<T>& input) const {
+        check_arg(fitted(), "AutoencoderEnsemble::make_scorer: the ensemble is not fitted (call fit())");
+        double sum = 0;
+        for (const double w : weights_) sum += w;
+        Scorer s;
+        for (size_type k = 0; k < members_.size(); ++k) {
+            if (weights_[k] == 0) continue;
+            s.scorers_.push_back(members_[k].make_scorer(input));
+            s.weights_.push_back(weights_[k] / sum);
+        }
+        s.n_items_ = input.n_items();
+        s.buf_.assign(s.n_items_, T(0));
+        return s;
+    }
+
+private:
+    template <class F>
+    std::vector<T> combine(F&& member_predict, size_type n) const {
+        check_arg(fitted(), "AutoencoderEnsemble::predict: the ensemble is not fitted (call fit())");
+        double sum = 0;
+        for (const double w : weights_) sum += w;
+        std::vector<double> acc(n, 0.0);
+        for (size_type k = 0; k < members_.size(); ++k) {
+            if (weights_[k] == 0) continue;
+            const std::vector<T> p = member_predict(members_[k]);
+            CFNET_ASSERT(p.size() == n);
+            const double w = weights_[k] / sum;
+            for (size_type j = 0; j < n; ++j) acc[j] += w * static_cast<double>(p[j]);
+        }
+        std::vector<T> out(n);
+        for (size_type j = 0; j < n; ++j) {
+            double v = acc[j];
+            if (clamp_min_) v = std::min(std::max(v, *clamp_min_), *clamp_max_);
+            out[j] = static_cast<T>(v);
+        }
+        return out;
+    }
+
+    std::vector<Model> members_;
+    std::vector<double> weights_;
+    std::optional<double> clamp_min_, clamp_max_;
+};
+
+}  // namespace cfnet
