@@ -18,7 +18,11 @@
 ///
 /// Training: Adam (Keras' rule and defaults, optim/adam.hpp) on mini-batches of shuffled pairs;
 /// embeddings are gathered and their gradients scattered for the rows of the batch only, all GEMMs
-/// write into buffers reused from batch to batch. Adam is applied densely to every row by default
+/// write into buffers reused from batch to batch. The first Dense layer is computed as
+/// P_u W_top + Q_i W_bottom on the batch's distinct users and items (and its backward pass on the
+/// gradients summed per distinct row): fewer GEMM rows than the batch whenever users or items repeat;
+/// bias and ReLU (forward) and the ReLU mask and bias gradient (backward) are fused into single
+/// passes over each product. Adam is applied densely to every row by default
 /// (exactly Keras' behaviour: moments of rows absent from the batch still decay and the rows still
 /// move); `lazy_embedding_updates` updates only the rows in the batch (TensorFlow's LazyAdam: not the
 /// same optimisation, but O(batch) instead of O(users + items) per step, which matters at
@@ -26,7 +30,9 @@
 ///
 /// Scoring: the first Dense layer over [P_u, Q_i] equals P_u W_top + Q_i W_bottom, so after
 /// training both projections are computed once per user and once per item; score_items() then
-/// runs the remaining layers over all items of a user as GEMMs.
+/// runs the remaining layers over all items of a user as GEMMs on blocks of 512 items, each product
+/// followed by one fused bias + ReLU pass (the last one fused with the output layer's dot product)
+/// while the block is still in cache.
 ///
 ///   cfnet::NeuralCF<> model;                       // the notebook's configuration
 ///   cfnet::History h = model.fit(split.train);     // 20% of train held out for validation
@@ -40,6 +46,7 @@
 #include <cfnet/data/sampling.hpp>
 #include <cfnet/data/split.hpp>
 #include <cfnet/detail/rng.hpp>
+#include <cfnet/detail/simd_dispatch.hpp>
 #include <cfnet/detail/topk.hpp>
 #include <cfnet/error.hpp>
 #include <cfnet/metrics.hpp>
@@ -251,25 +258,261 @@ inline void ncf_unique_rows(const index_type* idx, std::size_t n, std::vector<st
     for (const auto r : out) mark[r] = 0;
 }
 
-/// h = max(a, 0) (restrict pointers: vectorised).
+// The scoring kernels below are always inlined so that the AVX2 / AVX-512 wrappers further down
+// compile their loops for those targets (picked at run time, detail/simd_dispatch.hpp).
+#if defined(__GNUC__) || defined(__clang__)
+#define CFNET_NCF_KERNEL __attribute__((always_inline)) inline
+#else
+#define CFNET_NCF_KERNEL inline
+#endif
+
+inline constexpr index_type ncf_no_slot = std::numeric_limits<index_type>::max();
+
+/// Distinct values of idx[0..n) in first-appearance order into rows, and pos[b] = position of
+/// idx[b] in rows; `slot` (one entry per possible value) is all ncf_no_slot on entry and on exit.
+inline void ncf_unique_slots(const index_type* idx, std::size_t n, std::vector<index_type>& slot,
+                             std::vector<std::size_t>& rows, std::vector<index_type>& pos) {
+    rows.clear();
+    pos.resize(n);
+    for (std::size_t b = 0; b < n; ++b) {
+        index_type& s = slot[idx[b]];
+        if (s == ncf_no_slot) {
+            s = static_cast<index_type>(rows.size());
+            rows.push_back(idx[b]);
+        }
+        pos[b] = s;
+    }
+    for (const auto r : rows) slot[r] = ncf_no_slot;
+}
+
+/// h = max((x + y) + b, 0).
 template <class T>
-void ncf_relu(const T* __restrict a, T* __restrict h, std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) h[k] = a[k] > T(0) ? a[k] : T(0);
+CFNET_NCF_KERNEL void ncf_add_bias_relu(const T* __restrict x, const T* __restrict y, const T* __restrict b, T* __restrict h,
+                       std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+        const T v = (x[k] + y[k]) + b[k];
+        h[k] = v > T(0) ? v : T(0);
+    }
+}
+
+/// y += x and z += x.
+template <class T>
+void ncf_add2(const T* __restrict x, T* __restrict y, T* __restrict z, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+        y[k] += x[k];
+        z[k] += x[k];
+    }
+}
+
+/// y += x.
+template <class T>
+void ncf_add_to(const T* __restrict x, T* __restrict y, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) y[k] += x[k];
 }
 
 /// h = max(x + y, 0).
 template <class T>
-void ncf_add_relu(const T* __restrict x, const T* __restrict y, T* __restrict h, std::size_t n) {
+CFNET_NCF_KERNEL void ncf_add_relu(const T* __restrict x, const T* __restrict y, T* __restrict h, std::size_t n) {
     for (std::size_t k = 0; k < n; ++k) {
         const T v = x[k] + y[k];
         h[k] = v > T(0) ? v : T(0);
     }
 }
 
-/// d = g where h > 0, else 0.
+/// h[r][k] = max(h[r][k] + b[k], 0) for n rows of width w.
 template <class T>
-void ncf_relu_grad(const T* __restrict g, const T* __restrict h, T* __restrict d, std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) d[k] = h[k] > T(0) ? g[k] : T(0);
+CFNET_NCF_KERNEL void ncf_bias_relu_rows_base(const T* __restrict b, T* __restrict h, std::size_t n, std::size_t w) {
+    for (std::size_t r = 0; r < n; ++r) {
+        T* hr = h + r * w;
+        for (std::size_t k = 0; k < w; ++k) {
+            const T v = hr[k] + b[k];
+            hr[k] = v > T(0) ? v : T(0);
+        }
+    }
+}
+
+/// d = g where h > 0, else 0 (n rows of width w), and gb[k] += sum over rows of d[r][k].
+template <class T>
+CFNET_NCF_KERNEL void ncf_relu_grad_colsum_base(const T* __restrict g, const T* __restrict h, T* __restrict d, std::size_t n, std::size_t w,
+                          T* __restrict gb) {
+    for (std::size_t r = 0; r < n; ++r) {
+        const T* gr = g + r * w;
+        const T* hr = h + r * w;
+        T* dr = d + r * w;
+        for (std::size_t k = 0; k < w; ++k) {
+            const T gk = gr[k];
+            const T hk = hr[k];
+            const T v = hk > T(0) ? gk : T(0);
+            dr[k] = v;
+            gb[k] += v;
+        }
+    }
+}
+
+/// sum of a[j] * w[j] over 16 independent lanes (vectorised without -ffast-math).
+template <class T>
+CFNET_NCF_KERNEL T ncf_dot(const T* __restrict a, const T* __restrict w, std::size_t n) {
+    T acc[16] = {};
+    std::size_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (std::size_t l = 0; l < 16; ++l) acc[l] += a[j + l] * w[j + l];
+    for (std::size_t l = 0; j < n; ++j, ++l) acc[l] += a[j] * w[j];
+    for (std::size_t l = 0; l < 8; ++l) acc[l] += acc[l + 8];
+    for (std::size_t l = 0; l < 4; ++l) acc[l] += acc[l + 4];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
+/// sum of max(c[j] + b[j], 0) * w[j] (the last hidden layer's bias and ReLU fused with the output
+/// layer's dot product), over 16 independent lanes.
+template <class T>
+CFNET_NCF_KERNEL T ncf_bias_relu_dot(const T* __restrict c, const T* __restrict b, const T* __restrict w, std::size_t n) {
+    T acc[16] = {};
+    std::size_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (std::size_t l = 0; l < 16; ++l) {
+            const T v = c[j + l] + b[j + l];
+            acc[l] += (v > T(0) ? v : T(0)) * w[j + l];
+        }
+    for (std::size_t l = 0; j < n; ++j, ++l) {
+        const T v = c[j] + b[j];
+        acc[l] += (v > T(0) ? v : T(0)) * w[j];
+    }
+    for (std::size_t l = 0; l < 8; ++l) acc[l] += acc[l + 8];
+    for (std::size_t l = 0; l < 4; ++l) acc[l] += acc[l + 4];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
+/// h[r] = max(up + ip[r], 0) for n rows of width w (one user against n items).
+template <class T>
+CFNET_NCF_KERNEL void ncf_user_rows_base(const T* up, const T* ip, T* h, std::size_t n, std::size_t w) {
+    for (std::size_t r = 0; r < n; ++r) ncf_add_relu(up, ip + r * w, h + r * w, w);
+}
+
+/// out[r] += ncf_bias_relu_dot(c[r], b, wm) (b non-null) or ncf_dot(c[r], wm) for n rows of width w.
+template <class T>
+CFNET_NCF_KERNEL void ncf_dot_rows_base(const T* c, const T* b, const T* wm, T* out, std::size_t n, std::size_t w) {
+    if (b)
+        for (std::size_t r = 0; r < n; ++r) out[r] += ncf_bias_relu_dot(c + r * w, b, wm, w);
+    else
+        for (std::size_t r = 0; r < n; ++r) out[r] += ncf_dot(c + r * w, wm, w);
+}
+
+#ifdef CFNET_SIMD_DISPATCH
+template <class T>
+__attribute__((target("avx2,fma"))) void ncf_user_rows_avx2(const T* up, const T* ip, T* h, std::size_t n,
+                                                             std::size_t w) {
+    ncf_user_rows_base(up, ip, h, n, w);
+}
+template <class T>
+__attribute__((target("avx512f"))) void ncf_user_rows_avx512(const T* up, const T* ip, T* h, std::size_t n,
+                                                              std::size_t w) {
+    ncf_user_rows_base(up, ip, h, n, w);
+}
+template <class T>
+__attribute__((target("avx2,fma"))) void ncf_dot_rows_avx2(const T* c, const T* b, const T* wm, T* out,
+                                                            std::size_t n, std::size_t w) {
+    ncf_dot_rows_base(c, b, wm, out, n, w);
+}
+template <class T>
+__attribute__((target("avx512f"))) void ncf_dot_rows_avx512(const T* c, const T* b, const T* wm, T* out,
+                                                             std::size_t n, std::size_t w) {
+    ncf_dot_rows_base(c, b, wm, out, n, w);
+}
+#endif
+
+/// ncf_user_rows_base through the widest SIMD kernel the CPU runs.
+template <class T>
+void ncf_user_rows(const T* up, const T* ip, T* h, std::size_t n, std::size_t w) {
+#ifdef CFNET_SIMD_DISPATCH
+    if (use_avx512()) return ncf_user_rows_avx512(up, ip, h, n, w);
+    if (use_avx2()) return ncf_user_rows_avx2(up, ip, h, n, w);
+#endif
+    ncf_user_rows_base(up, ip, h, n, w);
+}
+
+/// ncf_dot_rows_base through the widest SIMD kernel the CPU runs (the same choice for every call,
+/// so predict() and score_items() round alike).
+template <class T>
+void ncf_dot_rows(const T* c, const T* b, const T* wm, T* out, std::size_t n, std::size_t w) {
+#ifdef CFNET_SIMD_DISPATCH
+    if (use_avx512()) return ncf_dot_rows_avx512(c, b, wm, out, n, w);
+    if (use_avx2()) return ncf_dot_rows_avx2(c, b, wm, out, n, w);
+#endif
+    ncf_dot_rows_base(c, b, wm, out, n, w);
+}
+
+/// h[b] = max((up[upos[b]] + ip[ipos[b]]) + bias, 0) for n rows of width w (the first layer of a
+/// training batch from the per-distinct-row projections).
+template <class T>
+CFNET_NCF_KERNEL void ncf_pair_rows_base(const T* up, const T* ip, const index_type* upos, const index_type* ipos,
+                                         const T* bias, T* h, std::size_t n, std::size_t w) {
+    for (std::size_t b = 0; b < n; ++b) ncf_add_bias_relu(up + upos[b] * w, ip + ipos[b] * w, bias, h + b * w, w);
+}
+
+// Training kernels: adds, selects and max only (no multiplications), so every variant computes
+// bit-identical results and training histories do not depend on the CPU.
+#ifdef CFNET_SIMD_DISPATCH
+template <class T>
+__attribute__((target("avx512f"))) void ncf_bias_relu_rows_avx512(const T* b, T* h, std::size_t n, std::size_t w) {
+    ncf_bias_relu_rows_base(b, h, n, w);
+}
+template <class T>
+__attribute__((target("avx2"))) void ncf_bias_relu_rows_avx2(const T* b, T* h, std::size_t n, std::size_t w) {
+    ncf_bias_relu_rows_base(b, h, n, w);
+}
+template <class T>
+__attribute__((target("avx512f"))) void ncf_relu_grad_colsum_avx512(const T* g, const T* h, T* d, std::size_t n,
+                                                                     std::size_t w, T* gb) {
+    ncf_relu_grad_colsum_base(g, h, d, n, w, gb);
+}
+template <class T>
+__attribute__((target("avx2"))) void ncf_relu_grad_colsum_avx2(const T* g, const T* h, T* d, std::size_t n,
+                                                                std::size_t w, T* gb) {
+    ncf_relu_grad_colsum_base(g, h, d, n, w, gb);
+}
+template <class T>
+__attribute__((target("avx512f"))) void ncf_pair_rows_avx512(const T* up, const T* ip, const index_type* upos,
+                                                              const index_type* ipos, const T* bias, T* h,
+                                                              std::size_t n, std::size_t w) {
+    ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
+}
+template <class T>
+__attribute__((target("avx2"))) void ncf_pair_rows_avx2(const T* up, const T* ip, const index_type* upos,
+                                                         const index_type* ipos, const T* bias, T* h, std::size_t n,
+                                                         std::size_t w) {
+    ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
+}
+#endif
+
+/// h[r][k] = max(h[r][k] + b[k], 0) for n rows of width w.
+template <class T>
+void ncf_bias_relu_rows(const T* b, T* h, std::size_t n, std::size_t w) {
+#ifdef CFNET_SIMD_DISPATCH
+    if (use_avx512()) return ncf_bias_relu_rows_avx512(b, h, n, w);
+    if (use_avx2()) return ncf_bias_relu_rows_avx2(b, h, n, w);
+#endif
+    ncf_bias_relu_rows_base(b, h, n, w);
+}
+
+/// d = g where h > 0, else 0 (n rows of width w), and gb[k] += sum over rows of d[r][k].
+template <class T>
+void ncf_relu_grad_colsum(const T* g, const T* h, T* d, std::size_t n, std::size_t w, T* gb) {
+#ifdef CFNET_SIMD_DISPATCH
+    if (use_avx512()) return ncf_relu_grad_colsum_avx512(g, h, d, n, w, gb);
+    if (use_avx2()) return ncf_relu_grad_colsum_avx2(g, h, d, n, w, gb);
+#endif
+    ncf_relu_grad_colsum_base(g, h, d, n, w, gb);
+}
+
+/// See ncf_pair_rows_base.
+template <class T>
+void ncf_pair_rows(const T* up, const T* ip, const index_type* upos, const index_type* ipos, const T* bias, T* h,
+                   std::size_t n, std::size_t w) {
+#ifdef CFNET_SIMD_DISPATCH
+    if (use_avx512()) return ncf_pair_rows_avx512(up, ip, upos, ipos, bias, h, n, w);
+    if (use_avx2()) return ncf_pair_rows_avx2(up, ip, upos, ipos, bias, h, n, w);
+#endif
+    ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
 }
 
 inline std::string ncf_format_double(double v) {
@@ -346,6 +589,10 @@ public:
         init_dense_bias(*out_, out_width(), rng);
         H_.assign(hidden_.size(), Matrix<T>());
         dA_.assign(hidden_.size(), Matrix<T>());
+        dX_l_.assign(hidden_.size(), Matrix<T>());
+        xin_.assign(hidden_.size() + 1, nullptr);
+        user_slot_.assign(nu_, detail::ncf_no_slot);
+        item_slot_.assign(ni_, detail::ncf_no_slot);
         user_mark_.assign(nu_, 0);
         item_mark_.assign(ni_, 0);
         users_ = items_ = nullptr;
@@ -647,7 +894,9 @@ public:
     }
 
 private:
-    static constexpr size_type chunk_rows = 4096;
+    /// Rows per block through the scoring network: small enough that a block's activations stay
+    /// in L2 between the GEMM and its fused bias/ReLU/dot pass.
+    static constexpr size_type chunk_rows = 512;
 
     struct Scratch {
         Matrix<T> a, b;
@@ -714,19 +963,41 @@ private:
         const size_type d = opt_.embedding_dim;
         const Matrix<T>* tower = nullptr;
         if (has_mlp()) {
-            detail::ncf_ensure(E_, n, 2 * d);
+            // First layer on [P_u, Q_i] = P_u W_top + Q_i W_bottom + b: the two projections are
+            // computed once per distinct user / item of the batch (fewer rows than the batch).
+            const size_type h0 = opt_.hidden.front();
+            detail::ncf_unique_slots(users, n, user_slot_, ur_, upos_);
+            detail::ncf_unique_slots(items, n, item_slot_, ir_, ipos_);
+            const size_type nub = ur_.size(), nib = ir_.size();
+            detail::ncf_ensure(Pb_, nub, d);
+            detail::ncf_ensure(Qb_, nib, d);
             const T* P = user_mlp_.value.data();
             const T* Q = item_mlp_.value.data();
-            for (size_type b = 0; b < n; ++b) {
-                T* e = E_.data() + b * 2 * d;
-                std::copy(P + users[b] * d, P + (users[b] + 1) * d, e);
-                std::copy(Q + items[b] * d, Q + (items[b] + 1) * d, e + d);
+            for (size_type k = 0; k < nub; ++k) std::copy(P + ur_[k] * d, P + (ur_[k] + 1) * d, Pb_.data() + k * d);
+            for (size_type k = 0; k < nib; ++k) std::copy(Q + ir_[k] * d, Q + (ir_[k] + 1) * d, Qb_.data() + k * d);
+            {
+                auto ps = hidden_.front().parameters();
+                const T* W = ps[0]->value.data();  // (2d) x h0
+                detail::ncf_ensure(Up_, nub, h0);
+                detail::ncf_ensure(Ip_, nib, h0);
+                gemm(Trans::no, Trans::no, nub, h0, d, T(1), Pb_.data(), d, W, h0, T(0), Up_.data(), h0);
+                gemm(Trans::no, Trans::no, nib, h0, d, T(1), Qb_.data(), d, W + d * h0, h0, T(0), Ip_.data(), h0);
+                detail::ncf_ensure(H_[0], n, h0);
+                const T* b0 = ps[1]->value.data();
+                detail::ncf_pair_rows(Up_.data(), Ip_.data(), upos_.data(), ipos_.data(), b0, H_[0].data(), n, h0);
             }
-            tower = &E_;
+            // The other Dense layers run here as raw GEMMs on their parameters (no copy of the input,
+            // bias and ReLU fused into one pass over the product, which is still cache-resident).
             for (size_type l = 0; l < hidden_.size(); ++l) {
-                const Matrix<T>& a = hidden_[l].forward(*tower);
-                detail::ncf_ensure(H_[l], n, a.shape(1));
-                detail::ncf_relu(a.data(), H_[l].data(), a.size());
+                if (l > 0) {
+                    auto ps = hidden_[l].parameters();
+                    const size_type in = tower->shape(1), out = opt_.hidden[l];
+                    xin_[l] = tower;
+                    detail::ncf_ensure(H_[l], n, out);
+                    gemm(Trans::no, Trans::no, n, out, in, T(1), tower->data(), in, ps[0]->value.data(), out, T(0),
+                         H_[l].data(), out);
+                    detail::ncf_bias_relu_rows(ps[1]->value.data(), H_[l].data(), n, out);
+                }
                 tower = &H_[l];
                 if (!dropout_.empty()) {
                     dropout_[l].set_mode(nn::Mode::train);
@@ -759,9 +1030,16 @@ private:
             }
             in = &F_;
         }
-        const Matrix<T>& z = out_->forward(*in);
-        detail::ncf_ensure(z_, n, 1);
-        std::copy(z.data(), z.data() + n, z_.data());
+        xin_.back() = in;
+        {
+            auto ps = out_->parameters();
+            const size_type w = out_width();
+            detail::ncf_ensure(z_, n, 1);
+            gemm(Trans::no, Trans::no, n, 1, w, T(1), in->data(), w, ps[0]->value.data(), 1, T(0), z_.data(), 1);
+            const T b = ps[1]->value(0, 0);
+            T* z = z_.data();
+            for (size_type r = 0; r < n; ++r) z[r] += b;
+        }
         if (opt_.bias_terms) {
             const T* bu = user_bias_.value.data();
             const T* bi = item_bias_.value.data();
@@ -813,9 +1091,54 @@ private:
         return opt_.dense_l2 * s;
     }
 
+    /// The first Dense layer's backward pass from dA_[0], on the per-distinct-row projections of
+    /// forward_train: the batch rows' gradients are summed per distinct user (item) first, then
+    /// gW_top += P_b^T S_u, gW_bottom += Q_b^T S_i, and the embedding rows get S_u W_top^T (S_i W_bottom^T).
+    void backward_first_layer(size_type n) {
+        const size_type d = opt_.embedding_dim, h0 = opt_.hidden.front();
+        const size_type nub = ur_.size(), nib = ir_.size();
+        detail::ncf_ensure(Su_, nub, h0);
+        detail::ncf_ensure(Si_, nib, h0);
+        std::fill(Su_.begin(), Su_.end(), T(0));
+        std::fill(Si_.begin(), Si_.end(), T(0));
+        for (size_type b = 0; b < n; ++b)
+            detail::ncf_add2(dA_[0].data() + b * h0, Su_.data() + upos_[b] * h0, Si_.data() + ipos_[b] * h0, h0);
+        auto ps = hidden_.front().parameters();
+        const T* W = ps[0]->value.data();
+        T* gW = ps[0]->grad.data();
+        gemm(Trans::yes, Trans::no, d, h0, nub, T(1), Pb_.data(), d, Su_.data(), h0, T(1), gW, h0);
+        gemm(Trans::yes, Trans::no, d, h0, nib, T(1), Qb_.data(), d, Si_.data(), h0, T(1), gW + d * h0, h0);
+        detail::ncf_ensure(dPb_, nub, d);
+        detail::ncf_ensure(dQb_, nib, d);
+        gemm(Trans::no, Trans::yes, nub, d, h0, T(1), Su_.data(), h0, W, h0, T(0), dPb_.data(), d);
+        gemm(Trans::no, Trans::yes, nib, d, h0, T(1), Si_.data(), h0, W + d * h0, h0, T(0), dQb_.data(), d);
+        T* gP = user_mlp_.grad.data();
+        T* gQ = item_mlp_.grad.data();
+        for (size_type k = 0; k < nub; ++k) detail::ncf_add_to(dPb_.data() + k * d, gP + ur_[k] * d, d);
+        for (size_type k = 0; k < nib; ++k) detail::ncf_add_to(dQb_.data() + k * d, gQ + ir_[k] * d, d);
+    }
+
     void backward_train(const index_type* users, const index_type* items, size_type n) {
         const size_type d = opt_.embedding_dim;
-        const Matrix<T>& din = out_->backward(dz_);
+        {
+            // output layer (width w -> 1): din = dz w^T, gw += x^T dz, gb += sum dz
+            auto ps = out_->parameters();
+            const size_type w = out_width();
+            const Matrix<T>& x = *xin_.back();
+            detail::ncf_ensure(dout_, n, w);
+            const T* wv = ps[0]->value.data();
+            const T* dz = dz_.data();
+            for (size_type b = 0; b < n; ++b) {
+                T* r = dout_.data() + b * w;
+                const T g = dz[b];
+                for (size_type j = 0; j < w; ++j) r[j] = g * wv[j];
+            }
+            gemm(Trans::yes, Trans::no, w, 1, n, T(1), x.data(), w, dz, 1, T(1), ps[0]->grad.data(), 1);
+            T gb = ps[1]->grad(0, 0);
+            for (size_type b = 0; b < n; ++b) gb += dz[b];
+            ps[1]->grad(0, 0) = gb;
+        }
+        const Matrix<T>& din = dout_;
         if (opt_.bias_terms) {
             T* gu = user_bias_.grad.data();
             T* gi = item_bias_.grad.data();
@@ -862,20 +1185,22 @@ private:
             const Matrix<T>* g = dtower;
             for (size_type l = hidden_.size(); l-- > 0;) {
                 if (!dropout_.empty()) g = &dropout_[l].backward(*g);
-                detail::ncf_ensure(dA_[l], n, H_[l].shape(1));
-                detail::ncf_relu_grad(g->data(), H_[l].data(), dA_[l].data(), dA_[l].size());
-                g = &hidden_[l].backward(dA_[l]);
-            }
-            T* gP = user_mlp_.grad.data();
-            T* gQ = item_mlp_.grad.data();
-            for (size_type b = 0; b < n; ++b) {
-                const T* e = g->data() + b * 2 * d;
-                T* gp = gP + users[b] * d;
-                T* gq = gQ + items[b] * d;
-                for (size_type j = 0; j < d; ++j) {
-                    gp[j] += e[j];
-                    gq[j] += e[d + j];
+                auto ps = hidden_[l].parameters();
+                const size_type out = opt_.hidden[l];
+                detail::ncf_ensure(dA_[l], n, out);
+                detail::ncf_relu_grad_colsum(g->data(), H_[l].data(), dA_[l].data(), n, out, ps[1]->grad.data());
+                if (l == 0) {
+                    backward_first_layer(n);
+                    break;
                 }
+                const Matrix<T>& x = *xin_[l];
+                const size_type in = x.shape(1);
+                gemm(Trans::yes, Trans::no, in, out, n, T(1), x.data(), in, dA_[l].data(), out, T(1),
+                     ps[0]->grad.data(), out);
+                detail::ncf_ensure(dX_l_[l], n, in);
+                gemm(Trans::no, Trans::yes, n, in, out, T(1), dA_[l].data(), out, ps[0]->value.data(), out, T(0),
+                     dX_l_[l].data(), in);
+                g = &dX_l_[l];
             }
         }
         if (opt_.dense_l2 > 0) {
@@ -1126,23 +1451,33 @@ private:
         gemm(Trans::no, Trans::no, ni_, h, d, T(1), item_mlp_.value.data(), d, W + d * h, h, T(1), item_proj_.data(), h);
     }
 
-    /// Runs the network from the first hidden activation on: `a` holds relu(layer 1) for n rows;
-    /// returns the last hidden activation (a or b of the scratch).
-    const Matrix<T>& mlp_tail(Scratch& s, size_type n) const {
+    /// Adds the MLP tower's contribution to out[0..n) for n rows whose first hidden activation
+    /// (after ReLU) is in s.a: the remaining hidden layers as GEMMs into the scratch, each followed
+    /// by one pass adding the bias and applying ReLU on the cache-resident block, the last of them
+    /// fused with the dot product against the output weights wm.
+    void mlp_tail_dot(Scratch& s, size_type n, const T* wm, T* out) const {
         Matrix<T>* x = &s.a;
         Matrix<T>* y = &s.b;
-        for (size_type l = 1; l < hidden_.size(); ++l) {
-            auto ps = const_cast<nn::Dense<T>&>(hidden_[l]).parameters();
-            const size_type in = opt_.hidden[l - 1], out = opt_.hidden[l];
-            detail::ncf_ensure(*y, n, out);
-            const T* bias = ps[1]->value.data();
-            for (size_type r = 0; r < n; ++r) std::copy(bias, bias + out, y->data() + r * out);
-            gemm(Trans::no, Trans::no, n, out, in, T(1), x->data(), in, ps[0]->value.data(), out, T(1), y->data(), out);
-            T* v = y->data();
-            for (size_type k = 0, m = n * out; k < m; ++k) v[k] = std::max(v[k], T(0));
-            std::swap(x, y);
+        const size_type L = hidden_.size();
+        if (L == 1) {
+            const size_type hl = opt_.hidden[0];
+            detail::ncf_dot_rows<T>(x->data(), nullptr, wm, out, n, hl);
+            return;
         }
-        return *x;
+        for (size_type l = 1; l < L; ++l) {
+            auto ps = const_cast<nn::Dense<T>&>(hidden_[l]).parameters();
+            const size_type in = opt_.hidden[l - 1], width = opt_.hidden[l];
+            detail::ncf_ensure(*y, n, width);
+            gemm(Trans::no, Trans::no, n, width, in, T(1), x->data(), in, ps[0]->value.data(), width, T(0), y->data(),
+                 width);
+            const T* bias = ps[1]->value.data();
+            if (l + 1 < L) {
+                detail::ncf_bias_relu_rows(bias, y->data(), n, width);
+                std::swap(x, y);
+            } else {
+                detail::ncf_dot_rows(y->data(), bias, wm, out, n, width);
+            }
+        }
     }
 
     /// The output for n pairs (n <= chunk_rows), without index checks.
@@ -1160,15 +1495,7 @@ private:
                 const T* ip = item_proj_.data() + items[r] * h;
                 detail::ncf_add_relu(up, ip, s.a.data() + r * h, h);
             }
-            const Matrix<T>& x = mlp_tail(s, n);
-            const size_type hl = mlp_out_width();
-            const T* wm = w + (has_gmf() ? d : 0);
-            for (size_type r = 0; r < n; ++r) {
-                const T* xr = x.data() + r * hl;
-                T acc = T(0);
-                for (size_type j = 0; j < hl; ++j) acc += xr[j] * wm[j];
-                out[r] += acc;
-            }
+            mlp_tail_dot(s, n, w + (has_gmf() ? d : 0), out);
         }
         if (has_gmf()) {
             for (size_type r = 0; r < n; ++r) {
@@ -1197,23 +1524,14 @@ private:
         const size_type ni = ni_;
         for (size_type i = 0; i < ni; ++i) out[i] = b;
         if (has_mlp()) {
-            const size_type h = opt_.hidden.front(), hl = mlp_out_width();
+            const size_type h = opt_.hidden.front();
             const T* wm = w + (has_gmf() ? d : 0);
             const T* up = user_proj_.data() + user * h;
             for (size_type c0 = 0; c0 < ni; c0 += chunk_rows) {
                 const size_type n = std::min(chunk_rows, ni - c0);
                 detail::ncf_ensure(s.a, n, h);
-                for (size_type r = 0; r < n; ++r) {
-                    const T* ip = item_proj_.data() + (c0 + r) * h;
-                    detail::ncf_add_relu(up, ip, s.a.data() + r * h, h);
-                }
-                const Matrix<T>& x = mlp_tail(s, n);
-                for (size_type r = 0; r < n; ++r) {
-                    const T* xr = x.data() + r * hl;
-                    T acc = T(0);
-                    for (size_type j = 0; j < hl; ++j) acc += xr[j] * wm[j];
-                    out[c0 + r] += acc;
-                }
+                detail::ncf_user_rows(up, item_proj_.data() + c0 * h, s.a.data(), n, h);
+                mlp_tail_dot(s, n, wm, out + c0);
             }
         }
         if (has_gmf()) {
@@ -1403,8 +1721,14 @@ private:
     Matrix<T> user_proj_, item_proj_;
 
     // training buffers (reused from batch to batch)
-    Matrix<T> E_, G_, F_, dG_, dX_, z_, dz_, target_;
-    std::vector<Matrix<T>> H_, dA_;
+    Matrix<T> G_, F_, dG_, dX_, z_, dz_, target_, dout_;
+    // first layer on the batch's distinct users / items: their embedding rows, projections,
+    // summed gradients and embedding-row gradients; slot maps (all ncf_no_slot between batches)
+    Matrix<T> Pb_, Qb_, Up_, Ip_, Su_, Si_, dPb_, dQb_;
+    std::vector<std::size_t> ur_, ir_;
+    std::vector<index_type> upos_, ipos_, user_slot_, item_slot_;
+    std::vector<Matrix<T>> H_, dA_, dX_l_;
+    std::vector<const Matrix<T>*> xin_;  // input of each hidden layer, then of the output layer
     std::vector<std::uint8_t> user_mark_, item_mark_;
 };
 
