@@ -5,14 +5,15 @@
 //                         [--hidden 512,256,64,256,512]
 //                         [--lr X] [--batch N] [--item-based] [--input-dropout X]
 //                         [--hidden-dropout X] [--l2 X] [--lambda X] [--lazy] [--clamp]
-//                         [--fallback] [--weights W1,W2] [--validate-on-train F] [--json FILE]
+//                         [--fallback] [--weights W1,W2,W3] [--validate-on-train F] [--json FILE]
 //
 // --preset notebook (default) is the notebook's model; --preset autorec is the accuracy preset
 // (AutoencoderOptions::autorec(): I-AutoRec, 500 sigmoid units, full-batch L-BFGS; --epochs is
 // then the number of L-BFGS iterations and --lambda its L2 weight). Options given explicitly
 // override the preset's values. --preset autorec-ensemble is the averaging preset
-// (AutoencoderEnsemble::autorec_ensemble(), include/cfnet/ensemble.hpp: 0.7 x I-AutoRec + 0.3 x U-AutoRec,
-// both L-BFGS); only --seed (every member's) and --weights apply to it.
+// (AutoencoderEnsemble::autorec_ensemble(), include/cfnet/ensemble.hpp: 0.55 x I-AutoRec + 0.25 x U-AutoRec,
+// both L-BFGS, + 0.2 x a denoising item autoencoder trained with Adam); only --seed (every member's) and
+// --weights apply to it.
 // --validate-on-train F replaces the split by a seeded random F of its TRAINING ratings
 // (random_split(train, F, 7)), trained on the rest: for choosing hyper-parameters without the test.
 //
@@ -210,7 +211,7 @@ int main(int argc, char** argv) {
     app.add_flag("--lazy", lazy, "lazy Adam (NOT exact: untouched rows keep value and moments)");
     app.add_flag("--clamp", clamp, "clamp predictions to the rating range [1, 5]");
     app.add_flag("--fallback", fallback, "score items unseen in training with a user+item bias baseline");
-    app.add_option("--weights", weights, "autorec-ensemble: the members' weights, e.g. 0.6,0.4");
+    app.add_option("--weights", weights, "autorec-ensemble: the members' weights, e.g. 0.6,0.25,0.15");
     app.add_option("--validate-on-train", validate_fraction,
                    "evaluate on a seeded random fraction F of the TRAINING ratings, trained on the rest")
         ->check(CLI::Range(0.0, 1.0));

@@ -135,8 +135,8 @@ TEST_CASE("AutoencoderEnsemble: the same options and data give identical predict
 
 TEST_CASE("AutoencoderEnsemble: the autorec_ensemble preset", "[ensemble]") {
     const auto e = AutoencoderEnsemble<float>::autorec_ensemble();
-    REQUIRE(e.size() == 2);
-    CHECK(e.weights() == std::vector<double>{0.7, 0.3});
+    REQUIRE(e.size() == 3);
+    CHECK(e.weights() == std::vector<double>{0.55, 0.25, 0.2});
     CHECK(e.clamp_min() == 1.0);
     CHECK(e.clamp_max() == 5.0);
     const auto& m0 = e.member(0).options();
@@ -149,6 +149,21 @@ TEST_CASE("AutoencoderEnsemble: the autorec_ensemble preset", "[ensemble]") {
     CHECK(m1.l2_lambda == 200.0);
     CHECK(m1.epochs == 80);
     CHECK(m1.hidden == std::vector<std::size_t>{500});
+    const auto& m2 = e.member(2).options();
+    CHECK(m2.orientation == cfnet::Orientation::item_based);
+    CHECK(m2.solver == cfnet::Solver::adam);
+    CHECK(m2.hidden == std::vector<std::size_t>{500});
+    CHECK(m2.hidden_activation == cfnet::ActivationKind::sigmoid);
+    CHECK(m2.output_activation == cfnet::ActivationKind::identity);
+    CHECK(m2.input_dropout == 0.7);
+    CHECK(m2.hidden_dropout == 0.0);
+    CHECK(m2.weight_decay == 1e-4);
+    CHECK(m2.learning_rate == 1e-3);
+    CHECK(m2.batch_size == 32);
+    CHECK(m2.epochs == 40);
+    CHECK(m2.clamp_min == 1.0);
+    CHECK(m2.clamp_max == 5.0);
+    CHECK(m2.unseen_fallback);
     CHECK(!e.fitted());
 }
 
