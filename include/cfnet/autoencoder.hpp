@@ -666,12 +666,6 @@ inline std::string join_sizes(const std::vector<std::size_t>& v) {
     return s;
 }
 
-inline std::string format_double(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
-
 }  // namespace detail
 
 /// The notebook's rating autoencoder as a reusable model; see the file comment.
@@ -1366,23 +1360,23 @@ private:
         m["hidden_activation"] = to_string(opt_.hidden_activation);
         m["output_activation"] = to_string(opt_.output_activation);
         m["orientation"] = to_string(opt_.orientation);
-        m["input_dropout"] = detail::format_double(opt_.input_dropout);
-        m["hidden_dropout"] = detail::format_double(opt_.hidden_dropout);
-        m["learning_rate"] = detail::format_double(opt_.learning_rate);
-        m["weight_decay"] = detail::format_double(opt_.weight_decay);
+        m["input_dropout"] = metadata_number(opt_.input_dropout);
+        m["hidden_dropout"] = metadata_number(opt_.hidden_dropout);
+        m["learning_rate"] = metadata_number(opt_.learning_rate);
+        m["weight_decay"] = metadata_number(opt_.weight_decay);
         m["decoupled_weight_decay"] = opt_.decoupled_weight_decay ? "1" : "0";
         m["batch_size"] = std::to_string(opt_.batch_size);
         m["epochs"] = std::to_string(opt_.epochs);
         m["seed"] = std::to_string(opt_.seed);
         m["loss_normalization"] = opt_.loss_normalization == nn::MaskNormalization::global ? "global" : "per_sample";
         m["lazy_adam"] = opt_.lazy_adam ? "1" : "0";
-        m["clamp_min"] = opt_.clamp_min ? detail::format_double(*opt_.clamp_min) : "";
-        m["clamp_max"] = opt_.clamp_max ? detail::format_double(*opt_.clamp_max) : "";
+        m["clamp_min"] = opt_.clamp_min ? metadata_number(*opt_.clamp_min) : "";
+        m["clamp_max"] = opt_.clamp_max ? metadata_number(*opt_.clamp_max) : "";
         m["unseen_fallback"] = opt_.unseen_fallback ? "1" : "0";
         m["solver"] = to_string(opt_.solver);
-        m["l2_lambda"] = detail::format_double(opt_.l2_lambda);
+        m["l2_lambda"] = metadata_number(opt_.l2_lambda);
         m["lbfgs_history"] = std::to_string(opt_.lbfgs_history);
-        m["train_mean"] = detail::format_double(train_mean_);
+        m["train_mean"] = metadata_number(train_mean_);
         auto join = [](const std::vector<id_type>& v) {
             std::string out;
             out.reserve(v.size() * 7);

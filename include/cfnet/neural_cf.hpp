@@ -515,13 +515,6 @@ void ncf_pair_rows(const T* up, const T* ip, const index_type* upos, const index
     ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
 }
 
-inline std::string ncf_format_double(double v) {
-    std::ostringstream os;
-    os.precision(17);
-    os << v;
-    return os.str();
-}
-
 }  // namespace detail
 
 /// Neural collaborative filtering. See the file comment.
@@ -811,7 +804,7 @@ public:
         meta["user_ids"] = join_ids(users_->ids());
         meta["item_ids"] = join_ids(items_->ids());
         meta["fallback"] = fallback_ ? "1" : "0";
-        meta["fallback.mu"] = detail::ncf_format_double(mu_);
+        meta["fallback.mu"] = metadata_number(mu_);
         auto refs = self.named_tensors();
         Matrix<T> counts = Matrix<T>::from_shape({1, nu_});
         Matrix<T> seen = Matrix<T>::from_shape({1, seen_items_.size()});
@@ -1626,15 +1619,15 @@ private:
         std::string h;
         for (size_type l = 0; l < o.hidden.size(); ++l) h += (l ? " " : "") + std::to_string(o.hidden[l]);
         m["options.hidden"] = h;
-        m["options.dropout"] = detail::ncf_format_double(o.dropout);
-        m["options.l2"] = detail::ncf_format_double(o.l2);
-        m["options.dense_l2"] = detail::ncf_format_double(o.dense_l2);
+        m["options.dropout"] = metadata_number(o.dropout);
+        m["options.l2"] = metadata_number(o.l2);
+        m["options.dense_l2"] = metadata_number(o.dense_l2);
         m["options.bias_terms"] = o.bias_terms ? "1" : "0";
-        m["options.learning_rate"] = detail::ncf_format_double(o.learning_rate);
+        m["options.learning_rate"] = metadata_number(o.learning_rate);
         m["options.batch_size"] = std::to_string(o.batch_size);
         m["options.epochs"] = std::to_string(o.epochs);
         m["options.seed"] = std::to_string(o.seed);
-        m["options.validation_fraction"] = detail::ncf_format_double(o.validation_fraction);
+        m["options.validation_fraction"] = metadata_number(o.validation_fraction);
         m["options.negatives"] = std::to_string(o.negatives);
         m["options.eval_k"] = std::to_string(o.eval_k);
         m["options.lazy_embedding_updates"] = o.lazy_embedding_updates ? "1" : "0";

@@ -37,6 +37,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +116,13 @@ struct ModelFile {
         return const_cast<Matrix<T>*>(static_cast<const ModelFile&>(*this).find(name));
     }
 };
+
+/// A double written as metadata text that reads back (std::stod) to exactly the same value.
+inline std::string metadata_number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
 
 /// What loading into destinations does with a stored tensor that no destination names.
 enum class UnknownTensors {

@@ -579,3 +579,11 @@ TEST_CASE("parameter_refs names parameter values with a prefix and round-trips t
     const cfnet::nn::ParameterList<double> with_null = {&w, nullptr};
     CHECK_THROWS_AS(cfnet::parameter_refs(with_null), cfnet::InvalidArgument);
 }
+
+TEST_CASE("metadata_number reads back to exactly the same double", "[serialize]") {
+    for (double v : {0.0, -0.0, 0.1, 1e-7, 3e-4, 0.999, 1.0 / 3.0, 2.2250738585072014e-308, 1.7976931348623157e308, -123.456}) {
+        INFO(cfnet::metadata_number(v));
+        CHECK(std::stod(cfnet::metadata_number(v)) == v);
+    }
+    CHECK(cfnet::metadata_number(0.5) == "0.5");
+}
