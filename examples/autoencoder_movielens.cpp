@@ -60,6 +60,26 @@ std::vector<double> parse_doubles(const std::string& s) {
 }
 
 
+/// Writes `out` (whose "config" the caller has set) with the data counts and the results both
+/// paths report, to `path`.
+void write_results_json(nlohmann::json out, const std::string& path, const examples::Workload& w,
+                        const cfnet::RatingReport& free, const cfnet::RatingReport& leaky,
+                        const cfnet::RankingReport& ranking, const nlohmann::json& top10, double t_load,
+                        double t_train, double t_eval) {
+    const auto& all = w.data.ratings;
+    out["data"] = {{"ratings", all.nnz()}, {"users", all.n_users()}, {"items", all.n_items()},
+                   {"train", w.split.train.nnz()}, {"test", w.split.test.nnz()}};
+    out["rmse"] = free.rmse;
+    out["mae"] = free.mae;
+    out["rmse_leaky_notebook_protocol"] = leaky.rmse;
+    out["precision@10"] = ranking.precision;
+    out["recall@10"] = ranking.recall;
+    out["ranking_users"] = ranking.users_evaluated;
+    out["top10_user0"] = top10;
+    out["seconds"] = {{"load_split", t_load}, {"train", t_train}, {"evaluate", t_eval}};
+    std::ofstream(path) << out.dump(2) << "\n";
+}
+
 /// --preset autorec-ensemble: fit the averaging preset, print and write the same figures.
 int run_ensemble(const examples::Workload& w, double t_load, std::uint64_t seed, const std::string& weights,
                  const std::string& json_path) {
@@ -166,17 +186,7 @@ int run_ensemble(const examples::Workload& w, double t_load, std::uint64_t seed,
         }
         out["config"] = {{"data", w.data_source}, {"split", w.split_name}, {"seed", seed},
                          {"preset", "autorec-ensemble"}, {"members", mem}};
-        out["data"] = {{"ratings", all.nnz()}, {"users", all.n_users()}, {"items", all.n_items()},
-                       {"train", train.nnz()}, {"test", test.nnz()}};
-        out["rmse"] = r_free.rmse;
-        out["mae"] = r_free.mae;
-        out["rmse_leaky_notebook_protocol"] = r_leaky.rmse;
-        out["precision@10"] = ranking.precision;
-        out["recall@10"] = ranking.recall;
-        out["ranking_users"] = ranking.users_evaluated;
-        out["top10_user0"] = top_json;
-        out["seconds"] = {{"load_split", t_load}, {"train", t_train}, {"evaluate", t_eval}};
-        std::ofstream(json_path) << out.dump(2) << "\n";
+        write_results_json(out, json_path, w, r_free, r_leaky, ranking, top_json, t_load, t_train, t_eval);
     }
     return 0;
 }
@@ -343,21 +353,11 @@ int main(int argc, char** argv) {
                              {"lazy_adam", opt.lazy_adam},
                              {"clamp", opt.clamp_min.has_value()},
                              {"fallback", opt.unseen_fallback}};
-            out["data"] = {{"ratings", all.nnz()}, {"users", all.n_users()}, {"items", all.n_items()},
-                           {"train", train.nnz()}, {"test", test.nnz()}};
             nlohmann::json hist = nlohmann::json::array();
             for (const auto& e : history.epochs)
                 hist.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"seconds", e.seconds}});
             out["history"] = hist;
-            out["rmse"] = r_free.rmse;
-            out["mae"] = r_free.mae;
-            out["rmse_leaky_notebook_protocol"] = r_leaky.rmse;
-            out["precision@10"] = ranking.precision;
-            out["recall@10"] = ranking.recall;
-            out["ranking_users"] = ranking.users_evaluated;
-            out["top10_user0"] = top_json;
-            out["seconds"] = {{"load_split", t_load}, {"train", t_train}, {"evaluate", t_eval}};
-            std::ofstream(json_path) << out.dump(2) << "\n";
+            write_results_json(out, json_path, w, r_free, r_leaky, ranking, top_json, t_load, t_train, t_eval);
         }
     } catch (const std::exception& e) {
         std::cerr << "autoencoder_movielens: " << e.what() << "\n";
