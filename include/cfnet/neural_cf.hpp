@@ -69,8 +69,13 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#ifdef CFNET_SIMD_DISPATCH
+#include <immintrin.h>
+#endif
 
 namespace cfnet {
 
@@ -513,6 +518,97 @@ void ncf_pair_rows(const T* up, const T* ip, const index_type* upos, const index
     if (use_avx2()) return ncf_pair_rows_avx2(up, ip, upos, ipos, bias, h, n, w);
 #endif
     ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
+}
+
+#ifdef CFNET_SIMD_DISPATCH
+#define CFNET_NCF_AVX512 __attribute__((target("avx512f,fma")))
+
+/// One tile of ncf_dense_relu_dot_avx512: R rows x C 16-float panels starting at column j0; the
+/// products run over k in order, each row's contributions max(acc + b, 0) * wm go to part[r].
+template <int R, int C>
+CFNET_NCF_AVX512 inline void ncf_dense_relu_dot_tile_avx512(const float* x, std::size_t in, const float* W,
+                                                             std::size_t width, std::size_t j0, const float* b,
+                                                             const float* wm, __m512* part) {
+    __m512 acc[R][C];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    const float* wk = W + j0;
+    for (std::size_t k = 0; k < in; ++k, wk += width) {
+        __m512 w[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) w[c] = _mm512_loadu_ps(wk + 16 * c);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m512 a = _mm512_set1_ps(x[r * in + k]);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(a, w[c], acc[r][c]);
+        }
+    }
+    // The maskz forms of max (all lanes) avoid GCC 12's false -Wuninitialized on _mm512_max_ps.
+    const __m512 zero = _mm512_setzero_ps();
+    const __mmask16 all = 0xFFFF;
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+        const __m512 bc = _mm512_loadu_ps(b + j0 + 16 * c);
+        const __m512 wc = _mm512_loadu_ps(wm + j0 + 16 * c);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+            part[r] = _mm512_fmadd_ps(_mm512_maskz_max_ps(all, _mm512_add_ps(acc[r][c], bc), zero), wc, part[r]);
+    }
+}
+
+/// R rows (R <= 6) through every column panel of ncf_dense_relu_dot_avx512.
+template <int R>
+CFNET_NCF_AVX512 inline void ncf_dense_relu_dot_rows_avx512(const float* x, std::size_t in, const float* W,
+                                                             std::size_t width, const float* b, const float* wm,
+                                                             float* out) {
+    __m512 part[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) part[r] = _mm512_setzero_ps();
+    std::size_t j = 0;
+    for (; j + 64 <= width; j += 64) ncf_dense_relu_dot_tile_avx512<R, 4>(x, in, W, width, j, b, wm, part);
+    for (; j + 16 <= width; j += 16) ncf_dense_relu_dot_tile_avx512<R, 1>(x, in, W, width, j, b, wm, part);
+    alignas(64) float t[16];
+    for (int r = 0; r < R; ++r) {  // a fixed pairwise order (_mm512_reduce_add_ps trips GCC 12's -Wuninitialized)
+        _mm512_store_ps(t, part[r]);
+        for (int l = 0; l < 8; ++l) t[l] += t[l + 8];
+        for (int l = 0; l < 4; ++l) t[l] += t[l + 4];
+        out[r] += (t[0] + t[2]) + (t[1] + t[3]);
+    }
+}
+
+/// out[r] += sum_j max((x[r] W)[j] + b[j], 0) * wm[j] for n rows x (row stride `in`), W in x width
+/// row-major: the last hidden layer's product, bias and ReLU fused with the output layer's dot product,
+/// so the layer's activations are never written. Six rows by 64 columns of accumulators in registers.
+/// Requires width % 16 == 0 (see ncf_fused_tail_ok).
+CFNET_NCF_AVX512 inline void ncf_dense_relu_dot_avx512(const float* x, std::size_t n, std::size_t in, const float* W,
+                                                      std::size_t width, const float* b, const float* wm, float* out) {
+    std::size_t r = 0;
+    for (; r + 6 <= n; r += 6) ncf_dense_relu_dot_rows_avx512<6>(x + r * in, in, W, width, b, wm, out + r);
+    switch (n - r) {
+        case 5: ncf_dense_relu_dot_rows_avx512<5>(x + r * in, in, W, width, b, wm, out + r); break;
+        case 4: ncf_dense_relu_dot_rows_avx512<4>(x + r * in, in, W, width, b, wm, out + r); break;
+        case 3: ncf_dense_relu_dot_rows_avx512<3>(x + r * in, in, W, width, b, wm, out + r); break;
+        case 2: ncf_dense_relu_dot_rows_avx512<2>(x + r * in, in, W, width, b, wm, out + r); break;
+        case 1: ncf_dense_relu_dot_rows_avx512<1>(x + r * in, in, W, width, b, wm, out + r); break;
+        default: break;
+    }
+}
+#undef CFNET_NCF_AVX512
+#endif
+
+/// True when the scoring path runs the last hidden layer through ncf_dense_relu_dot_avx512 (float,
+/// AVX-512 available, width a multiple of 16); otherwise it is a GEMM followed by ncf_dot_rows.
+template <class T>
+bool ncf_fused_tail_ok(std::size_t width) {
+#ifdef CFNET_SIMD_DISPATCH
+    return std::is_same_v<T, float> && width % 16 == 0 && use_avx512();
+#else
+    (void)width;
+    return false;
+#endif
 }
 
 }  // namespace detail
@@ -1460,10 +1556,17 @@ private:
         for (size_type l = 1; l < L; ++l) {
             auto ps = const_cast<nn::Dense<T>&>(hidden_[l]).parameters();
             const size_type in = opt_.hidden[l - 1], width = opt_.hidden[l];
+            const T* bias = ps[1]->value.data();
+#ifdef CFNET_SIMD_DISPATCH
+            if constexpr (std::is_same_v<T, float>)
+                if (l + 1 == L && detail::ncf_fused_tail_ok<T>(width)) {
+                    detail::ncf_dense_relu_dot_avx512(x->data(), n, in, ps[0]->value.data(), width, bias, wm, out);
+                    return;
+                }
+#endif
             detail::ncf_ensure(*y, n, width);
             gemm(Trans::no, Trans::no, n, width, in, T(1), x->data(), in, ps[0]->value.data(), width, T(0), y->data(),
                  width);
-            const T* bias = ps[1]->value.data();
             if (l + 1 < L) {
                 detail::ncf_bias_relu_rows(bias, y->data(), n, width);
                 std::swap(x, y);

@@ -281,6 +281,57 @@ TEST_CASE("NeuralCF: recommend excludes seen items, batch == single, scores == p
     }
 }
 
+TEST_CASE("NeuralCF: the fused last-layer scoring kernel equals the GEMM + bias + ReLU + dot it replaces") {
+    // Against a double-precision reference for every row remainder (tiles of 6 rows) and column
+    // remainder (panels of 64 and 16 columns).
+    if (!cfnet::detail::ncf_fused_tail_ok<float>(16)) {
+        WARN("no AVX-512 on this CPU: the fused kernel is not used, nothing to compare");
+        return;
+    }
+#ifdef CFNET_SIMD_DISPATCH
+    cfnet::Rng rng(11);
+    for (const std::size_t in : {1, 7, 128})
+        for (const std::size_t width : {16, 48, 64, 80, 144})
+            for (std::size_t n = 1; n <= 13; ++n) {
+                std::vector<float> x(n * in), w(in * width), b(width), wm(width), out(n);
+                for (auto& v : x) v = static_cast<float>(rng.uniform(0, 1));
+                for (auto& v : w) v = static_cast<float>(rng.uniform(-1, 1));
+                for (auto& v : b) v = static_cast<float>(rng.uniform(-0.5, 0.5));
+                for (auto& v : wm) v = static_cast<float>(rng.uniform(-1, 1));
+                for (std::size_t r = 0; r < n; ++r) out[r] = static_cast<float>(r);
+                cfnet::detail::ncf_dense_relu_dot_avx512(x.data(), n, in, w.data(), width, b.data(), wm.data(),
+                                                         out.data());
+                for (std::size_t r = 0; r < n; ++r) {
+                    double ref = double(r), scale = 1;
+                    for (std::size_t j = 0; j < width; ++j) {
+                        double a = b[j];
+                        for (std::size_t k = 0; k < in; ++k) a += double(x[r * in + k]) * w[k * width + j];
+                        ref += std::max(a, 0.0) * wm[j];
+                        scale += std::abs(std::max(a, 0.0) * wm[j]);
+                    }
+                    INFO("in " << in << " width " << width << " n " << n << " row " << r);
+                    CHECK(std::abs(out[r] - ref) <= 1e-5 * scale);
+                }
+            }
+    // Through the model: score_items with the kernel == without it, and == predict
+    const auto all = low_rank<float>(40, 30, 0.4, 8);
+    auto o = small_options(cfnet::NcfArchitecture::neumf);
+    o.hidden = {32, 16};
+    cfnet::NeuralCF<float> m(o);
+    m.fit(all);
+    for (index_type u = 0; u < 5; ++u) {
+        const auto fused = m.score_items(u);
+        cfnet::detail::simd_dispatch_enabled() = false;
+        const auto plain = m.score_items(u);
+        cfnet::detail::simd_dispatch_enabled() = true;
+        for (index_type i = 0; i < all.n_items(); ++i) {
+            CHECK(fused[i] == Approx(plain[i]).epsilon(1e-5));
+            CHECK(fused[i] == m.predict(u, i));
+        }
+    }
+#endif
+}
+
 TEST_CASE("NeuralCF: the same seed gives the same history and predictions; another seed differs") {
     const auto all = low_rank<float>(30, 20, 0.5, 3);
     auto o = small_options(cfnet::NcfArchitecture::neumf);
