@@ -1,12 +1,15 @@
 // Benchmarks of the nn layers at the notebook's autoencoder shapes (batch 32,
 // 1682 -> 512 -> 256 -> 64 and back): Dense forward/backward through BLAS next to a raw
 // cblas_sgemm of the same product, the exact sparse paths (6% dense input, 6% of the output
-// entries), and Embedding gather/scatter at batch 1024 x 32.
+// entries), the input layer on the notebook's own MovieLens 100K training batches (dense next to
+// sparse), and Embedding gather/scatter at batch 1024 x 32.
 //
 //   OPENBLAS_NUM_THREADS=1 ./bench_nn --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
 // "GFLOP/s" counts 2 * batch * in * out per pass for every variant (the dense-equivalent work), so
 // the sparse paths' figures are effective rates comparable with the dense ones.
+#include <cfnet/data/movielens.hpp>
+#include <cfnet/data/split.hpp>
 #include <cfnet/nn/dense.hpp>
 #include <cfnet/nn/embedding.hpp>
 #include <cfnet/nn/sparse.hpp>
@@ -134,6 +137,66 @@ void BM_SparseInputForwardKernel(benchmark::State& state) {
     set_rate(state, in, out);
 }
 
+// The notebook's first layer (1682 -> 512) on its real input: the 30 batches of 32 users of one
+// epoch over the notebook split's training ratings (80367 ratings, 5.1% dense), users in a seeded
+// shuffled order; each iteration runs the next batch. Arg: 0 dense forward (the batch as a dense
+// 32 x 1682 matrix through gemm), 1 sparse-input forward.
+struct NotebookBatches {
+    std::vector<cfnet::Matrix<float>> dense;
+    std::vector<cfnet::nn::SparseBatch<float>> sparse;
+    std::size_t items = 0, nnz = 0;
+};
+
+const NotebookBatches& notebook_batches() {
+    static const NotebookBatches nb = [] {
+        const std::string dir = CFNET_ML100K_DIR;
+        const auto all = cfnet::movielens::load<float>(dir).ratings;
+        const auto train = cfnet::split_from_heldout_file(all, dir + "/../notebook-split/test.tsv").train;
+        NotebookBatches b;
+        b.items = train.n_items();
+        std::vector<cfnet::index_type> users(train.n_users());
+        for (std::size_t u = 0; u < users.size(); ++u) users[u] = static_cast<cfnet::index_type>(u);
+        cfnet::Rng rng(42);
+        for (std::size_t k = users.size(); k > 1; --k) std::swap(users[k - 1], users[rng.below(k)]);
+        for (std::size_t first = 0; first < users.size(); first += batch) {
+            const std::size_t n = std::min(batch, users.size() - first);
+            cfnet::nn::SparseBatch<float> s(b.items);
+            cfnet::Matrix<float> d = cfnet::Matrix<float>::from_shape({n, b.items});
+            std::fill(d.begin(), d.end(), 0.f);
+            for (std::size_t r = 0; r < n; ++r) {
+                const auto u = users[first + r];
+                const auto idx = train.user_items(u);
+                const auto val = train.user_ratings(u);
+                s.add_row(idx, val);
+                for (std::size_t e = 0; e < idx.size(); ++e) d(r, idx[e]) = val[e];
+            }
+            b.nnz += s.nnz();
+            b.sparse.push_back(std::move(s));
+            b.dense.push_back(std::move(d));
+        }
+        return b;
+    }();
+    return nb;
+}
+
+void BM_NotebookInputForward(benchmark::State& state) {
+    const auto& nb = notebook_batches();
+    const bool sparse = state.range(0) != 0;
+    cfnet::Rng rng(1);
+    cfnet::nn::Dense<float> d(nb.items, 512, rng, cfnet::nn::init::glorot_uniform(), true,
+                              cfnet::nn::WeightLayout::in_out);
+    std::size_t k = 0;
+    for (auto _ : state) {
+        if (sparse)
+            benchmark::DoNotOptimize(d.forward_sparse(nb.sparse[k]).data());
+        else
+            benchmark::DoNotOptimize(d.forward(nb.dense[k]).data());
+        k = k + 1 == nb.sparse.size() ? 0 : k + 1;
+    }
+    state.counters["batches"] = double(nb.sparse.size());
+    state.counters["nnz/batch"] = double(nb.nnz) / double(nb.sparse.size());
+}
+
 void BM_SparseInputBackward(benchmark::State& state) {
     const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
     cfnet::Rng rng(1);
@@ -218,6 +281,7 @@ BENCHMARK(BM_DenseForward)->Apply(autoencoder_shapes)->Args({512, 1682, 1});
 BENCHMARK(BM_DenseBackward)->Apply(autoencoder_shapes)->Args({512, 1682, 1});
 BENCHMARK(BM_SparseInputForward)->Apply(autoencoder_shapes_both_layouts);
 BENCHMARK(BM_SparseInputForwardKernel)->Args({1682, 512, 0})->Args({1682, 512, 1})->Args({1682, 512, 2});
+BENCHMARK(BM_NotebookInputForward)->Arg(0)->Arg(1);
 BENCHMARK(BM_SparseInputBackward)->Apply(autoencoder_shapes_both_layouts);
 BENCHMARK(BM_SparseOutputForward)->Apply(autoencoder_shapes_both_layouts);
 BENCHMARK(BM_SparseOutputBackward)->Apply(autoencoder_shapes_both_layouts);
