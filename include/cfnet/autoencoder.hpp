@@ -75,7 +75,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -660,12 +659,6 @@ void add_matrix_row(nn::SparseBatch<T>& batch, const RatingMatrix<T>& m, index_t
     batch.add_row(items.data(), values.data(), items.size());
 }
 
-inline std::string join_sizes(const std::vector<std::size_t>& v) {
-    std::string s;
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-    return s;
-}
-
 }  // namespace detail
 
 /// The notebook's rating autoencoder as a reusable model; see the file comment.
@@ -988,73 +981,56 @@ public:
         save_tensors(path, meta, refs);
     }
 
-    /// Reads a model written by save(). @throws IoError for an unreadable or corrupt file;
-    /// InvalidArgument for a file of another model or scalar type, or inconsistent contents.
+    /// Reads a model written by save(). @throws IoError for an unreadable or corrupt file, or a file
+    /// of another model (naming the file and, for bad metadata, the key); InvalidArgument for a file
+    /// of another scalar type, or tensors that do not fit the configuration.
     static AutoencoderCF load(const std::string& path) {
         const ModelFile<T> file = read_model_file<T>(path);
-        const auto& meta = file.metadata;
-        auto get = [&](const char* key) -> const std::string& {
-            auto it = meta.find(key);
-            check_arg(it != meta.end(), "AutoencoderCF::load: '", path, "' has no '", key,
-                      "' entry (not an AutoencoderCF file?)");
-            return it->second;
-        };
-        check_arg(get("model") == "AutoencoderCF", "AutoencoderCF::load: '", path, "' holds a '", get("model"),
-                  "' model");
+        const MetadataReader meta(file.metadata, "AutoencoderCF::load", path);
+        if (meta.text("model") != "AutoencoderCF")
+            throw IoError("AutoencoderCF::load: '" + path + "' holds a '" + meta.text("model") +
+                          "' model, not AutoencoderCF");
         AutoencoderOptions o;
+        o.hidden = meta.integers<size_type>("hidden", ',');
+        o.hidden_activation = meta.parsed("hidden_activation", activation_from_string);
+        o.output_activation = meta.parsed("output_activation", activation_from_string);
+        o.orientation = meta.choice<Orientation>(
+            "orientation", {{"user_based", Orientation::user_based}, {"item_based", Orientation::item_based}});
+        o.input_dropout = meta.number("input_dropout");
+        o.hidden_dropout = meta.number("hidden_dropout");
+        o.learning_rate = meta.number("learning_rate");
+        o.weight_decay = meta.number("weight_decay");
+        o.decoupled_weight_decay = meta.flag("decoupled_weight_decay");
+        o.batch_size = meta.count("batch_size");
+        o.epochs = meta.count<int>("epochs");
+        o.seed = meta.count<std::uint64_t>("seed");
+        o.loss_normalization = meta.choice<nn::MaskNormalization>(
+            "loss_normalization",
+            {{"per_sample", nn::MaskNormalization::per_sample}, {"global", nn::MaskNormalization::global}});
+        o.lazy_adam = meta.flag("lazy_adam");
+        if (!meta.text("clamp_min").empty()) {
+            o.clamp_min = meta.number("clamp_min");
+            o.clamp_max = meta.number("clamp_max");
+        }
+        o.unseen_fallback = meta.flag("unseen_fallback");
+        o.solver = meta.choice<Solver>("solver", {{"adam", Solver::adam}, {"lbfgs", Solver::lbfgs}});
+        o.l2_lambda = meta.number("l2_lambda");
+        o.lbfgs_history = meta.count("lbfgs_history");
         try {
-            o.hidden.clear();
-            std::stringstream hs(get("hidden"));
-            for (std::string tok; std::getline(hs, tok, ',');) o.hidden.push_back(std::stoul(tok));
-            o.hidden_activation = activation_from_string(get("hidden_activation"));
-            o.output_activation = activation_from_string(get("output_activation"));
-            o.orientation = get("orientation") == "item_based" ? Orientation::item_based : Orientation::user_based;
-            o.input_dropout = std::stod(get("input_dropout"));
-            o.hidden_dropout = std::stod(get("hidden_dropout"));
-            o.learning_rate = std::stod(get("learning_rate"));
-            o.weight_decay = std::stod(get("weight_decay"));
-            o.decoupled_weight_decay = get("decoupled_weight_decay") == "1";
-            o.batch_size = std::stoul(get("batch_size"));
-            o.epochs = std::stoi(get("epochs"));
-            o.seed = std::stoull(get("seed"));
-            o.loss_normalization = get("loss_normalization") == "global" ? nn::MaskNormalization::global
-                                                                          : nn::MaskNormalization::per_sample;
-            o.lazy_adam = get("lazy_adam") == "1";
-            if (!get("clamp_min").empty()) {
-                o.clamp_min = std::stod(get("clamp_min"));
-                o.clamp_max = std::stod(get("clamp_max"));
-            }
-            o.unseen_fallback = get("unseen_fallback") == "1";
-            const std::string& solver = get("solver");
-            check_arg(solver == "adam" || solver == "lbfgs", "AutoencoderCF::load: '", path, "': unknown solver '",
-                      solver, "'");
-            o.solver = solver == "adam" ? Solver::adam : Solver::lbfgs;
-            o.l2_lambda = std::stod(get("l2_lambda"));
-            o.lbfgs_history = std::stoul(get("lbfgs_history"));
-        } catch (const std::logic_error& e) {
-            if (dynamic_cast<const InvalidArgument*>(&e)) throw;
-            throw InvalidArgument(detail::concat("AutoencoderCF::load: '", path, "': malformed configuration (", e.what(), ")"));
+            o.validate();
+        } catch (const InvalidArgument& e) {
+            throw IoError("AutoencoderCF::load: '" + path + "': " + e.what());
         }
         AutoencoderCF m(o);
-        auto parse_ids = [&](const char* key, const char* kind) {
-            std::vector<id_type> ids;
-            std::stringstream is(get(key));
-            try {
-                for (std::string tok; std::getline(is, tok, ',');) ids.push_back(std::stoll(tok));
-            } catch (const std::logic_error&) {
-                throw InvalidArgument(detail::concat("AutoencoderCF::load: '", path, "': malformed '", key, "' entry"));
-            }
-            return IdMap(std::move(ids), kind);
-        };
-        m.user_map_ = parse_ids("user_ids", "user");
-        m.item_map_ = parse_ids("item_ids", "item");
+        m.user_map_ = IdMap(meta.integers<id_type>("user_ids", ','), "user");
+        m.item_map_ = IdMap(meta.integers<id_type>("item_ids", ','), "item");
         const size_type n_units = m.unit_ids().size();
         check_arg(n_units > 0, "AutoencoderCF::load: '", path, "' has no units");
         Rng rng(0);
         m.net_ = Net(n_units, o.hidden, o.hidden_activation, o.output_activation, rng);
-        m.train_mean_ = std::stod(get("train_mean"));
+        m.train_mean_ = meta.number("train_mean");
         m.make_optimizer();
-        const bool with_opt = get("with_optimizer") == "1";
+        const bool with_opt = meta.flag("with_optimizer");
         check_arg(!with_opt || m.adam_.has_value(), "AutoencoderCF::load: '", path,
                   "' has optimizer state but its solver is not adam");
         std::vector<nn::TensorRef<T>> refs = parameter_refs(m.net_.parameters());
@@ -1065,7 +1041,7 @@ public:
         assign_tensors(file, refs, UnknownTensors::reject, path);
         m.unit_seen_.assign(n_units, 0);
         for (size_type i = 0; i < m.unit_seen_.size(); ++i) m.unit_seen_[i] = seen(0, i) != T(0);
-        if (with_opt) m.adam_->set_steps(std::stoull(get("adam_steps")));
+        if (with_opt) m.adam_->set_steps(meta.count("adam_steps"));
         return m;
     }
 
@@ -1356,7 +1332,7 @@ private:
         Metadata m;
         m["model"] = "AutoencoderCF";
         m["cfnet_version"] = CFNET_VERSION_STRING;
-        m["hidden"] = detail::join_sizes(opt_.hidden);
+        m["hidden"] = metadata_list(opt_.hidden, ',');
         m["hidden_activation"] = to_string(opt_.hidden_activation);
         m["output_activation"] = to_string(opt_.output_activation);
         m["orientation"] = to_string(opt_.orientation);
@@ -1377,17 +1353,8 @@ private:
         m["l2_lambda"] = metadata_number(opt_.l2_lambda);
         m["lbfgs_history"] = std::to_string(opt_.lbfgs_history);
         m["train_mean"] = metadata_number(train_mean_);
-        auto join = [](const std::vector<id_type>& v) {
-            std::string out;
-            out.reserve(v.size() * 7);
-            for (size_type i = 0; i < v.size(); ++i) {
-                if (i) out += ',';
-                out += std::to_string(v[i]);
-            }
-            return out;
-        };
-        m["user_ids"] = join(user_map_.ids());
-        m["item_ids"] = join(item_map_.ids());
+        m["user_ids"] = metadata_list(user_map_.ids(), ',');
+        m["item_ids"] = metadata_list(item_map_.ids(), ',');
         return m;
     }
 

@@ -67,7 +67,6 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -925,8 +924,8 @@ public:
         meta["model"] = "NeuralCF";
         meta["n_users"] = std::to_string(nu_);
         meta["n_items"] = std::to_string(ni_);
-        meta["user_ids"] = join_ids(users_->ids());
-        meta["item_ids"] = join_ids(items_->ids());
+        meta["user_ids"] = metadata_list(users_->ids(), ' ');
+        meta["item_ids"] = metadata_list(items_->ids(), ' ');
         meta["fallback"] = fallback_ ? "1" : "0";
         meta["fallback.mu"] = metadata_number(mu_);
         auto refs = self.named_tensors();
@@ -954,27 +953,22 @@ public:
     ///         InvalidArgument on a scalar-type or tensor mismatch.
     static NeuralCF load(const std::string& path) {
         ModelFile<T> file = read_model_file<T>(path);
-        const Metadata& meta = file.metadata;
-        const auto get = [&](const std::string& key) -> const std::string& {
-            auto it = meta.find(key);
-            if (it == meta.end()) throw IoError("NeuralCF::load: '" + path + "': metadata key '" + key + "' is missing");
-            return it->second;
-        };
-        if (get("model") != "NeuralCF")
-            throw IoError("NeuralCF::load: '" + path + "' holds a '" + get("model") + "' model, not NeuralCF");
+        const MetadataReader meta(file.metadata, "NeuralCF::load", path);
+        if (meta.text("model") != "NeuralCF")
+            throw IoError("NeuralCF::load: '" + path + "' holds a '" + meta.text("model") + "' model, not NeuralCF");
         NeuralCF m(options_from_metadata(meta, path));
-        const size_type nu = parse_size(get("n_users"), "n_users", path);
-        const size_type ni = parse_size(get("n_items"), "n_items", path);
+        const size_type nu = meta.count("n_users");
+        const size_type ni = meta.count("n_items");
         m.initialize(nu, ni);
-        m.users_ = std::make_shared<IdMap>(parse_ids(get("user_ids"), "user_ids", path), "user");
-        m.items_ = std::make_shared<IdMap>(parse_ids(get("item_ids"), "item_ids", path), "item");
+        m.users_ = std::make_shared<IdMap>(meta.integers<id_type>("user_ids", ' '), "user");
+        m.items_ = std::make_shared<IdMap>(meta.integers<id_type>("item_ids", ' '), "item");
         if (m.users_->size() != nu || m.items_->size() != ni)
             throw IoError("NeuralCF::load: '" + path + "': id maps do not match n_users/n_items");
         const Matrix<T>* seen_stored = file.find("seen.items");
         if (!seen_stored) throw IoError("NeuralCF::load: '" + path + "': tensor 'seen.items' is missing");
         Matrix<T> counts = Matrix<T>::from_shape({1, nu});
         Matrix<T> seen = Matrix<T>::from_shape({1, seen_stored->shape(1)});
-        m.fallback_ = get("fallback") == "1";
+        m.fallback_ = meta.flag("fallback");
         Matrix<T> fb_u, fb_i;
         auto refs = m.named_tensors();
         refs.push_back({"seen.counts", &counts});
@@ -998,7 +992,7 @@ public:
             m.seen_items_[k] = static_cast<index_type>(v);
         }
         if (m.fallback_) {
-            m.mu_ = parse_double(get("fallback.mu"), "fallback.mu", path);
+            m.mu_ = meta.number("fallback.mu");
             m.fb_user_.assign(fb_u.begin(), fb_u.end());
             m.fb_item_.assign(fb_i.begin(), fb_i.end());
             m.user_known_.assign(nu, 0);
@@ -1708,59 +1702,12 @@ private:
 
     // --- metadata -------------------------------------------------------------------------------------
 
-    static std::string join_ids(const std::vector<id_type>& ids) {
-        std::string s;
-        s.reserve(ids.size() * 7);
-        for (size_type k = 0; k < ids.size(); ++k) {
-            if (k) s += ' ';
-            s += std::to_string(ids[k]);
-        }
-        return s;
-    }
-
-    static std::vector<id_type> parse_ids(const std::string& s, const char* key, const std::string& path) {
-        std::vector<id_type> ids;
-        std::istringstream is(s);
-        long long v;
-        while (is >> v) ids.push_back(static_cast<id_type>(v));
-        if (!is.eof()) throw IoError("NeuralCF::load: '" + path + "': metadata '" + key + "' is not a list of integers");
-        return ids;
-    }
-
-    static size_type parse_size(const std::string& s, const char* key, const std::string& path) {
-        std::size_t pos = 0;
-        unsigned long long v = 0;
-        try {
-            v = std::stoull(s, &pos);
-        } catch (const std::exception&) {
-            pos = std::string::npos;
-        }
-        if (pos != s.size() || s.empty() || s[0] == '-')
-            throw IoError("NeuralCF::load: '" + path + "': metadata '" + key + "' = '" + s + "' is not a count");
-        return static_cast<size_type>(v);
-    }
-
-    static double parse_double(const std::string& s, const char* key, const std::string& path) {
-        std::size_t pos = 0;
-        double v = 0;
-        try {
-            v = std::stod(s, &pos);
-        } catch (const std::exception&) {
-            pos = std::string::npos;
-        }
-        if (pos != s.size() || s.empty())
-            throw IoError("NeuralCF::load: '" + path + "': metadata '" + key + "' = '" + s + "' is not a number");
-        return v;
-    }
-
     static Metadata options_metadata(const NeuralCFOptions& o) {
         Metadata m;
         m["options.architecture"] = to_string(o.architecture);
         m["options.feedback"] = to_string(o.feedback);
         m["options.embedding_dim"] = std::to_string(o.embedding_dim);
-        std::string h;
-        for (size_type l = 0; l < o.hidden.size(); ++l) h += (l ? " " : "") + std::to_string(o.hidden[l]);
-        m["options.hidden"] = h;
+        m["options.hidden"] = metadata_list(o.hidden, ' ');
         m["options.dropout"] = metadata_number(o.dropout);
         m["options.l2"] = metadata_number(o.l2);
         m["options.dense_l2"] = metadata_number(o.dense_l2);
@@ -1780,50 +1727,30 @@ private:
         return m;
     }
 
-    static NeuralCFOptions options_from_metadata(const Metadata& m, const std::string& path) {
-        const auto get = [&](const char* key) -> const std::string& {
-            auto it = m.find(std::string("options.") + key);
-            if (it == m.end())
-                throw IoError("NeuralCF::load: '" + path + "': metadata key 'options." + key + "' is missing");
-            return it->second;
-        };
+    static NeuralCFOptions options_from_metadata(const MetadataReader& m, const std::string& path) {
         NeuralCFOptions o;
-        try {
-            o.architecture = parse_architecture(get("architecture"));
-            o.feedback = parse_feedback(get("feedback"));
-        } catch (const InvalidArgument& e) {
-            throw IoError("NeuralCF::load: '" + path + "': " + e.what());
-        }
-        o.embedding_dim = parse_size(get("embedding_dim"), "options.embedding_dim", path);
-        o.hidden.clear();
-        for (const auto v : parse_ids(get("hidden"), "options.hidden", path)) {
-            if (v <= 0) throw IoError("NeuralCF::load: '" + path + "': metadata 'options.hidden' has a width <= 0");
-            o.hidden.push_back(static_cast<size_type>(v));
-        }
-        o.dropout = parse_double(get("dropout"), "options.dropout", path);
-        o.l2 = parse_double(get("l2"), "options.l2", path);
-        o.dense_l2 = parse_double(get("dense_l2"), "options.dense_l2", path);
-        o.bias_terms = get("bias_terms") == "1";
-        o.learning_rate = parse_double(get("learning_rate"), "options.learning_rate", path);
-        o.batch_size = parse_size(get("batch_size"), "options.batch_size", path);
-        o.epochs = static_cast<int>(parse_size(get("epochs"), "options.epochs", path));
-        o.seed = static_cast<std::uint64_t>(parse_size(get("seed"), "options.seed", path));
-        o.validation_fraction = parse_double(get("validation_fraction"), "options.validation_fraction", path);
-        o.negatives = parse_size(get("negatives"), "options.negatives", path);
-        o.eval_k = parse_size(get("eval_k"), "options.eval_k", path);
-        o.lazy_embedding_updates = get("lazy_embedding_updates") == "1";
-        o.unseen_fallback = get("unseen_fallback") == "1";
-        o.mean_init = get("mean_init") == "1";
+        o.architecture = m.parsed("options.architecture", parse_architecture);
+        o.feedback = m.parsed("options.feedback", parse_feedback);
+        o.embedding_dim = m.count("options.embedding_dim");
+        o.hidden = m.integers<size_type>("options.hidden", ' ');
+        o.dropout = m.number("options.dropout");
+        o.l2 = m.number("options.l2");
+        o.dense_l2 = m.number("options.dense_l2");
+        o.bias_terms = m.flag("options.bias_terms");
+        o.learning_rate = m.number("options.learning_rate");
+        o.batch_size = m.count("options.batch_size");
+        o.epochs = m.count<int>("options.epochs");
+        o.seed = m.count<std::uint64_t>("options.seed");
+        o.validation_fraction = m.number("options.validation_fraction");
+        o.negatives = m.count("options.negatives");
+        o.eval_k = m.count("options.eval_k");
+        o.lazy_embedding_updates = m.flag("options.lazy_embedding_updates");
+        o.unseen_fallback = m.flag("options.unseen_fallback");
+        o.mean_init = m.flag("options.mean_init");
         // Training-only options added in a later version: absent in older files (they do not change
         // predictions), so a missing key means the option's default.
-        if (auto it = m.find("options.dense_init"); it != m.end()) {
-            try {
-                o.dense_init = parse_dense_init(it->second);
-            } catch (const InvalidArgument& e) {
-                throw IoError("NeuralCF::load: '" + path + "': " + e.what());
-            }
-        }
-        if (auto it = m.find("options.refit"); it != m.end()) o.refit = it->second == "1";
+        if (m.has("options.dense_init")) o.dense_init = m.parsed("options.dense_init", parse_dense_init);
+        if (m.has("options.refit")) o.refit = m.flag("options.refit");
         try {
             o.validate();
         } catch (const InvalidArgument& e) {

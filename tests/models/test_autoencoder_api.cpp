@@ -351,6 +351,29 @@ TEST_CASE("AutoencoderCF: bad input gives clear errors", "[autoencoder]") {
                           Contains("mismatched item space"));
         // a double model cannot read a float file
         CHECK_THROWS_AS(AutoencoderCF<double>::load(path), cfnet::InvalidArgument);
+        // damaged configuration: an IoError naming the file and the key, for each kind of value
+        const auto good = cfnet::read_model_file<float>(path);
+        const auto bad_path = temp_path("bad_meta.cfnet");
+        for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+                 {"learning_rate", "0.001x"}, {"batch_size", "-3"}, {"hidden", "512,,64"}, {"lazy_adam", "maybe"},
+                 {"orientation", "diagonal"}, {"item_ids", "1,2,x"}, {"hidden_activation", "swish"}, {"seed", ""}}) {
+            auto f = good;
+            f.metadata[key] = value;
+            cfnet::save_model_file(bad_path, f);
+            INFO(key);
+            CHECK_THROWS_AS(AutoencoderCF<float>::load(bad_path), cfnet::IoError);
+            CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains(bad_path));
+            CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains("'" + key + "'"));
+        }
+        auto f = good;
+        f.metadata.erase("epochs");
+        cfnet::save_model_file(bad_path, f);
+        CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains("metadata key 'epochs' is missing"));
+        f = good;
+        f.metadata["model"] = "NeuralCF";
+        cfnet::save_model_file(bad_path, f);
+        CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains("holds a 'NeuralCF' model"));
+        std::filesystem::remove(bad_path);
         std::filesystem::remove(path);
         CHECK_THROWS_AS(AutoencoderCF<float>::load(path), cfnet::IoError);
     }

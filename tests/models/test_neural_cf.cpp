@@ -469,6 +469,25 @@ TEST_CASE("NeuralCF: save/load round trip predicts bit-identically") {
     }
     CHECK(m.predict_id(3, 105) == l.predict_id(3, 105));
     CHECK_THROWS_AS(l.predict_id(3, 99999), cfnet::InvalidArgument);
+    // damaged configuration: an IoError naming the file and the key, for each kind of value
+    m.save(path);
+    const auto good = cfnet::read_model_file<float>(path);
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"options.dropout", "0.2.1"}, {"options.batch_size", "-1"}, {"options.hidden", "16 x"},
+             {"options.bias_terms", "true"}, {"user_ids", "1 2 z"}, {"n_items", "1e3"}, {"fallback.mu", ""},
+             {"options.architecture", "cnn"}}) {
+        auto f = good;
+        f.metadata[key] = value;
+        cfnet::save_model_file(path, f);
+        INFO(key);
+        CHECK_THROWS_AS(cfnet::NeuralCF<float>::load(path), cfnet::IoError);
+        CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(path), Catch::Contains("'" + key + "'") && Catch::Contains(path));
+    }
+    auto f = good;
+    f.metadata.erase("options.seed");
+    cfnet::save_model_file(path, f);
+    CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(path), Catch::Contains("metadata key 'options.seed' is missing"));
+    std::remove(path.c_str());
     CHECK_THROWS_AS(cfnet::NeuralCF<float>::load("does_not_exist.cfnet"), cfnet::IoError);
     cfnet::NeuralCF<float> unfitted;
     CHECK_THROWS_AS(unfitted.save(path), cfnet::InvalidArgument);

@@ -95,12 +95,7 @@ inline SplitChoice resolve_split(const cfnet::Metadata& meta, const std::string&
     if (seed) {
         c.seed = *seed;
     } else if (rec_seed) {
-        try {
-            c.seed = std::stoull(*rec_seed);
-        } catch (const std::exception&) {
-            throw cfnet::IoError("'" + model_path + "': metadata '" + meta_seed + "' = '" + *rec_seed +
-                                 "' is not a seed");
-        }
+        c.seed = cfnet::MetadataReader(meta, std::string("cfnet ") + command, model_path).count<std::uint64_t>(meta_seed);
     }
     if (rec_split && (*rec_split != c.split || (rec_seed && *rec_seed != std::to_string(c.seed))))
         std::cerr << "cfnet: warning: " << command << ": '" << model_path << "' was trained with --split " << *rec_split
