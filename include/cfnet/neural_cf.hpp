@@ -1598,10 +1598,9 @@ private:
             return;
         }
         for (size_type l = 1; l < L; ++l) {
-            auto ps = const_cast<nn::Dense<T>&>(hidden_[l]).parameters();
             const size_type in = opt_.hidden[l - 1], width = opt_.hidden[l];
-            const T* W = ps[0]->value.data();
-            const T* bias = ps[1]->value.data();
+            const T* W = hidden_[l].weight().value.data();
+            const T* bias = hidden_[l].bias().value.data();
             if (l + 1 == L) return dense_relu_dot(x->data(), n, in, W, width, bias, wm, out, *y);
             detail::ncf_ensure(*y, n, width);
             dense_relu(x->data(), n, in, W, width, bias, y->data());
@@ -1611,9 +1610,8 @@ private:
 
     /// The output for n pairs (n <= chunk_rows), without index checks.
     void score_pairs(const index_type* users, const index_type* items, size_type n, T* out, Scratch& s) const {
-        auto ops = const_cast<nn::Dense<T>&>(*out_).parameters();
-        const T* w = ops[0]->value.data();
-        const T b = ops[1]->value(0, 0);
+        const T* w = out_->weight().value.data();
+        const T b = out_->bias().value(0, 0);
         const size_type d = opt_.embedding_dim;
         for (size_type r = 0; r < n; ++r) out[r] = b;
         if (has_mlp()) {
@@ -1646,9 +1644,8 @@ private:
 
     /// out[i] for every item of one user; all items through each layer as one GEMM.
     void score_user(index_type user, T* out, Scratch& s) const {
-        auto ops = const_cast<nn::Dense<T>&>(*out_).parameters();
-        const T* w = ops[0]->value.data();
-        const T b = ops[1]->value(0, 0);
+        const T* w = out_->weight().value.data();
+        const T b = out_->bias().value(0, 0);
         const size_type d = opt_.embedding_dim;
         const size_type ni = ni_;
         for (size_type i = 0; i < ni; ++i) out[i] = b;
