@@ -49,6 +49,7 @@
 
 #include <cfnet/baselines.hpp>
 #include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/detail/fused_dense.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/topk.hpp>
 #include <cfnet/error.hpp>
@@ -388,29 +389,37 @@ private:
             auto& y = ws.y[l];
             if (y.size() < n * out) y.resize(n * out);
             const T* b = bias(l);
-            for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
             const T* w = weight(l);
-            if (l == 0) {
-                const auto& rp = input.row_ptr();
-                const index_type* idx = input.indices().data();
-                const T* val = input.values().data();
-                for (size_type r = 0; r < n; ++r) {
-                    T* yr = y.data() + r * out;
-                    size_type p = rp[r];
-                    const size_type end = rp[r + 1];
-                    for (; p + 4 <= end; p += 4)
-                        nn::detail::axpy4(val + p, w + idx[p] * out, w + idx[p + 1] * out, w + idx[p + 2] * out,
-                                          w + idx[p + 3] * out, yr, out);
-                    for (; p < end; ++p) nn::detail::axpy(val[p], w + idx[p] * out, yr, out);
-                }
+            if (l > 0 && fused_relu_layer(out)) {
+                // y = max(x W + b, 0) in register tiles (detail/fused_dense.hpp): no GEMM packing,
+                // no bias prefill, no separate activation pass.
+                if constexpr (std::is_same_v<T, float>)
+                    cfnet::detail::dense_relu_store_avx512(layer_output(ws, l - 1, drop), n, sizes_[l], w, out, b,
+                                                           y.data());
             } else {
-                gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
-                     T(1), y.data(), out);
+                for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
+                if (l == 0) {
+                    const auto& rp = input.row_ptr();
+                    const index_type* idx = input.indices().data();
+                    const T* val = input.values().data();
+                    for (size_type r = 0; r < n; ++r) {
+                        T* yr = y.data() + r * out;
+                        size_type p = rp[r];
+                        const size_type end = rp[r + 1];
+                        for (; p + 4 <= end; p += 4)
+                            nn::detail::axpy4(val + p, w + idx[p] * out, w + idx[p + 1] * out, w + idx[p + 2] * out,
+                                              w + idx[p + 3] * out, yr, out);
+                        for (; p < end; ++p) nn::detail::axpy(val[p], w + idx[p] * out, yr, out);
+                    }
+                } else {
+                    gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
+                         T(1), y.data(), out);
+                }
+                with_activation(hidden_act_, [&](auto fn) {
+                    T* yy = y.data();
+                    for (size_type i = 0; i < n * out; ++i) yy[i] = fn.value(yy[i]);
+                });
             }
-            with_activation(hidden_act_, [&](auto fn) {
-                T* yy = y.data();
-                for (size_type i = 0; i < n * out; ++i) yy[i] = fn.value(yy[i]);
-            });
             if (drop) {
                 auto& m = ws.mask[l];
                 auto& a = ws.a[l];
@@ -423,6 +432,11 @@ private:
                 }
             }
         }
+    }
+
+    /// True when a middle layer of `out` units runs through the fused AVX-512 Dense + ReLU kernel.
+    bool fused_relu_layer(size_type out) const {
+        return hidden_act_ == ActivationKind::relu && cfnet::detail::fused_dense_ok<T>(out);
     }
 
 public:

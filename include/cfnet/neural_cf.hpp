@@ -45,6 +45,7 @@
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/data/sampling.hpp>
 #include <cfnet/data/split.hpp>
+#include <cfnet/detail/fused_dense.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/simd_dispatch.hpp>
 #include <cfnet/detail/topk.hpp>
@@ -71,10 +72,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#ifdef CFNET_SIMD_DISPATCH
-#include <immintrin.h>
-#endif
 
 namespace cfnet {
 
@@ -454,9 +451,9 @@ CFNET_NCF_KERNEL void ncf_pair_rows_base(const T* up, const T* ip, const index_t
 }
 
 // Training kernels: adds, selects and max only (no multiplications), so every variant computes
-// bit-identical results. (The products themselves are OpenBLAS's, or the fused AVX-512 Dense kernel
-// below on CPUs that have it, so a history is reproducible for one machine and BLAS build, and may
-// differ in the last bits between CPUs.)
+// bit-identical results. (The products themselves are OpenBLAS's, or detail/fused_dense.hpp's
+// AVX-512 kernels on CPUs that have them, so a history is reproducible for one machine and BLAS
+// build, and may differ in the last bits between CPUs.)
 #ifdef CFNET_SIMD_DISPATCH
 template <class T>
 __attribute__((target("avx512f"))) void ncf_bias_relu_rows_avx512(const T* b, T* h, std::size_t n, std::size_t w) {
@@ -519,123 +516,6 @@ void ncf_pair_rows(const T* up, const T* ip, const index_type* upos, const index
     if (use_avx2()) return ncf_pair_rows_avx2(up, ip, upos, ipos, bias, h, n, w);
 #endif
     ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
-}
-
-#ifdef CFNET_SIMD_DISPATCH
-#define CFNET_NCF_AVX512 __attribute__((target("avx512f,fma")))
-
-/// One tile of the fused Dense kernels below: R rows x C 16-float panels starting at column j0,
-/// a = max(x W + b, 0) with the products summed over k in order; Store writes a to h (row stride
-/// width), otherwise each row's a * wm is added to part[r].
-template <int R, int C, bool Store>
-CFNET_NCF_AVX512 inline void ncf_dense_relu_tile_avx512(const float* x, std::size_t in, const float* W,
-                                                         std::size_t width, std::size_t j0, const float* b,
-                                                         const float* wm, __m512* part, float* h) {
-    __m512 acc[R][C];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-    const float* wk = W + j0;
-    for (std::size_t k = 0; k < in; ++k, wk += width) {
-        __m512 w[C];
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) w[c] = _mm512_loadu_ps(wk + 16 * c);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-            const __m512 a = _mm512_set1_ps(x[r * in + k]);
-#pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(a, w[c], acc[r][c]);
-        }
-    }
-    // The maskz form of max (all lanes) avoids GCC 12's false -Wuninitialized on _mm512_max_ps.
-    const __m512 zero = _mm512_setzero_ps();
-    const __mmask16 all = 0xFFFF;
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) {
-        const __m512 bc = _mm512_loadu_ps(b + j0 + 16 * c);
-        if constexpr (Store) {
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r)
-                _mm512_storeu_ps(h + r * width + j0 + 16 * c,
-                                 _mm512_maskz_max_ps(all, _mm512_add_ps(acc[r][c], bc), zero));
-        } else {
-            const __m512 wc = _mm512_loadu_ps(wm + j0 + 16 * c);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r)
-                part[r] = _mm512_fmadd_ps(_mm512_maskz_max_ps(all, _mm512_add_ps(acc[r][c], bc), zero), wc, part[r]);
-        }
-    }
-}
-
-/// R rows (R <= 6) through every column panel (64 columns, then 16) of a fused Dense kernel.
-template <int R, bool Store>
-CFNET_NCF_AVX512 inline void ncf_dense_relu_rows_avx512(const float* x, std::size_t in, const float* W,
-                                                         std::size_t width, const float* b, const float* wm,
-                                                         float* out, float* h) {
-    __m512 part[R];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) part[r] = _mm512_setzero_ps();
-    std::size_t j = 0;
-    for (; j + 64 <= width; j += 64) ncf_dense_relu_tile_avx512<R, 4, Store>(x, in, W, width, j, b, wm, part, h);
-    for (; j + 16 <= width; j += 16) ncf_dense_relu_tile_avx512<R, 1, Store>(x, in, W, width, j, b, wm, part, h);
-    if constexpr (!Store) {
-        alignas(64) float t[16];
-        for (int r = 0; r < R; ++r) {  // a fixed pairwise order (_mm512_reduce_add_ps trips GCC 12's -Wuninitialized)
-            _mm512_store_ps(t, part[r]);
-            for (int l = 0; l < 8; ++l) t[l] += t[l + 8];
-            for (int l = 0; l < 4; ++l) t[l] += t[l + 4];
-            out[r] += (t[0] + t[2]) + (t[1] + t[3]);
-        }
-    }
-}
-
-/// All n rows of a fused Dense kernel in tiles of six rows by 64 columns of register accumulators.
-template <bool Store>
-CFNET_NCF_AVX512 inline void ncf_dense_relu_avx512(const float* x, std::size_t n, std::size_t in, const float* W,
-                                                   std::size_t width, const float* b, const float* wm, float* out,
-                                                   float* h) {
-    std::size_t r = 0;
-    auto at = [&](std::size_t row) { return Store ? h + row * width : h; };
-    for (; r + 6 <= n; r += 6) ncf_dense_relu_rows_avx512<6, Store>(x + r * in, in, W, width, b, wm, out + r, at(r));
-    switch (n - r) {
-        case 5: ncf_dense_relu_rows_avx512<5, Store>(x + r * in, in, W, width, b, wm, out + r, at(r)); break;
-        case 4: ncf_dense_relu_rows_avx512<4, Store>(x + r * in, in, W, width, b, wm, out + r, at(r)); break;
-        case 3: ncf_dense_relu_rows_avx512<3, Store>(x + r * in, in, W, width, b, wm, out + r, at(r)); break;
-        case 2: ncf_dense_relu_rows_avx512<2, Store>(x + r * in, in, W, width, b, wm, out + r, at(r)); break;
-        case 1: ncf_dense_relu_rows_avx512<1, Store>(x + r * in, in, W, width, b, wm, out + r, at(r)); break;
-        default: break;
-    }
-}
-
-/// out[r] += sum_j max((x[r] W)[j] + b[j], 0) * wm[j] for n rows x (row stride `in`), W in x width
-/// row-major: the last hidden layer's product, bias and ReLU fused with the output layer's dot
-/// product, so the layer's activations are never written. Requires width % 16 == 0
-/// (ncf_fused_dense_ok).
-CFNET_NCF_AVX512 inline void ncf_dense_relu_dot_avx512(const float* x, std::size_t n, std::size_t in, const float* W,
-                                                      std::size_t width, const float* b, const float* wm, float* out) {
-    ncf_dense_relu_avx512<false>(x, n, in, W, width, b, wm, out, nullptr);
-}
-
-/// h[r] = max(x[r] W + b, 0) for n rows (a hidden Dense layer and its ReLU in one pass, no GEMM
-/// packing and no separate bias pass). Requires width % 16 == 0 (ncf_fused_dense_ok).
-CFNET_NCF_AVX512 inline void ncf_dense_relu_store_avx512(const float* x, std::size_t n, std::size_t in, const float* W,
-                                                        std::size_t width, const float* b, float* h) {
-    ncf_dense_relu_avx512<true>(x, n, in, W, width, b, nullptr, nullptr, h);
-}
-#undef CFNET_NCF_AVX512
-#endif
-
-/// True when the hidden Dense layers after the first run through the fused AVX-512 kernels above
-/// (float, AVX-512 available, width a multiple of 16); otherwise each is a GEMM and a bias/ReLU pass.
-template <class T>
-bool ncf_fused_dense_ok(std::size_t width) {
-#ifdef CFNET_SIMD_DISPATCH
-    return std::is_same_v<T, float> && width % 16 == 0 && use_avx512();
-#else
-    (void)width;
-    return false;
-#endif
 }
 
 }  // namespace detail
@@ -1071,11 +951,11 @@ private:
     // --- training forward / backward ---------------------------------------------------------------
 
     /// h = max(x W + b, 0) for n rows of width `in` (W: in x width): the fused AVX-512 kernel where
-    /// it applies (ncf_fused_dense_ok), else a GEMM and one bias/ReLU pass over the cache-resident product.
+    /// it applies (detail::fused_dense_ok), else a GEMM and one bias/ReLU pass over the cache-resident product.
     static void dense_relu(const T* x, size_type n, size_type in, const T* W, size_type width, const T* b, T* h) {
 #ifdef CFNET_SIMD_DISPATCH
         if constexpr (std::is_same_v<T, float>)
-            if (detail::ncf_fused_dense_ok<T>(width)) return detail::ncf_dense_relu_store_avx512(x, n, in, W, width, b, h);
+            if (detail::fused_dense_ok<T>(width)) return detail::dense_relu_store_avx512(x, n, in, W, width, b, h);
 #endif
         gemm(Trans::no, Trans::no, n, width, in, T(1), x, in, W, width, T(0), h, width);
         detail::ncf_bias_relu_rows(b, h, n, width);
@@ -1088,7 +968,7 @@ private:
                                const T* wm, T* out, Matrix<T>& tmp) {
 #ifdef CFNET_SIMD_DISPATCH
         if constexpr (std::is_same_v<T, float>)
-            if (detail::ncf_fused_dense_ok<T>(width)) return detail::ncf_dense_relu_dot_avx512(x, n, in, W, width, b, wm, out);
+            if (detail::fused_dense_ok<T>(width)) return detail::dense_relu_dot_avx512(x, n, in, W, width, b, wm, out);
 #endif
         detail::ncf_ensure(tmp, n, width);
         gemm(Trans::no, Trans::no, n, width, in, T(1), x, in, W, width, T(0), tmp.data(), width);
