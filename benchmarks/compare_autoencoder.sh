@@ -14,6 +14,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 build="${1:-$root/build}"
 data="${2:-$root/../shared/data/ml-100k}"
+[[ -d "$data" ]] || { echo "missing the MovieLens 100K directory $data" >&2; exit 1; }
+data="$(cd "$data" && pwd)"  # absolute: the PyTorch peer runs from benchmarks/peers
 split="$data/../notebook-split/test.tsv"
 example="$build/examples/autoencoder_movielens"
 [[ -x "$example" ]] || { echo "missing $example: configure with -DCFNET_BUILD_EXAMPLES=ON and build autoencoder_movielens" >&2; exit 1; }
