@@ -390,13 +390,11 @@ private:
             if (y.size() < n * out) y.resize(n * out);
             const T* b = bias(l);
             const T* w = weight(l);
-            if (l > 0 && fused_relu_layer(out)) {
-                // y = max(x W + b, 0) in register tiles (detail/fused_dense.hpp): no GEMM packing,
-                // no bias prefill, no separate activation pass.
-                if constexpr (std::is_same_v<T, float>)
-                    cfnet::detail::dense_relu_store_avx512(layer_output(ws, l - 1, drop), n, sizes_[l], w, out, b,
-                                                           y.data());
-            } else {
+            // A middle ReLU layer: y = max(x W + b, 0) in register tiles where the CPU allows
+            // (detail/fused_dense.hpp: no GEMM packing, no bias prefill, no separate activation pass).
+            if (!(l > 0 && hidden_act_ == ActivationKind::relu &&
+                  cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n, sizes_[l], w, out, b,
+                                                      y.data()))) {
                 for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
                 if (l == 0) {
                     const auto& rp = input.row_ptr();
@@ -432,11 +430,6 @@ private:
                 }
             }
         }
-    }
-
-    /// True when a middle layer of `out` units runs through the fused AVX-512 Dense + ReLU kernel.
-    bool fused_relu_layer(size_type out) const {
-        return hidden_act_ == ActivationKind::relu && cfnet::detail::fused_dense_ok<T>(out);
     }
 
 public:

@@ -953,10 +953,7 @@ private:
     /// h = max(x W + b, 0) for n rows of width `in` (W: in x width): the fused AVX-512 kernel where
     /// it applies (detail::fused_dense_ok), else a GEMM and one bias/ReLU pass over the cache-resident product.
     static void dense_relu(const T* x, size_type n, size_type in, const T* W, size_type width, const T* b, T* h) {
-#ifdef CFNET_SIMD_DISPATCH
-        if constexpr (std::is_same_v<T, float>)
-            if (detail::fused_dense_ok<T>(width)) return detail::dense_relu_store_avx512(x, n, in, W, width, b, h);
-#endif
+        if (detail::try_dense_relu_store(x, n, in, W, width, b, h)) return;
         gemm(Trans::no, Trans::no, n, width, in, T(1), x, in, W, width, T(0), h, width);
         detail::ncf_bias_relu_rows(b, h, n, width);
     }
@@ -966,10 +963,7 @@ private:
     /// ncf_dot_rows.
     static void dense_relu_dot(const T* x, size_type n, size_type in, const T* W, size_type width, const T* b,
                                const T* wm, T* out, Matrix<T>& tmp) {
-#ifdef CFNET_SIMD_DISPATCH
-        if constexpr (std::is_same_v<T, float>)
-            if (detail::fused_dense_ok<T>(width)) return detail::dense_relu_dot_avx512(x, n, in, W, width, b, wm, out);
-#endif
+        if (detail::try_dense_relu_dot(x, n, in, W, width, b, wm, out)) return;
         detail::ncf_ensure(tmp, n, width);
         gemm(Trans::no, Trans::no, n, width, in, T(1), x, in, W, width, T(0), tmp.data(), width);
         detail::ncf_dot_rows(tmp.data(), b, wm, out, n, width);

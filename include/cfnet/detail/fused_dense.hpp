@@ -134,4 +134,36 @@ bool fused_dense_ok(std::size_t width) {
 #endif
 }
 
+/// h = max(x W + b, 0) through dense_relu_store_avx512 when fused_dense_ok<T>(width); false (and
+/// nothing written) otherwise, on every build, so that callers need no preprocessor guard.
+template <class T>
+bool try_dense_relu_store(const T* x, std::size_t n, std::size_t in, const T* W, std::size_t width, const T* b,
+                          T* h) {
+#ifdef CFNET_SIMD_DISPATCH
+    if constexpr (std::is_same_v<T, float>)
+        if (fused_dense_ok<T>(width)) {
+            dense_relu_store_avx512(x, n, in, W, width, b, h);
+            return true;
+        }
+#endif
+    (void)x, (void)n, (void)in, (void)W, (void)width, (void)b, (void)h;
+    return false;
+}
+
+/// out[r] += max(x[r] W + b, 0) . wm through dense_relu_dot_avx512 when fused_dense_ok<T>(width);
+/// false (and nothing written) otherwise.
+template <class T>
+bool try_dense_relu_dot(const T* x, std::size_t n, std::size_t in, const T* W, std::size_t width, const T* b,
+                        const T* wm, T* out) {
+#ifdef CFNET_SIMD_DISPATCH
+    if constexpr (std::is_same_v<T, float>)
+        if (fused_dense_ok<T>(width)) {
+            dense_relu_dot_avx512(x, n, in, W, width, b, wm, out);
+            return true;
+        }
+#endif
+    (void)x, (void)n, (void)in, (void)W, (void)width, (void)b, (void)wm, (void)out;
+    return false;
+}
+
 }  // namespace cfnet::detail
