@@ -144,7 +144,7 @@ void BM_SparseInputForwardKernel(benchmark::State& state) {
 struct NotebookBatches {
     std::vector<cfnet::Matrix<float>> dense;
     std::vector<cfnet::nn::SparseBatch<float>> sparse;
-    std::size_t items = 0, nnz = 0;
+    std::size_t items = 0, nnz = 0, distinct = 0;  // distinct: rows of W touched, summed over batches
 };
 
 const NotebookBatches& notebook_batches() {
@@ -171,6 +171,9 @@ const NotebookBatches& notebook_batches() {
                 for (std::size_t e = 0; e < idx.size(); ++e) d(r, idx[e]) = val[e];
             }
             b.nnz += s.nnz();
+            std::vector<bool> seen(b.items, false);
+            for (const auto c : s.indices()) seen[c] = true;
+            b.distinct += static_cast<std::size_t>(std::count(seen.begin(), seen.end(), true));
             b.sparse.push_back(std::move(s));
             b.dense.push_back(std::move(d));
         }
@@ -195,6 +198,7 @@ void BM_NotebookInputForward(benchmark::State& state) {
     }
     state.counters["batches"] = double(nb.sparse.size());
     state.counters["nnz/batch"] = double(nb.nnz) / double(nb.sparse.size());
+    state.counters["rows_touched/batch"] = double(nb.distinct) / double(nb.sparse.size());
 }
 
 void BM_SparseInputBackward(benchmark::State& state) {
