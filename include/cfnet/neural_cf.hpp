@@ -398,49 +398,34 @@ CFNET_NCF_KERNEL void ncf_dot_rows_base(const T* c, const T* b, const T* wm, T* 
         for (std::size_t r = 0; r < n; ++r) out[r] += ncf_dot(c + r * w, wm, w);
 }
 
+// CFNET_NCF_DISPATCH(name, avx2_target, (params), (args)) defines name(params), which runs
+// name_base(args) compiled a second time for AVX-512 and a third time for `avx2_target`, the widest
+// the CPU runs (detail/simd_dispatch.hpp). The same choice is made for every call, so predict() and
+// score_items() round alike.
 #ifdef CFNET_SIMD_DISPATCH
-template <class T>
-__attribute__((target("avx2,fma"))) void ncf_user_rows_avx2(const T* up, const T* ip, T* h, std::size_t n,
-                                                             std::size_t w) {
-    ncf_user_rows_base(up, ip, h, n, w);
-}
-template <class T>
-__attribute__((target("avx512f"))) void ncf_user_rows_avx512(const T* up, const T* ip, T* h, std::size_t n,
-                                                              std::size_t w) {
-    ncf_user_rows_base(up, ip, h, n, w);
-}
-template <class T>
-__attribute__((target("avx2,fma"))) void ncf_dot_rows_avx2(const T* c, const T* b, const T* wm, T* out,
-                                                            std::size_t n, std::size_t w) {
-    ncf_dot_rows_base(c, b, wm, out, n, w);
-}
-template <class T>
-__attribute__((target("avx512f"))) void ncf_dot_rows_avx512(const T* c, const T* b, const T* wm, T* out,
-                                                             std::size_t n, std::size_t w) {
-    ncf_dot_rows_base(c, b, wm, out, n, w);
-}
+#define CFNET_NCF_DISPATCH(name, avx2_target, PARAMS, ARGS)                                        \
+    template <class T>                                                                           \
+    __attribute__((target("avx512f"))) void name##_avx512 PARAMS { name##_base ARGS; }           \
+    template <class T>                                                                           \
+    __attribute__((target(avx2_target))) void name##_avx2 PARAMS { name##_base ARGS; }           \
+    template <class T>                                                                           \
+    void name PARAMS {                                                                           \
+        if (use_avx512()) return name##_avx512 ARGS;                                             \
+        if (use_avx2()) return name##_avx2 ARGS;                                                 \
+        name##_base ARGS;                                                                        \
+    }
+#else
+#define CFNET_NCF_DISPATCH(name, avx2_target, PARAMS, ARGS) \
+    template <class T>                                      \
+    void name PARAMS { name##_base ARGS; }
 #endif
 
-/// ncf_user_rows_base through the widest SIMD kernel the CPU runs.
-template <class T>
-void ncf_user_rows(const T* up, const T* ip, T* h, std::size_t n, std::size_t w) {
-#ifdef CFNET_SIMD_DISPATCH
-    if (use_avx512()) return ncf_user_rows_avx512(up, ip, h, n, w);
-    if (use_avx2()) return ncf_user_rows_avx2(up, ip, h, n, w);
-#endif
-    ncf_user_rows_base(up, ip, h, n, w);
-}
-
-/// ncf_dot_rows_base through the widest SIMD kernel the CPU runs (the same choice for every call,
-/// so predict() and score_items() round alike).
-template <class T>
-void ncf_dot_rows(const T* c, const T* b, const T* wm, T* out, std::size_t n, std::size_t w) {
-#ifdef CFNET_SIMD_DISPATCH
-    if (use_avx512()) return ncf_dot_rows_avx512(c, b, wm, out, n, w);
-    if (use_avx2()) return ncf_dot_rows_avx2(c, b, wm, out, n, w);
-#endif
-    ncf_dot_rows_base(c, b, wm, out, n, w);
-}
+// Scoring kernels (ncf_dot_rows multiplies: its AVX2 clone may contract to FMA).
+CFNET_NCF_DISPATCH(ncf_user_rows, "avx2,fma", (const T* up, const T* ip, T* h, std::size_t n, std::size_t w),
+                   (up, ip, h, n, w))
+CFNET_NCF_DISPATCH(ncf_dot_rows, "avx2,fma",
+                   (const T* c, const T* b, const T* wm, T* out, std::size_t n, std::size_t w),
+                   (c, b, wm, out, n, w))
 
 /// h[b] = max((up[upos[b]] + ip[ipos[b]]) + bias, 0) for n rows of width w (the first layer of a
 /// training batch from the per-distinct-row projections).
@@ -454,69 +439,14 @@ CFNET_NCF_KERNEL void ncf_pair_rows_base(const T* up, const T* ip, const index_t
 // bit-identical results. (The products themselves are OpenBLAS's, or detail/fused_dense.hpp's
 // AVX-512 kernels on CPUs that have them, so a history is reproducible for one machine and BLAS
 // build, and may differ in the last bits between CPUs.)
-#ifdef CFNET_SIMD_DISPATCH
-template <class T>
-__attribute__((target("avx512f"))) void ncf_bias_relu_rows_avx512(const T* b, T* h, std::size_t n, std::size_t w) {
-    ncf_bias_relu_rows_base(b, h, n, w);
-}
-template <class T>
-__attribute__((target("avx2"))) void ncf_bias_relu_rows_avx2(const T* b, T* h, std::size_t n, std::size_t w) {
-    ncf_bias_relu_rows_base(b, h, n, w);
-}
-template <class T>
-__attribute__((target("avx512f"))) void ncf_relu_grad_colsum_avx512(const T* g, const T* h, T* d, std::size_t n,
-                                                                     std::size_t w, T* gb) {
-    ncf_relu_grad_colsum_base(g, h, d, n, w, gb);
-}
-template <class T>
-__attribute__((target("avx2"))) void ncf_relu_grad_colsum_avx2(const T* g, const T* h, T* d, std::size_t n,
-                                                                std::size_t w, T* gb) {
-    ncf_relu_grad_colsum_base(g, h, d, n, w, gb);
-}
-template <class T>
-__attribute__((target("avx512f"))) void ncf_pair_rows_avx512(const T* up, const T* ip, const index_type* upos,
-                                                              const index_type* ipos, const T* bias, T* h,
-                                                              std::size_t n, std::size_t w) {
-    ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
-}
-template <class T>
-__attribute__((target("avx2"))) void ncf_pair_rows_avx2(const T* up, const T* ip, const index_type* upos,
-                                                         const index_type* ipos, const T* bias, T* h, std::size_t n,
-                                                         std::size_t w) {
-    ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
-}
-#endif
-
-/// h[r][k] = max(h[r][k] + b[k], 0) for n rows of width w.
-template <class T>
-void ncf_bias_relu_rows(const T* b, T* h, std::size_t n, std::size_t w) {
-#ifdef CFNET_SIMD_DISPATCH
-    if (use_avx512()) return ncf_bias_relu_rows_avx512(b, h, n, w);
-    if (use_avx2()) return ncf_bias_relu_rows_avx2(b, h, n, w);
-#endif
-    ncf_bias_relu_rows_base(b, h, n, w);
-}
-
-/// d = g where h > 0, else 0 (n rows of width w), and gb[k] += sum over rows of d[r][k].
-template <class T>
-void ncf_relu_grad_colsum(const T* g, const T* h, T* d, std::size_t n, std::size_t w, T* gb) {
-#ifdef CFNET_SIMD_DISPATCH
-    if (use_avx512()) return ncf_relu_grad_colsum_avx512(g, h, d, n, w, gb);
-    if (use_avx2()) return ncf_relu_grad_colsum_avx2(g, h, d, n, w, gb);
-#endif
-    ncf_relu_grad_colsum_base(g, h, d, n, w, gb);
-}
-
-/// See ncf_pair_rows_base.
-template <class T>
-void ncf_pair_rows(const T* up, const T* ip, const index_type* upos, const index_type* ipos, const T* bias, T* h,
-                   std::size_t n, std::size_t w) {
-#ifdef CFNET_SIMD_DISPATCH
-    if (use_avx512()) return ncf_pair_rows_avx512(up, ip, upos, ipos, bias, h, n, w);
-    if (use_avx2()) return ncf_pair_rows_avx2(up, ip, upos, ipos, bias, h, n, w);
-#endif
-    ncf_pair_rows_base(up, ip, upos, ipos, bias, h, n, w);
-}
+CFNET_NCF_DISPATCH(ncf_bias_relu_rows, "avx2", (const T* b, T* h, std::size_t n, std::size_t w), (b, h, n, w))
+CFNET_NCF_DISPATCH(ncf_relu_grad_colsum, "avx2",
+                   (const T* g, const T* h, T* d, std::size_t n, std::size_t w, T* gb), (g, h, d, n, w, gb))
+CFNET_NCF_DISPATCH(ncf_pair_rows, "avx2",
+                   (const T* up, const T* ip, const index_type* upos, const index_type* ipos, const T* bias, T* h,
+                    std::size_t n, std::size_t w),
+                   (up, ip, upos, ipos, bias, h, n, w))
+#undef CFNET_NCF_DISPATCH
 
 }  // namespace detail
 
