@@ -392,9 +392,10 @@ private:
             const T* w = weight(l);
             // A middle ReLU layer: y = max(x W + b, 0) in register tiles where the CPU allows
             // (detail/fused_dense.hpp: no GEMM packing, no bias prefill, no separate activation pass).
-            if (!(l > 0 && hidden_act_ == ActivationKind::relu &&
-                  cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n, sizes_[l], w, out, b,
-                                                      y.data()))) {
+            const bool fused = l > 0 && hidden_act_ == ActivationKind::relu &&
+                               cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n, sizes_[l], w,
+                                                                   out, b, y.data());
+            if (!fused) {
                 for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
                 if (l == 0) {
                     const auto& rp = input.row_ptr();
