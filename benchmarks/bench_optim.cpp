@@ -55,15 +55,21 @@ void context(benchmark::State& state, std::size_t n_params) {
                             static_cast<std::int64_t>(sizeof(float)));
 }
 
-void BM_AdamStep_1M(benchmark::State& state) {
-    auto ps = make_params({{1000, 1000}});
-    cfnet::optim::Adam<float> opt(list(ps));
+/// Times opt.step() over all of its parameters.
+template <class Optimizer>
+void run_steps(benchmark::State& state, Optimizer& opt, std::vector<cfnet::nn::Parameter<float>>& ps) {
     for (auto _ : state) {
         opt.step();
         benchmark::DoNotOptimize(ps[0].value.data());
         benchmark::ClobberMemory();
     }
     context(state, cfnet::nn::parameter_count(opt.parameters()));
+}
+
+void BM_AdamStep_1M(benchmark::State& state) {
+    auto ps = make_params({{1000, 1000}});
+    cfnet::optim::Adam<float> opt(list(ps));
+    run_steps(state, opt, ps);
 }
 BENCHMARK(BM_AdamStep_1M)->Unit(benchmark::kMillisecond);
 
@@ -71,36 +77,21 @@ void BM_AdamWStep_1M(benchmark::State& state) {
     auto ps = make_params({{1000, 1000}});
     cfnet::optim::Adam<float> opt(list(ps),
                                   cfnet::optim::AdamOptions().weight_decay(1e-4).decoupled_weight_decay(true));
-    for (auto _ : state) {
-        opt.step();
-        benchmark::DoNotOptimize(ps[0].value.data());
-        benchmark::ClobberMemory();
-    }
-    context(state, cfnet::nn::parameter_count(opt.parameters()));
+    run_steps(state, opt, ps);
 }
 BENCHMARK(BM_AdamWStep_1M)->Unit(benchmark::kMillisecond);
 
 void BM_AdamStep_Autoencoder(benchmark::State& state) {
     auto ps = make_params(autoencoder_shapes());
     cfnet::optim::Adam<float> opt(list(ps));
-    for (auto _ : state) {
-        opt.step();
-        benchmark::DoNotOptimize(ps[0].value.data());
-        benchmark::ClobberMemory();
-    }
-    context(state, cfnet::nn::parameter_count(opt.parameters()));
+    run_steps(state, opt, ps);
 }
 BENCHMARK(BM_AdamStep_Autoencoder)->Unit(benchmark::kMillisecond);
 
 void BM_SGDMomentumStep_1M(benchmark::State& state) {
     auto ps = make_params({{1000, 1000}});
     cfnet::optim::SGD<float> opt(list(ps), cfnet::optim::SGDOptions(0.01).momentum(0.9));
-    for (auto _ : state) {
-        opt.step();
-        benchmark::DoNotOptimize(ps[0].value.data());
-        benchmark::ClobberMemory();
-    }
-    context(state, cfnet::nn::parameter_count(opt.parameters()));
+    run_steps(state, opt, ps);
 }
 BENCHMARK(BM_SGDMomentumStep_1M)->Unit(benchmark::kMillisecond);
 
