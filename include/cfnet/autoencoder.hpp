@@ -49,7 +49,7 @@
 
 #include <cfnet/baselines.hpp>
 #include <cfnet/data/rating_matrix.hpp>
-#include <cfnet/detail/fused_dense.hpp>
+#include <cfnet/detail/fused_sparse.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/topk.hpp>
 #include <cfnet/error.hpp>
@@ -347,6 +347,7 @@ public:
         nn::detail::ColumnIndex in_cols, out_cols;
         std::vector<std::size_t> touched;
         std::vector<T> grow;  // one weight row's gradient (fused Adam)
+        std::vector<T> coef;  // one weight row's per-entry coefficients (blocked kernels)
         std::vector<nn::TensorRef<T>> adam_state;  // the optimizer's moments, by slot
     };
 
@@ -390,12 +391,21 @@ private:
             if (y.size() < n * out) y.resize(n * out);
             const T* b = bias(l);
             const T* w = weight(l);
-            // A middle ReLU layer: y = max(x W + b, 0) in register tiles where the CPU allows
-            // (detail/fused_dense.hpp: no GEMM packing, no bias prefill, no separate activation pass).
-            const bool fused = l > 0 && hidden_act_ == ActivationKind::relu &&
-                               cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n, sizes_[l], w,
-                                                                   out, b, y.data());
-            if (!fused) {
+            // Where the CPU allows, the layer in register blocks (detail/fused_sparse.hpp for the sparse
+            // input, detail/fused_dense.hpp for a middle ReLU layer): no bias prefill, no GEMM packing,
+            // y written once, ReLU applied on the way out.
+            const bool relu = hidden_act_ == ActivationKind::relu;
+            bool computed = false, activated = false;
+            if (l == 0 && cfnet::detail::fused_dense_ok<T>(out)) {
+                cfnet::detail::sparse_rows_forward(input.row_ptr().data(), input.indices().data(),
+                                                   input.values().data(), n, w, out, b, relu, y.data());
+                computed = true;
+                activated = relu;
+            } else if (l > 0 && relu) {
+                computed = activated = cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n,
+                                                                           sizes_[l], w, out, b, y.data());
+            }
+            if (!computed) {
                 for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
                 if (l == 0) {
                     const auto& rp = input.row_ptr();
@@ -414,11 +424,12 @@ private:
                     gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
                          T(1), y.data(), out);
                 }
+            }
+            if (!activated)
                 with_activation(hidden_act_, [&](auto fn) {
                     T* yy = y.data();
                     for (size_type i = 0; i < n * out; ++i) yy[i] = fn.value(yy[i]);
                 });
-            }
             if (drop) {
                 auto& m = ws.mask[l];
                 auto& a = ws.a[l];
@@ -536,8 +547,31 @@ private:
             if (ws.grow.size() < h) ws.grow.resize(h);
             T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
             T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
+            // Where the CPU allows (float, h % 16 == 0, AVX-512; identity output): the predictions of
+            // column j by gathered dots, then row j's gradient summed in registers and fed straight
+            // into its Adam update, with dcode updated on the way (detail/fused_sparse.hpp).
+            const bool blocked = fused && identity_out && cfnet::detail::fused_dense_ok<T>(h);
+            if (blocked && ws.coef.size() < n) ws.coef.resize(n);
             for (size_type j = 0; j < n_out; ++j) {
                 const bool has = oc.ptr[j] != oc.ptr[j + 1];
+                if (has && blocked) {
+                    const size_type q0 = oc.ptr[j], cnt = oc.ptr[j + 1] - q0;
+                    const index_type* rows = oc.row.data() + q0;
+                    T* d = ws.coef.data();
+                    cfnet::detail::gathered_dots(code, rows, cnt, pw + j * h, h, d);
+                    T sb = T(0);
+                    for (size_type t = 0; t < cnt; ++t) {
+                        const size_type pos = oc.pos[q0 + t];
+                        const T pred = bl[j] + d[t];
+                        ws.pred[pos] = pred;
+                        d[t] = ws.scale[rows[t]] * (pred - tv[pos]);
+                        sb += d[t];
+                    }
+                    gb[j] += sb;
+                    cfnet::detail::gathered_grad_adam(static_cast<const T*>(d), rows, cnt, code, ws.da.data(),
+                                                      pw + j * h, mw + j * h, vw + j * h, h, *ac, ws.grow.data());
+                    continue;
+                }
                 if (has) {
                     const T* wj = pw + j * h;
                     T* gj = fused ? ws.grow.data() : gw + j * h;
@@ -595,16 +629,24 @@ private:
                 for (size_type o = 0; o < out; ++o) gb[o] += dz[r * out + o];
             if (l > 0) {
                 const T* a_prev = layer_output(ws, l - 1, drop);
-                if (n > 0)
-                    gemm(Trans::yes, Trans::no, in, out, n, T(1), a_prev, in, dz, out, fused ? T(0) : T(1), gw, out);
-                else if (fused)
-                    std::fill(gw, gw + in * out, T(0));
                 if (da_next->size() < n * in) da_next->resize(n * in);
-                gemm(Trans::no, Trans::yes, n, in, out, T(1), dz, out, weight(l), out, T(0), da_next->data(), in);
-                if (fused) {
-                    update_slot<WIDE>(slot, state, *ac);
-                    update_slot<WIDE>(slot + 1, state, *ac);
+                if (fused && cfnet::detail::fused_dense_ok<T>(out)) {
+                    // da_prev with the old W, then W's gradient and Adam update in register tiles
+                    // (detail/fused_sparse.hpp): no gradient matrix written and read back.
+                    gemm(Trans::no, Trans::yes, n, in, out, T(1), dz, out, weight(l), out, T(0), da_next->data(), in);
+                    cfnet::detail::dense_grad_adam(a_prev, n, in, static_cast<const T*>(dz), out,
+                                                   params_[slot].value.data(), state[2 * slot].tensor->data(),
+                                                   state[2 * slot + 1].tensor->data(), *ac, ws.grow.data());
+                } else {
+                    if (n > 0)
+                        gemm(Trans::yes, Trans::no, in, out, n, T(1), a_prev, in, dz, out, fused ? T(0) : T(1), gw,
+                             out);
+                    else if (fused)
+                        std::fill(gw, gw + in * out, T(0));
+                    gemm(Trans::no, Trans::yes, n, in, out, T(1), dz, out, weight(l), out, T(0), da_next->data(), in);
+                    if (fused) update_slot<WIDE>(slot, state, *ac);
                 }
+                if (fused) update_slot<WIDE>(slot + 1, state, *ac);
                 std::swap(da, da_next);
             } else {
                 // Sparse input: grad of W0 row i += sum over the batch entries (r, i, v) of v * dz[r].
@@ -616,8 +658,20 @@ private:
                 T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
                 T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
                 if (ws.grow.size() < out) ws.grow.resize(out);
+                // As for the output layer: row i's gradient in registers, straight into Adam.
+                const bool blocked = fused && cfnet::detail::fused_dense_ok<T>(out);
+                if (blocked && ws.coef.size() < n) ws.coef.resize(n);
                 for (size_type i = 0; i < n_in; ++i) {
                     const bool has = ic.ptr[i] != ic.ptr[i + 1];
+                    if (has && blocked) {
+                        const size_type q0 = ic.ptr[i], cnt = ic.ptr[i + 1] - q0;
+                        for (size_type t = 0; t < cnt; ++t) ws.coef[t] = val[ic.pos[q0 + t]];
+                        cfnet::detail::gathered_grad_adam(static_cast<const T*>(ws.coef.data()), ic.row.data() + q0, cnt,
+                                                          static_cast<const T*>(dz), static_cast<T*>(nullptr),
+                                                          pw + i * out, mw + i * out, vw + i * out, out, *ac,
+                                                          ws.grow.data());
+                        continue;
+                    }
                     if (has) {
                         T* gi = fused ? ws.grow.data() : gw + i * out;
                         if (fused) std::fill(gi, gi + out, T(0));

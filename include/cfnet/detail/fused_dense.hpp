@@ -20,6 +20,16 @@ namespace cfnet::detail {
 #ifdef CFNET_SIMD_DISPATCH
 #define CFNET_FUSED_AVX512 __attribute__((target("avx512f,fma")))
 
+/// The sum of v's 16 lanes in a fixed pairwise order (_mm512_reduce_add_ps and the 256-bit extracts
+/// trip GCC 12's -Wuninitialized).
+CFNET_FUSED_AVX512 inline float lane_sum_avx512(__m512 v) {
+    alignas(64) float t[16];
+    _mm512_store_ps(t, v);
+    for (int l = 0; l < 8; ++l) t[l] += t[l + 8];
+    for (int l = 0; l < 4; ++l) t[l] += t[l + 4];
+    return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
 /// One tile of the fused Dense kernels below: R rows x C 16-float panels starting at column j0,
 /// a = max(x W + b, 0) with the products summed over k in order; Store writes a to h (row stride
 /// width), otherwise each row's a * wm is added to part[r].
@@ -76,13 +86,7 @@ CFNET_FUSED_AVX512 inline void dense_relu_rows_avx512(const float* x, std::size_
     for (; j + 64 <= width; j += 64) dense_relu_tile_avx512<R, 4, Store>(x, in, W, width, j, b, wm, part, h);
     for (; j + 16 <= width; j += 16) dense_relu_tile_avx512<R, 1, Store>(x, in, W, width, j, b, wm, part, h);
     if constexpr (!Store) {
-        alignas(64) float t[16];
-        for (int r = 0; r < R; ++r) {  // a fixed pairwise order (_mm512_reduce_add_ps trips GCC 12's -Wuninitialized)
-            _mm512_store_ps(t, part[r]);
-            for (int l = 0; l < 8; ++l) t[l] += t[l + 8];
-            for (int l = 0; l < 4; ++l) t[l] += t[l + 4];
-            out[r] += (t[0] + t[2]) + (t[1] + t[3]);
-        }
+        for (int r = 0; r < R; ++r) out[r] += lane_sum_avx512(part[r]);
     }
 }
 

@@ -1,0 +1,329 @@
+#pragma once
+/// @file detail/fused_sparse.hpp
+/// Kernels of the autoencoder's sparse layers, each a plain loop (any T, any width: the reference)
+/// and, for float and widths that are a multiple of 16 on a CPU with AVX-512 (fused_dense_ok), a
+/// register-blocked AVX-512 version chosen at run time:
+///  - sparse_rows_forward: y_r = b + sum_p val_p W[idx_p] (optionally max(., 0)) for CSR rows,
+///    each 128-column block of y_r summed in registers over the row's entries (y written once);
+///  - gathered_dots: z_q = x[rows[q]] . w for a list of rows, w loaded once per four rows;
+///  - gathered_grad_adam: g = sum_q c_q x[rows[q]] (optionally also da[rows[q]] += c_q w with the old w),
+///    then Adam's update of w with g, block by block, g never leaving registers.
+/// The AVX-512 versions use FMA, so they round differently from the plain loops (a few ulps); both
+/// are deterministic. Tested against double-precision references in tests/nn/test_fused_sparse.cpp.
+
+#include <cfnet/detail/fused_dense.hpp>
+#include <cfnet/optim/adam.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#ifdef CFNET_SIMD_DISPATCH
+#include <immintrin.h>
+#endif
+
+namespace cfnet::detail {
+
+#ifdef CFNET_SIMD_DISPATCH
+#define CFNET_FUSED_AVX512 __attribute__((target("avx512f,fma")))
+
+/// Columns [j, j + 16 C) of y_r = b + sum_p val_p W[idx_p] over the entries [p0, p1), ReLU'd when Relu.
+template <int C, bool Relu>
+CFNET_FUSED_AVX512 inline void sparse_row_block_avx512(const std::uint32_t* idx, const float* val, std::size_t p0,
+                                                         std::size_t p1, const float* W, std::size_t width,
+                                                         std::size_t j, const float* b, float* yr) {
+    __m512 acc[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_loadu_ps(b + j + 16 * c);
+    for (std::size_t p = p0; p < p1; ++p) {
+        const __m512 a = _mm512_set1_ps(val[p]);
+        const float* w = W + static_cast<std::size_t>(idx[p]) * width + j;
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(a, _mm512_loadu_ps(w + 16 * c), acc[c]);
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    const __mmask16 all = 0xFFFF;  // maskz max: see fused_dense.hpp
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c)
+        _mm512_storeu_ps(yr + j + 16 * c, Relu ? _mm512_maskz_max_ps(all, acc[c], zero) : acc[c]);
+}
+
+template <bool Relu>
+CFNET_FUSED_AVX512 inline void sparse_rows_forward_avx512(const std::size_t* row_ptr, const std::uint32_t* idx,
+                                                            const float* val, std::size_t n, const float* W,
+                                                            std::size_t width, const float* b, float* y) {
+    for (std::size_t r = 0; r < n; ++r) {
+        float* yr = y + r * width;
+        std::size_t j = 0;
+        for (; j + 128 <= width; j += 128)
+            sparse_row_block_avx512<8, Relu>(idx, val, row_ptr[r], row_ptr[r + 1], W, width, j, b, yr);
+        for (; j < width; j += 16)
+            sparse_row_block_avx512<1, Relu>(idx, val, row_ptr[r], row_ptr[r + 1], W, width, j, b, yr);
+    }
+}
+
+/// z[q] = x[rows[q]] . w for R rows, two accumulators per row.
+template <int R>
+CFNET_FUSED_AVX512 inline void gathered_dots_rows_avx512(const float* x, const std::uint32_t* rows, const float* w,
+                                                           std::size_t h, float* z) {
+    __m512 acc[R][2];
+    const float* xr[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+        xr[r] = x + static_cast<std::size_t>(rows[r]) * h;
+    }
+    std::size_t k = 0;
+    for (; k + 32 <= h; k += 32) {
+        const __m512 w0 = _mm512_loadu_ps(w + k), w1 = _mm512_loadu_ps(w + k + 16);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            acc[r][0] = _mm512_fmadd_ps(_mm512_loadu_ps(xr[r] + k), w0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(_mm512_loadu_ps(xr[r] + k + 16), w1, acc[r][1]);
+        }
+    }
+    if (k < h) {
+        const __m512 w0 = _mm512_loadu_ps(w + k);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) acc[r][0] = _mm512_fmadd_ps(_mm512_loadu_ps(xr[r] + k), w0, acc[r][0]);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) z[r] = lane_sum_avx512(_mm512_add_ps(acc[r][0], acc[r][1]));
+}
+
+CFNET_FUSED_AVX512 inline void gathered_dots_avx512(const float* x, const std::uint32_t* rows, std::size_t n,
+                                                      const float* w, std::size_t h, float* z) {
+    std::size_t q = 0;
+    for (; q + 4 <= n; q += 4) gathered_dots_rows_avx512<4>(x, rows + q, w, h, z + q);
+    for (; q < n; ++q) gathered_dots_rows_avx512<1>(x, rows + q, w, h, z + q);
+}
+
+/// Adam's constants in registers and its update of 16 elements with gradient g (adam_kernel's
+/// operations, in its order, so the same g gives the same bits).
+struct AdamRegs {
+    __m512 lr_t, c1, c2, eps, wd, lr_wd;
+
+    CFNET_FUSED_AVX512 explicit AdamRegs(const optim::detail::AdamStepConstants<float>& ac)
+        : lr_t(_mm512_set1_ps(ac.lr_t)), c1(_mm512_set1_ps(ac.c1)), c2(_mm512_set1_ps(ac.c2)),
+          eps(_mm512_set1_ps(ac.eps)), wd(_mm512_set1_ps(ac.wd)), lr_wd(_mm512_set1_ps(ac.lr_wd)) {}
+
+    /// p[0..16) (whose current values are pi), m, v updated with the gradient g.
+    template <bool Coupled, bool Decoupled>
+    CFNET_FUSED_AVX512 void update(__m512 g, __m512 pi, float* p, float* m, float* v) const {
+        if constexpr (Coupled) g = _mm512_add_ps(g, _mm512_mul_ps(wd, pi));
+        __m512 mi = _mm512_loadu_ps(m), vi = _mm512_loadu_ps(v);
+        mi = _mm512_add_ps(mi, _mm512_mul_ps(_mm512_sub_ps(g, mi), c1));
+        vi = _mm512_add_ps(vi, _mm512_mul_ps(_mm512_sub_ps(_mm512_mul_ps(g, g), vi), c2));
+        _mm512_storeu_ps(m, mi);
+        _mm512_storeu_ps(v, vi);
+        if constexpr (Decoupled) pi = _mm512_sub_ps(pi, _mm512_mul_ps(lr_wd, pi));
+        const __mmask16 all = 0xFFFF;  // the maskz form of sqrt: see fused_dense.hpp
+        const __m512 upd = _mm512_div_ps(_mm512_mul_ps(lr_t, mi), _mm512_add_ps(_mm512_maskz_sqrt_ps(all, vi), eps));
+        _mm512_storeu_ps(p, _mm512_sub_ps(pi, upd));
+    }
+};
+
+/// Columns [j, j + 16 C) of gathered_grad_adam: the gradient block summed in registers, the
+/// optional da updates with the old weights, then Adam's update of the block.
+template <int C, bool Axpy, bool Coupled, bool Decoupled>
+CFNET_FUSED_AVX512 inline void grad_adam_block_avx512(const float* coef, const std::uint32_t* rows, std::size_t n,
+                                                        const float* x, float* da, float* p, float* m, float* v,
+                                                        std::size_t h, std::size_t j, const AdamRegs& adam) {
+    __m512 g[C], w[C];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+        g[c] = _mm512_setzero_ps();
+        w[c] = _mm512_loadu_ps(p + j + 16 * c);
+    }
+    for (std::size_t q = 0; q < n; ++q) {
+        const __m512 a = _mm512_set1_ps(coef[q]);
+        const std::size_t off = static_cast<std::size_t>(rows[q]) * h + j;
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            g[c] = _mm512_fmadd_ps(a, _mm512_loadu_ps(x + off + 16 * c), g[c]);
+            if constexpr (Axpy)
+                _mm512_storeu_ps(da + off + 16 * c, _mm512_fmadd_ps(a, w[c], _mm512_loadu_ps(da + off + 16 * c)));
+        }
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+        const std::size_t o = j + 16 * c;
+        adam.update<Coupled, Decoupled>(g[c], w[c], p + o, m + o, v + o);
+    }
+}
+
+template <bool Axpy, bool Coupled, bool Decoupled>
+CFNET_FUSED_AVX512 inline void gathered_grad_adam_avx512(const float* coef, const std::uint32_t* rows, std::size_t n,
+                                                           const float* x, float* da, float* p, float* m, float* v,
+                                                           std::size_t h,
+                                                           const optim::detail::AdamStepConstants<float>& ac) {
+    const AdamRegs adam(ac);
+    std::size_t j = 0;
+    for (; j + 64 <= h; j += 64)
+        grad_adam_block_avx512<4, Axpy, Coupled, Decoupled>(coef, rows, n, x, da, p, m, v, h, j, adam);
+    for (; j < h; j += 16)
+        grad_adam_block_avx512<1, Axpy, Coupled, Decoupled>(coef, rows, n, x, da, p, m, v, h, j, adam);
+}
+
+/// Rows [i0, i0 + R) x columns [j, j + 16 C) of dense_grad_adam: G = sum_r a[r, i] dz[r, :] in
+/// registers (R x C accumulators), then Adam's update of those weights.
+template <int R, int C, bool Coupled, bool Decoupled>
+CFNET_FUSED_AVX512 inline void dense_grad_adam_tile_avx512(const float* a, std::size_t n, std::size_t in,
+                                                             const float* dz, std::size_t out, std::size_t i0,
+                                                             std::size_t j, float* W, float* m, float* v,
+                                                             const AdamRegs& adam) {
+    __m512 g[R][C];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) g[i][c] = _mm512_setzero_ps();
+    for (std::size_t r = 0; r < n; ++r) {
+        __m512 d[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) d[c] = _mm512_loadu_ps(dz + r * out + j + 16 * c);
+        const float* ar = a + r * in + i0;
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) {
+            const __m512 s = _mm512_set1_ps(ar[i]);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) g[i][c] = _mm512_fmadd_ps(s, d[c], g[i][c]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            const std::size_t o = (i0 + i) * out + j + 16 * c;
+            adam.update<Coupled, Decoupled>(g[i][c], _mm512_loadu_ps(W + o), W + o, m + o, v + o);
+        }
+}
+
+/// R weight rows starting at i0 through every column block (64 columns, then 16).
+template <int R, bool Coupled, bool Decoupled>
+CFNET_FUSED_AVX512 inline void dense_grad_adam_rows_avx512(const float* a, std::size_t n, std::size_t in,
+                                                             const float* dz, std::size_t out, std::size_t i0, float* W,
+                                                             float* m, float* v, const AdamRegs& adam) {
+    std::size_t j = 0;
+    for (; j + 64 <= out; j += 64)
+        dense_grad_adam_tile_avx512<R, 4, Coupled, Decoupled>(a, n, in, dz, out, i0, j, W, m, v, adam);
+    for (; j < out; j += 16)
+        dense_grad_adam_tile_avx512<R, 1, Coupled, Decoupled>(a, n, in, dz, out, i0, j, W, m, v, adam);
+}
+
+template <bool Coupled, bool Decoupled>
+CFNET_FUSED_AVX512 inline void dense_grad_adam_avx512(const float* a, std::size_t n, std::size_t in, const float* dz,
+                                                        std::size_t out, float* W, float* m, float* v,
+                                                        const optim::detail::AdamStepConstants<float>& ac) {
+    const AdamRegs adam(ac);
+    std::size_t i = 0;
+    for (; i + 6 <= in; i += 6) dense_grad_adam_rows_avx512<6, Coupled, Decoupled>(a, n, in, dz, out, i, W, m, v, adam);
+    for (; i < in; ++i) dense_grad_adam_rows_avx512<1, Coupled, Decoupled>(a, n, in, dz, out, i, W, m, v, adam);
+}
+#undef CFNET_FUSED_AVX512
+#endif
+
+/// y[r] = b + sum over row r's entries (idx[p], val[p]) of val[p] * W[idx[p]] (W row-major,
+/// `width` columns), then max(., 0) when `relu`, for the n CSR rows of (row_ptr, idx, val).
+template <class T>
+void sparse_rows_forward(const std::size_t* row_ptr, const std::uint32_t* idx, const T* val, std::size_t n,
+                         const T* W, std::size_t width, const T* b, bool relu, T* y) {
+#ifdef CFNET_SIMD_DISPATCH
+    if constexpr (std::is_same_v<T, float>)
+        if (fused_dense_ok<T>(width)) {
+            if (relu) sparse_rows_forward_avx512<true>(row_ptr, idx, val, n, W, width, b, y);
+            else sparse_rows_forward_avx512<false>(row_ptr, idx, val, n, W, width, b, y);
+            return;
+        }
+#endif
+    for (std::size_t r = 0; r < n; ++r) {
+        T* yr = y + r * width;
+        for (std::size_t j = 0; j < width; ++j) yr[j] = b[j];
+        for (std::size_t p = row_ptr[r]; p < row_ptr[r + 1]; ++p) {
+            const T a = val[p];
+            const T* w = W + static_cast<std::size_t>(idx[p]) * width;
+            for (std::size_t j = 0; j < width; ++j) yr[j] += a * w[j];
+        }
+        if (relu)
+            for (std::size_t j = 0; j < width; ++j) yr[j] = yr[j] > T(0) ? yr[j] : T(0);
+    }
+}
+
+/// z[q] = x[rows[q]] . w (x row-major with h columns, w of length h) for q < n.
+template <class T>
+void gathered_dots(const T* x, const std::uint32_t* rows, std::size_t n, const T* w, std::size_t h, T* z) {
+#ifdef CFNET_SIMD_DISPATCH
+    if constexpr (std::is_same_v<T, float>)
+        if (fused_dense_ok<T>(h)) {
+            gathered_dots_avx512(x, rows, n, w, h, z);
+            return;
+        }
+#endif
+    for (std::size_t q = 0; q < n; ++q) {
+        const T* xr = x + static_cast<std::size_t>(rows[q]) * h;
+        T s = T(0);
+        for (std::size_t k = 0; k < h; ++k) s += xr[k] * w[k];
+        z[q] = s;
+    }
+}
+
+/// A Dense layer's weight gradient a^T dz (a: n x in, dz: n x out, row-major) and Adam's update of
+/// W (in x out) and its moments m, v with it under `ac`, without a gradient matrix in memory in the
+/// AVX-512 version (when fused_dense_ok<T>(out)). `scratch` (out elements) is used by the plain
+/// version only.
+template <class T>
+void dense_grad_adam(const T* a, std::size_t n, std::size_t in, const T* dz, std::size_t out, T* W, T* m, T* v,
+                     const optim::detail::AdamStepConstants<T>& ac, T* scratch) {
+#ifdef CFNET_SIMD_DISPATCH
+    if constexpr (std::is_same_v<T, float>)
+        if (fused_dense_ok<T>(out)) {
+            if (ac.coupled) dense_grad_adam_avx512<true, false>(a, n, in, dz, out, W, m, v, ac);
+            else if (ac.decoupled) dense_grad_adam_avx512<false, true>(a, n, in, dz, out, W, m, v, ac);
+            else dense_grad_adam_avx512<false, false>(a, n, in, dz, out, W, m, v, ac);
+            return;
+        }
+#endif
+    for (std::size_t i = 0; i < in; ++i) {
+        for (std::size_t j = 0; j < out; ++j) scratch[j] = T(0);
+        for (std::size_t r = 0; r < n; ++r) {
+            const T s = a[r * in + i];
+            for (std::size_t j = 0; j < out; ++j) scratch[j] += s * dz[r * out + j];
+        }
+        optim::detail::adam_update(W + i * out, static_cast<const T*>(scratch), m + i * out, v + i * out, out, ac);
+    }
+}
+
+/// One weight row w = p (length h) of a sparse layer: its gradient g = sum_q coef[q] x[rows[q]]
+/// (x row-major with h columns); when da is not null, first da[rows[q]] += coef[q] * w for every q
+/// (with w before the update); then Adam's update of (p, m, v) with g under `ac`. `scratch` (h
+/// elements) holds g in the plain version; the AVX-512 version keeps g in registers.
+template <class T>
+void gathered_grad_adam(const T* coef, const std::uint32_t* rows, std::size_t n, const T* x, T* da, T* p, T* m, T* v,
+                        std::size_t h, const optim::detail::AdamStepConstants<T>& ac, T* scratch) {
+#ifdef CFNET_SIMD_DISPATCH
+    if constexpr (std::is_same_v<T, float>)
+        if (fused_dense_ok<T>(h)) {
+            auto run = [&](auto coupled, auto decoupled) {
+                constexpr bool Cp = decltype(coupled)::value, Dc = decltype(decoupled)::value;
+                if (da) gathered_grad_adam_avx512<true, Cp, Dc>(coef, rows, n, x, da, p, m, v, h, ac);
+                else gathered_grad_adam_avx512<false, Cp, Dc>(coef, rows, n, x, da, p, m, v, h, ac);
+            };
+            if (ac.coupled) run(std::true_type{}, std::false_type{});
+            else if (ac.decoupled) run(std::false_type{}, std::true_type{});
+            else run(std::false_type{}, std::false_type{});
+            return;
+        }
+#endif
+    for (std::size_t k = 0; k < h; ++k) scratch[k] = T(0);
+    for (std::size_t q = 0; q < n; ++q) {
+        const T a = coef[q];
+        const std::size_t off = static_cast<std::size_t>(rows[q]) * h;
+        for (std::size_t k = 0; k < h; ++k) {
+            scratch[k] += a * x[off + k];
+            if (da) da[off + k] += a * p[k];
+        }
+    }
+    optim::detail::adam_update(p, static_cast<const T*>(scratch), m, v, h, ac);
+}
+
+}  // namespace cfnet::detail

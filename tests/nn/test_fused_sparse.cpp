@@ -1,0 +1,217 @@
+// detail/fused_sparse.hpp: each kernel, in its AVX-512 version (where the CPU has it) and its plain
+// version (dispatch switched off), against a double-precision reference of what it computes, for
+// every column remainder (blocks of 128/64 and 16 columns), row-tile remainder and empty lists.
+#include <cfnet/detail/fused_sparse.hpp>
+#include <cfnet/detail/rng.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+using cfnet::Rng;
+using Consts = cfnet::optim::detail::AdamStepConstants<float>;
+
+// Switches the SIMD dispatch for one scope (restored on exit).
+struct Dispatch {
+    explicit Dispatch(bool on) : saved(cfnet::detail::simd_dispatch_enabled()) {
+        cfnet::detail::simd_dispatch_enabled() = on;
+    }
+    ~Dispatch() { cfnet::detail::simd_dispatch_enabled() = saved; }
+    bool saved;
+};
+
+// The paths a test runs: the plain loops always, the AVX-512 kernels where the CPU has them.
+std::vector<bool> paths() {
+    std::vector<bool> out{false};
+    Dispatch on(true);
+    if (cfnet::detail::fused_dense_ok<float>(16)) out.push_back(true);
+    else WARN("no AVX-512 on this CPU (or no SIMD dispatch): only the plain kernels are checked");
+    return out;
+}
+
+std::vector<float> uniform(std::size_t n, double lo, double hi, Rng& rng) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = static_cast<float>(rng.uniform(lo, hi));
+    return v;
+}
+
+// Adam constants of a step (lr 0.01, betas 0.9/0.999 at step 3) in one of the weight-decay modes.
+Consts constants(int mode) {
+    Consts c;
+    c.lr_t = 0.01f * std::sqrt(1.f - 0.999f * 0.999f * 0.999f) / (1.f - 0.9f * 0.9f * 0.9f);
+    c.c1 = 0.1f;
+    c.c2 = 0.001f;
+    c.eps = 1e-7f;
+    c.wd = mode == 1 ? 0.05f : 0.f;
+    c.lr_wd = mode == 2 ? 0.01f * 0.05f : 0.f;
+    c.coupled = mode == 1;
+    c.decoupled = mode == 2;
+    return c;
+}
+
+// Adam's update in double of one element from gradient g (the formula of optim/adam.hpp).
+void adam_ref(double g, double& p, double& m, double& v, const Consts& c) {
+    if (c.coupled) g += double(c.wd) * p;
+    m += (g - m) * double(c.c1);
+    v += (g * g - v) * double(c.c2);
+    if (c.decoupled) p -= double(c.lr_wd) * p;
+    p -= double(c.lr_t) * m / (std::sqrt(v) + double(c.eps));
+}
+
+// Checks p, m, v (float, after the kernel) against the double reference; `p0`, `m0`, `v0` before.
+void check_adam(const std::vector<float>& p, const std::vector<float>& m, const std::vector<float>& v,
+                const std::vector<float>& p0, const std::vector<float>& m0, const std::vector<float>& v0,
+                const std::vector<double>& g, const Consts& c) {
+    double worst_p = 0, worst_m = 0, worst_v = 0;
+    for (std::size_t k = 0; k < g.size(); ++k) {
+        double pr = p0[k], mr = m0[k], vr = v0[k];
+        adam_ref(g[k], pr, mr, vr, c);
+        worst_p = std::max(worst_p, std::abs(p[k] - pr) / double(c.lr_t));  // relative to a step
+        worst_m = std::max(worst_m, std::abs(m[k] - mr) / (std::abs(mr) + 1e-3));
+        worst_v = std::max(worst_v, std::abs(v[k] - vr) / vr);
+    }
+    CHECK(worst_p <= 1e-4);
+    CHECK(worst_m <= 1e-4);
+    CHECK(worst_v <= 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("sparse_rows_forward equals a double reference of b + sum val W[idx] (and its ReLU)", "[fused_sparse]") {
+    Rng rng(3);
+    for (const bool fast : paths())
+        for (const std::size_t width : {16, 48, 128, 144, 512})
+            for (const bool relu : {false, true}) {
+                const std::size_t n = 7, n_in = 40;
+                std::vector<std::size_t> row_ptr{0};
+                std::vector<std::uint32_t> idx;
+                for (std::size_t r = 0; r < n; ++r) {  // row 2 empty, the others 1..20 entries
+                    const std::size_t cnt = r == 2 ? 0 : 1 + rng.below(20);
+                    for (std::size_t q = 0; q < cnt; ++q) idx.push_back(static_cast<std::uint32_t>(rng.below(n_in)));
+                    row_ptr.push_back(idx.size());
+                }
+                const auto val = uniform(idx.size(), 1, 5, rng), W = uniform(n_in * width, -1, 1, rng),
+                           b = uniform(width, -0.5, 0.5, rng);
+                std::vector<float> y(n * width, -9.f);
+                {
+                    Dispatch d(fast);
+                    cfnet::detail::sparse_rows_forward(row_ptr.data(), idx.data(), val.data(), n, W.data(), width,
+                                                       b.data(), relu, y.data());
+                }
+                double worst = 0;
+                std::size_t zeros = 0;
+                for (std::size_t r = 0; r < n; ++r)
+                    for (std::size_t j = 0; j < width; ++j) {
+                        double a = b[j], mag = std::abs(b[j]);
+                        for (std::size_t p = row_ptr[r]; p < row_ptr[r + 1]; ++p) {
+                            a += double(val[p]) * W[idx[p] * width + j];
+                            mag += std::abs(double(val[p]) * W[idx[p] * width + j]);
+                        }
+                        if (relu) a = std::max(a, 0.0);
+                        zeros += a == 0;
+                        worst = std::max(worst, std::abs(y[r * width + j] - a) / mag);
+                    }
+                INFO("fast " << fast << " width " << width << " relu " << relu);
+                CHECK(worst <= 1e-6);
+                if (relu) CHECK(zeros > 0);  // the ReLU was exercised
+            }
+}
+
+TEST_CASE("gathered_dots equals a double reference of x[rows[q]] . w", "[fused_sparse]") {
+    Rng rng(5);
+    for (const bool fast : paths())
+        for (const std::size_t h : {16, 32, 48, 512})
+            for (const std::size_t n : {0, 1, 3, 4, 5, 9}) {
+                const std::size_t n_rows = 6;
+                const auto x = uniform(n_rows * h, -1, 1, rng), w = uniform(h, -1, 1, rng);
+                std::vector<std::uint32_t> rows(n);
+                for (auto& r : rows) r = static_cast<std::uint32_t>(rng.below(n_rows));  // repeats allowed
+                std::vector<float> z(n + 1, -9.f);
+                {
+                    Dispatch d(fast);
+                    cfnet::detail::gathered_dots(x.data(), rows.data(), n, w.data(), h, z.data());
+                }
+                INFO("fast " << fast << " h " << h << " n " << n);
+                for (std::size_t q = 0; q < n; ++q) {
+                    double ref = 0, mag = 0;
+                    for (std::size_t k = 0; k < h; ++k) {
+                        ref += double(x[rows[q] * h + k]) * w[k];
+                        mag += std::abs(double(x[rows[q] * h + k]) * w[k]);
+                    }
+                    CHECK(std::abs(z[q] - ref) <= 1e-6 * mag);
+                }
+                CHECK(z[n] == -9.f);  // nothing written past n
+            }
+}
+
+TEST_CASE("gathered_grad_adam equals a double reference of the gradient, the da updates and Adam", "[fused_sparse]") {
+    Rng rng(7);
+    for (const bool fast : paths())
+        for (const int mode : {0, 1, 2})
+            for (const std::size_t h : {16, 80, 512})
+                for (const std::size_t n : {0, 1, 5})
+                    for (const bool with_da : {false, true}) {
+                        const std::size_t n_rows = 4;
+                        const auto x = uniform(n_rows * h, -1, 1, rng), coef = uniform(n, -2, 2, rng),
+                                   p0 = uniform(h, -1, 1, rng), m0 = uniform(h, -0.1, 0.1, rng),
+                                   v0 = uniform(h, 0.01, 0.1, rng), da0 = uniform(n_rows * h, -1, 1, rng);
+                        std::vector<std::uint32_t> rows(n);
+                        for (std::size_t q = 0; q < n; ++q) rows[q] = static_cast<std::uint32_t>(q % n_rows);
+                        auto p = p0, m = m0, v = v0, da = da0;
+                        std::vector<float> scratch(h);
+                        const Consts c = constants(mode);
+                        {
+                            Dispatch d(fast);
+                            cfnet::detail::gathered_grad_adam(coef.data(), rows.data(), n, x.data(),
+                                                              with_da ? da.data() : nullptr, p.data(), m.data(),
+                                                              v.data(), h, c, scratch.data());
+                        }
+                        INFO("fast " << fast << " mode " << mode << " h " << h << " n " << n << " da " << with_da);
+                        std::vector<double> g(h, 0.0), da_ref(da0.begin(), da0.end());
+                        for (std::size_t q = 0; q < n; ++q)
+                            for (std::size_t k = 0; k < h; ++k) {
+                                g[k] += double(coef[q]) * x[rows[q] * h + k];
+                                da_ref[rows[q] * h + k] += double(coef[q]) * p0[k];
+                            }
+                        check_adam(p, m, v, p0, m0, v0, g, c);
+                        double worst_da = 0;
+                        for (std::size_t k = 0; k < da.size(); ++k)
+                            worst_da = std::max(worst_da, std::abs(da[k] - (with_da ? da_ref[k] : double(da0[k]))));
+                        CHECK(worst_da <= 1e-5);
+                    }
+}
+
+TEST_CASE("dense_grad_adam equals a double reference of a^T dz and Adam", "[fused_sparse]") {
+    Rng rng(9);
+    for (const bool fast : paths())
+        for (const int mode : {0, 1, 2})
+            for (const std::size_t in : {1, 5, 6, 13})
+                for (const std::size_t out : {16, 64, 80})
+                    for (const std::size_t n : {0, 1, 7, 32}) {
+                        auto a = uniform(n * in, -1, 1, rng);
+                        for (auto& e : a) e = std::max(e, 0.f);  // ReLU outputs: zeros included
+                        const auto dz = uniform(n * out, -1, 1, rng), W0 = uniform(in * out, -1, 1, rng),
+                                   m0 = uniform(in * out, -0.1, 0.1, rng), v0 = uniform(in * out, 0.01, 0.1, rng);
+                        auto W = W0, m = m0, v = v0;
+                        std::vector<float> scratch(out);
+                        const Consts c = constants(mode);
+                        {
+                            Dispatch d(fast);
+                            cfnet::detail::dense_grad_adam(a.data(), n, in, dz.data(), out, W.data(), m.data(),
+                                                           v.data(), c, scratch.data());
+                        }
+                        INFO("fast " << fast << " mode " << mode << " in " << in << " out " << out << " n " << n);
+                        std::vector<double> g(in * out, 0.0);
+                        for (std::size_t r = 0; r < n; ++r)
+                            for (std::size_t i = 0; i < in; ++i)
+                                for (std::size_t j = 0; j < out; ++j)
+                                    g[i * out + j] += double(a[r * in + i]) * dz[r * out + j];
+                        check_adam(W, m, v, W0, m0, v0, g, c);
+                    }
+}
