@@ -631,9 +631,9 @@ private:
                 const T* a_prev = layer_output(ws, l - 1, drop);
                 if (da_next->size() < n * in) da_next->resize(n * in);
                 if (fused && cfnet::detail::fused_dense_ok<T>(out)) {
-                    // da_prev with the old W, then W's gradient and Adam update in register tiles
-                    // (detail/fused_sparse.hpp): no gradient matrix written and read back.
-                    gemm(Trans::no, Trans::yes, n, in, out, T(1), dz, out, weight(l), out, T(0), da_next->data(), in);
+                    // da_prev with the old W, then W's gradient and Adam update, both in register tiles
+                    // (detail/fused_sparse.hpp): no packing, no gradient matrix written and read back.
+                    cfnet::detail::dense_input_grad(static_cast<const T*>(dz), n, out, weight(l), in, da_next->data());
                     cfnet::detail::dense_grad_adam(a_prev, n, in, static_cast<const T*>(dz), out,
                                                    params_[slot].value.data(), state[2 * slot].tensor->data(),
                                                    state[2 * slot + 1].tensor->data(), *ac, ws.grow.data());

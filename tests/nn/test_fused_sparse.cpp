@@ -215,3 +215,31 @@ TEST_CASE("dense_grad_adam equals a double reference of a^T dz and Adam", "[fuse
                         check_adam(W, m, v, W0, m0, v0, g, c);
                     }
 }
+
+TEST_CASE("dense_input_grad equals a double reference of dz W^T", "[fused_sparse]") {
+    Rng rng(13);
+    for (const bool fast : paths())
+        for (const std::size_t out : {16, 64, 80})
+            for (const std::size_t in : {1, 4, 7, 20})
+                for (const std::size_t n : {0, 1, 4, 6, 13, 32}) {
+                    const auto dz = uniform(n * out, -1, 1, rng), W = uniform(in * out, -1, 1, rng);
+                    std::vector<float> c(n * in + 1, -9.f);
+                    {
+                        Dispatch d(fast);
+                        cfnet::detail::dense_input_grad(dz.data(), n, out, W.data(), in, c.data());
+                    }
+                    INFO("fast " << fast << " out " << out << " in " << in << " n " << n);
+                    double worst = 0;
+                    for (std::size_t r = 0; r < n; ++r)
+                        for (std::size_t i = 0; i < in; ++i) {
+                            double ref = 0, mag = 0;
+                            for (std::size_t k = 0; k < out; ++k) {
+                                ref += double(dz[r * out + k]) * W[i * out + k];
+                                mag += std::abs(double(dz[r * out + k]) * W[i * out + k]);
+                            }
+                            worst = std::max(worst, std::abs(c[r * in + i] - ref) / mag);
+                        }
+                    CHECK(worst <= 1e-6);
+                    CHECK(c[n * in] == -9.f);  // nothing written past n x in
+                }
+}

@@ -220,6 +220,74 @@ CFNET_FUSED_AVX512 inline void dense_grad_adam_avx512(const float* a, std::size_
     for (; i + 6 <= in; i += 6) dense_grad_adam_rows_avx512<6, Coupled, Decoupled>(a, n, in, dz, out, i, W, m, v, adam);
     for (; i < in; ++i) dense_grad_adam_rows_avx512<1, Coupled, Decoupled>(a, n, in, dz, out, i, W, m, v, adam);
 }
+
+/// Sixteen lane sums at once: lane k of the result is the sum of v[k]'s 16 lanes (a transposing
+/// add tree: 8 + 4 unpacks within 128-bit lanes, then 2 + 2 shuffles across them).
+CFNET_FUSED_AVX512 inline __m512 lane_sums16_avx512(const __m512* v) {
+    __m512 t[8], u[4], w[2];
+    const __mmask16 all = 0xFFFF;  // the maskz forms: see fused_dense.hpp
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k)  // per 128-bit lane: (v2k0+v2k2, v2k+1,0+v2k+1,2, v2k1+v2k3, v2k+1,1+v2k+1,3)
+        t[k] = _mm512_add_ps(_mm512_maskz_unpacklo_ps(all, v[2 * k], v[2 * k + 1]),
+                             _mm512_maskz_unpackhi_ps(all, v[2 * k], v[2 * k + 1]));
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {  // per 128-bit lane: the lane's sums of v[4k .. 4k+3]
+        const __m512d a = _mm512_castps_pd(t[2 * k]), b = _mm512_castps_pd(t[2 * k + 1]);
+        u[k] = _mm512_add_ps(_mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, b)),
+                             _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, a, b)));
+    }
+#pragma GCC unroll 2
+    for (int k = 0; k < 2; ++k)  // 128-bit lanes (u2k.0+u2k.1, u2k.2+u2k.3, u2k+1.0+u2k+1.1, u2k+1.2+u2k+1.3)
+        w[k] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, u[2 * k], u[2 * k + 1], 0x88),
+                             _mm512_maskz_shuffle_f32x4(all, u[2 * k], u[2 * k + 1], 0xDD));
+    // 128-bit lane q: w0.2q + w0.2q+1 for q < 2, w1.. for q >= 2, i.e. the full sums of v[4q .. 4q+3]
+    return _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, w[0], w[1], 0x88), _mm512_maskz_shuffle_f32x4(all, w[0], w[1], 0xDD));
+}
+
+/// c[r, i] = dz[r] . W[i] for RR rows r from r0 and RI rows i from i0 (k = out, a multiple of 16).
+template <int RR, int RI>
+CFNET_FUSED_AVX512 inline void dot_tile_avx512(const float* dz, std::size_t r0, const float* W, std::size_t i0,
+                                                 std::size_t out, float* c, std::size_t in) {
+    __m512 acc[RR * RI];
+#pragma GCC unroll 16
+    for (int k = 0; k < RR * RI; ++k) acc[k] = _mm512_setzero_ps();
+    for (std::size_t k = 0; k < out; k += 16) {
+        __m512 d[RR];
+#pragma GCC unroll 4
+        for (int r = 0; r < RR; ++r) d[r] = _mm512_loadu_ps(dz + (r0 + r) * out + k);
+#pragma GCC unroll 4
+        for (int i = 0; i < RI; ++i) {
+            const __m512 w = _mm512_loadu_ps(W + (i0 + i) * out + k);
+#pragma GCC unroll 4
+            for (int r = 0; r < RR; ++r) acc[r * RI + i] = _mm512_fmadd_ps(d[r], w, acc[r * RI + i]);
+        }
+    }
+    if constexpr (RR == 4 && RI == 4) {
+        alignas(64) float t[16];
+        _mm512_store_ps(t, lane_sums16_avx512(acc));
+        for (int r = 0; r < 4; ++r)
+            for (int i = 0; i < 4; ++i) c[(r0 + r) * in + i0 + i] = t[r * 4 + i];
+    } else {
+        for (int r = 0; r < RR; ++r)
+            for (int i = 0; i < RI; ++i) c[(r0 + r) * in + i0 + i] = lane_sum_avx512(acc[r * RI + i]);
+    }
+}
+
+/// c (n x in) = dz (n x out) W^T for W in x out row-major, in 4 x 4 tiles of dot products.
+CFNET_FUSED_AVX512 inline void dense_input_grad_avx512(const float* dz, std::size_t n, std::size_t out, const float* W,
+                                                         std::size_t in, float* c) {
+    std::size_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+        std::size_t i = 0;
+        for (; i + 4 <= in; i += 4) dot_tile_avx512<4, 4>(dz, r, W, i, out, c, in);
+        for (; i < in; ++i) dot_tile_avx512<4, 1>(dz, r, W, i, out, c, in);
+    }
+    for (; r < n; ++r) {
+        std::size_t i = 0;
+        for (; i + 4 <= in; i += 4) dot_tile_avx512<1, 4>(dz, r, W, i, out, c, in);
+        for (; i < in; ++i) dot_tile_avx512<1, 1>(dz, r, W, i, out, c, in);
+    }
+}
 #undef CFNET_FUSED_AVX512
 #endif
 
@@ -265,6 +333,26 @@ void gathered_dots(const T* x, const std::uint32_t* rows, std::size_t n, const T
         for (std::size_t k = 0; k < h; ++k) s += xr[k] * w[k];
         z[q] = s;
     }
+}
+
+/// c (n x in) = dz (n x out) W^T, W in x out row-major: the gradient of a Dense layer's input, as
+/// dot products of dz's and W's rows (no packing, no transposed copy; AVX-512 when
+/// fused_dense_ok<T>(out)).
+template <class T>
+void dense_input_grad(const T* dz, std::size_t n, std::size_t out, const T* W, std::size_t in, T* c) {
+#ifdef CFNET_SIMD_DISPATCH
+    if constexpr (std::is_same_v<T, float>)
+        if (fused_dense_ok<T>(out)) {
+            dense_input_grad_avx512(dz, n, out, W, in, c);
+            return;
+        }
+#endif
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t i = 0; i < in; ++i) {
+            T s = T(0);
+            for (std::size_t k = 0; k < out; ++k) s += dz[r * out + k] * W[i * out + k];
+            c[r * in + i] = s;
+        }
 }
 
 /// A Dense layer's weight gradient a^T dz (a: n x in, dz: n x out, row-major) and Adam's update of
