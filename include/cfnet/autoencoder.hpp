@@ -552,8 +552,10 @@ private:
             // into its Adam update, with dcode updated on the way (detail/fused_sparse.hpp).
             const bool blocked = fused && identity_out && cfnet::detail::fused_dense_ok<T>(h);
             if (blocked && ws.coef.size() < n) ws.coef.resize(n);
+            UntouchedRows untouched{pw, mw, vw, h, fused && !lazy ? &*ac : nullptr};
             for (size_type j = 0; j < n_out; ++j) {
                 const bool has = oc.ptr[j] != oc.ptr[j + 1];
+                if (has) untouched.skip(j);
                 if (has && blocked) {
                     const size_type q0 = oc.ptr[j], cnt = oc.ptr[j + 1] - q0;
                     const index_type* rows = oc.row.data() + q0;
@@ -590,10 +592,11 @@ private:
                     }
                     gb[j] += sb;
                 }
-                if (fused && (has || !lazy))
-                    optim::detail::adam_update(pw + j * h, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + j * h,
-                                       vw + j * h, h, *ac);
+                if (fused && has)
+                    optim::detail::adam_update(pw + j * h, static_cast<const T*>(ws.grow.data()), mw + j * h, vw + j * h,
+                                               h, *ac);
             }
+            untouched.flush(n_out);
             if (fused) {
                 update_slot<WIDE>(slot + 1, state, *ac);
                 for (size_type j = 0; j < n_out; ++j)
@@ -661,8 +664,10 @@ private:
                 // As for the output layer: row i's gradient in registers, straight into Adam.
                 const bool blocked = fused && cfnet::detail::fused_dense_ok<T>(out);
                 if (blocked && ws.coef.size() < n) ws.coef.resize(n);
+                UntouchedRows untouched{pw, mw, vw, out, fused && !lazy ? &*ac : nullptr};
                 for (size_type i = 0; i < n_in; ++i) {
                     const bool has = ic.ptr[i] != ic.ptr[i + 1];
+                    if (has) untouched.skip(i);
                     if (has && blocked) {
                         const size_type q0 = ic.ptr[i], cnt = ic.ptr[i + 1] - q0;
                         for (size_type t = 0; t < cnt; ++t) ws.coef[t] = val[ic.pos[q0 + t]];
@@ -678,15 +683,39 @@ private:
                         for (size_type q = ic.ptr[i]; q < ic.ptr[i + 1]; ++q)
                             nn::detail::axpy(val[ic.pos[q]], dz + ic.row[q] * out, gi, out);
                     }
-                    if (fused && (has || !lazy))
-                        optim::detail::adam_update(pw + i * out, has ? ws.grow.data() : static_cast<const T*>(nullptr), mw + i * out,
-                                 vw + i * out, out, *ac);
+                    if (fused && has)
+                        optim::detail::adam_update(pw + i * out, static_cast<const T*>(ws.grow.data()), mw + i * out,
+                                                   vw + i * out, out, *ac);
                 }
+                untouched.flush(n_in);
                 if (fused) update_slot<WIDE>(slot + 1, state, *ac);
             }
         }
         return value;
     }
+
+    // Exact Adam's zero-gradient update of a sparse layer's weight rows that no batch entry touched,
+    // one call per run of consecutive untouched rows (contiguous in p, m and v). c == nullptr: none
+    // (no optimizer, or lazy Adam).
+    struct UntouchedRows {
+        T* p;
+        T* m;
+        T* v;
+        size_type width;
+        const optim::detail::AdamStepConstants<T>* c;
+        size_type begin = 0;  // the first row of the current run
+
+        void skip(size_type row) {  // row is touched: update the run before it, start after it
+            flush(row);
+            begin = row + 1;
+        }
+        void flush(size_type end) const {
+            if (c && end > begin) {
+                const size_type o = begin * width;
+                optim::detail::adam_update(p + o, static_cast<const T*>(nullptr), m + o, v + o, (end - begin) * width, *c);
+            }
+        }
+    };
 
     // Adam's dense update of a whole slot from its grad (what optim::Adam::update(slot) computes).
     template <bool WIDE>
