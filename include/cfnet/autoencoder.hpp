@@ -49,7 +49,7 @@
 
 #include <cfnet/baselines.hpp>
 #include <cfnet/data/rating_matrix.hpp>
-#include <cfnet/detail/fused_sparse.hpp>
+#include <cfnet/detail/autoencoder_kernels.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/topk.hpp>
 #include <cfnet/error.hpp>
@@ -391,9 +391,9 @@ private:
             if (y.size() < n * out) y.resize(n * out);
             const T* b = bias(l);
             const T* w = weight(l);
-            // Where the CPU allows, the layer in register blocks (detail/fused_sparse.hpp for the sparse
-            // input, detail/fused_dense.hpp for a middle ReLU layer): no bias prefill, no GEMM packing,
-            // y written once, ReLU applied on the way out.
+            // Where the CPU allows, the layer in register blocks (detail/autoencoder_kernels.hpp for
+            // the sparse input, detail/fused_dense.hpp for a middle ReLU layer): no bias prefill, no
+            // GEMM packing, y written once, ReLU applied on the way out.
             const bool relu = hidden_act_ == ActivationKind::relu;
             bool computed = false, activated = false;
             if (l == 0 && cfnet::detail::fused_dense_ok<T>(out)) {
@@ -549,7 +549,7 @@ private:
             T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
             // Where the CPU allows (float, h % 16 == 0, AVX-512; identity output): the predictions of
             // column j by gathered dots, then row j's gradient summed in registers and fed straight
-            // into its Adam update, with dcode updated on the way (detail/fused_sparse.hpp).
+            // into its Adam update, with dcode updated on the way (detail/autoencoder_kernels.hpp).
             const bool blocked = fused && identity_out && cfnet::detail::fused_dense_ok<T>(h);
             if (blocked && ws.coef.size() < n) ws.coef.resize(n);
             UntouchedRows untouched{pw, mw, vw, h, fused && !lazy ? &*ac : nullptr};
@@ -635,7 +635,7 @@ private:
                 if (da_next->size() < n * in) da_next->resize(n * in);
                 if (fused && cfnet::detail::fused_dense_ok<T>(out)) {
                     // da_prev with the old W, then W's gradient and Adam update, both in register tiles
-                    // (detail/fused_sparse.hpp): no packing, no gradient matrix written and read back.
+                    // (detail/autoencoder_kernels.hpp): no packing, no gradient matrix written and read back.
                     cfnet::detail::dense_input_grad(static_cast<const T*>(dz), n, out, weight(l), in, da_next->data());
                     cfnet::detail::dense_grad_adam(a_prev, n, in, static_cast<const T*>(dz), out,
                                                    params_[slot].value.data(), state[2 * slot].tensor->data(),

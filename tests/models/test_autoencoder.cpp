@@ -307,7 +307,7 @@ TEST_CASE("AutoencoderCF: lazy Adam differs from exact Adam but trains", "[autoe
 
 TEST_CASE("AutoencoderCF: training on the AVX-512 kernels agrees with the plain path (float)", "[autoencoder]") {
     // Widths that are multiples of 16: where the CPU has AVX-512, every layer of the step runs the
-    // register-blocked kernels (detail/fused_sparse.hpp, fused_dense.hpp); switching the dispatch
+    // register-blocked kernels (detail/autoencoder_kernels.hpp, fused_dense.hpp); switching the dispatch
     // off runs the plain path, which the double test above pins to the dense reference.
     const auto data = small_data<float>(48, 70, 12, 21);
     if (!cfnet::detail::fused_dense_ok<float>(16)) {

@@ -1,15 +1,19 @@
 #pragma once
-/// @file detail/fused_sparse.hpp
-/// Kernels of the autoencoder's sparse layers, each a plain loop (any T, any width: the reference)
-/// and, for float and widths that are a multiple of 16 on a CPU with AVX-512 (fused_dense_ok), a
-/// register-blocked AVX-512 version chosen at run time:
+/// @file detail/autoencoder_kernels.hpp
+/// The kernels of AutoencoderCF's training step, each a plain loop (any T, any width: the
+/// reference) and, for float and widths that are a multiple of 16 on a CPU with AVX-512
+/// (fused_dense_ok), a register-blocked AVX-512 version chosen at run time:
 ///  - sparse_rows_forward: y_r = b + sum_p val_p W[idx_p] (optionally max(., 0)) for CSR rows,
 ///    each 128-column block of y_r summed in registers over the row's entries (y written once);
 ///  - gathered_dots: z_q = x[rows[q]] . w for a list of rows, w loaded once per four rows;
-///  - gathered_grad_adam: g = sum_q c_q x[rows[q]] (optionally also da[rows[q]] += c_q w with the old w),
-///    then Adam's update of w with g, block by block, g never leaving registers.
+///  - gathered_grad_adam: g = sum_q c_q x[rows[q]] (optionally also da[rows[q]] += c_q w with the
+///    old w), then Adam's update of w with g, block by block, g never leaving registers;
+///  - dense_grad_adam: a Dense layer's weight gradient a^T dz in 6 x 64 register tiles with Adam's
+///    update as the epilogue (no gradient matrix in memory);
+///  - dense_input_grad: dz W^T as 4 x 4 tiles of dot products (no GEMM packing).
 /// The AVX-512 versions use FMA, so they round differently from the plain loops (a few ulps); both
-/// are deterministic. Tested against double-precision references in tests/nn/test_fused_sparse.cpp.
+/// are deterministic. Tested against double-precision references in
+/// tests/nn/test_autoencoder_kernels.cpp.
 
 #include <cfnet/detail/fused_dense.hpp>
 #include <cfnet/optim/adam.hpp>
@@ -17,7 +21,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 #ifdef CFNET_SIMD_DISPATCH
 #include <immintrin.h>

@@ -1,7 +1,7 @@
-// detail/fused_sparse.hpp: each kernel, in its AVX-512 version (where the CPU has it) and its plain
+// detail/autoencoder_kernels.hpp: each kernel, in its AVX-512 version (where the CPU has it) and its plain
 // version (dispatch switched off), against a double-precision reference of what it computes, for
 // every column remainder (blocks of 128/64 and 16 columns), row-tile remainder and empty lists.
-#include <cfnet/detail/fused_sparse.hpp>
+#include <cfnet/detail/autoencoder_kernels.hpp>
 #include <cfnet/detail/rng.hpp>
 
 #include <catch2/catch.hpp>
@@ -83,7 +83,7 @@ void check_adam(const std::vector<float>& p, const std::vector<float>& m, const 
 
 }  // namespace
 
-TEST_CASE("sparse_rows_forward equals a double reference of b + sum val W[idx] (and its ReLU)", "[fused_sparse]") {
+TEST_CASE("sparse_rows_forward equals a double reference of b + sum val W[idx] (and its ReLU)", "[autoencoder_kernels]") {
     Rng rng(3);
     for (const bool fast : paths())
         for (const std::size_t width : {16, 48, 128, 144, 512})
@@ -123,7 +123,7 @@ TEST_CASE("sparse_rows_forward equals a double reference of b + sum val W[idx] (
             }
 }
 
-TEST_CASE("gathered_dots equals a double reference of x[rows[q]] . w", "[fused_sparse]") {
+TEST_CASE("gathered_dots equals a double reference of x[rows[q]] . w", "[autoencoder_kernels]") {
     Rng rng(5);
     for (const bool fast : paths())
         for (const std::size_t h : {16, 32, 48, 512})
@@ -150,7 +150,7 @@ TEST_CASE("gathered_dots equals a double reference of x[rows[q]] . w", "[fused_s
             }
 }
 
-TEST_CASE("gathered_grad_adam equals a double reference of the gradient, the da updates and Adam", "[fused_sparse]") {
+TEST_CASE("gathered_grad_adam equals a double reference of the gradient, the da updates and Adam", "[autoencoder_kernels]") {
     Rng rng(7);
     for (const bool fast : paths())
         for (const int mode : {0, 1, 2})
@@ -187,7 +187,7 @@ TEST_CASE("gathered_grad_adam equals a double reference of the gradient, the da 
                     }
 }
 
-TEST_CASE("dense_grad_adam equals a double reference of a^T dz and Adam", "[fused_sparse]") {
+TEST_CASE("dense_grad_adam equals a double reference of a^T dz and Adam", "[autoencoder_kernels]") {
     Rng rng(9);
     for (const bool fast : paths())
         for (const int mode : {0, 1, 2})
@@ -216,7 +216,7 @@ TEST_CASE("dense_grad_adam equals a double reference of a^T dz and Adam", "[fuse
                     }
 }
 
-TEST_CASE("dense_input_grad equals a double reference of dz W^T", "[fused_sparse]") {
+TEST_CASE("dense_input_grad equals a double reference of dz W^T", "[autoencoder_kernels]") {
     Rng rng(13);
     for (const bool fast : paths())
         for (const std::size_t out : {16, 64, 80})
