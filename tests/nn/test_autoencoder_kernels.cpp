@@ -192,8 +192,8 @@ TEST_CASE("dense_grad_adam equals a double reference of a^T dz and Adam", "[auto
     for (const bool fast : paths())
         for (const int mode : {0, 1, 2})
             for (const std::size_t in : {1, 5, 6, 13})
-                for (const std::size_t out : {16, 64, 80})
-                    for (const std::size_t n : {0, 1, 7, 32}) {
+                for (const std::size_t out : {16, 64, 80, 144})
+                    for (const std::size_t n : {0, 1, 7, 16, 32}) {
                         auto a = uniform(n * in, -1, 1, rng);
                         for (auto& e : a) e = std::max(e, 0.f);  // ReLU outputs: zeros included
                         const auto dz = uniform(n * out, -1, 1, rng), W0 = uniform(in * out, -1, 1, rng),
