@@ -477,7 +477,8 @@ public:
     /// adam == nullptr: ADDS the gradients into every Parameter::grad (no update).
     /// adam != nullptr: begin_step() and an update of every parameter, each weight row as soon as
     /// its gradient is complete; @pre every grad is zero on entry, and it is zero again on return
-    /// for the first and last layer (the middle layers' grads are overwritten each step).
+    /// for the first and last layer (the middle layers' weight grads are overwritten each step, or
+    /// not used at all where their gradient goes straight into Adam: detail::dense_grad_adam).
     double step(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, const nn::MaskedMSE<T>& loss,
                 Workspace& ws, optim::Adam<T>* adam, bool lazy, double hidden_dropout, Rng* dropout_rng) {
 #ifdef CFNET_AE_AVX2
