@@ -102,8 +102,9 @@ CFNET_FUSED_AVX512 inline void gathered_dots_avx512(const float* x, const std::u
     for (; q < n; ++q) gathered_dots_rows_avx512<1>(x, rows + q, w, h, z + q);
 }
 
-/// Adam's constants in registers and its update of 16 elements with gradient g (adam_kernel's
-/// operations, in its order, so the same g gives the same bits).
+/// Adam's constants in registers and its update of 16 elements with gradient g: adam_kernel's
+/// operations in its order, but compiled with FMA available, so GCC's default -ffp-contract=fast may
+/// fuse a multiply and an add (the bits then differ from adam_kernel's in the last place).
 struct AdamRegs {
     __m512 lr_t, c1, c2, eps, wd, lr_wd;
 
