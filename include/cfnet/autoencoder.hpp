@@ -391,45 +391,33 @@ private:
             if (y.size() < n * out) y.resize(n * out);
             const T* b = bias(l);
             const T* w = weight(l);
-            // Where the CPU allows, the layer in register blocks (detail/autoencoder_kernels.hpp for
-            // the sparse input, detail/fused_dense.hpp for a middle ReLU layer): no bias prefill, no
-            // GEMM packing, y written once, ReLU applied on the way out.
-            const bool relu = hidden_act_ == ActivationKind::relu;
-            bool computed = false, activated = false;
-            if (l == 0 && cfnet::detail::fused_dense_ok<T>(out)) {
-                cfnet::detail::sparse_rows_forward(input.row_ptr().data(), input.indices().data(),
-                                                   input.values().data(), n, w, out, b, relu, y.data());
-                computed = true;
-                activated = relu;
-            } else if (l > 0 && relu) {
-                computed = activated = cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n,
-                                                                           sizes_[l], w, out, b, y.data());
-            }
-            if (!computed) {
+            // A middle ReLU layer in register tiles where the CPU allows (detail/fused_dense.hpp: no GEMM
+            // packing, no bias prefill, no separate activation pass).
+            const bool fused = l > 0 && hidden_act_ == ActivationKind::relu &&
+                               cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n, sizes_[l], w,
+                                                                   out, b, y.data());
+            if (!fused) {
                 for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
                 if (l == 0) {
-                    const auto& rp = input.row_ptr();
+                    const std::size_t* rp = input.row_ptr().data();
                     const index_type* idx = input.indices().data();
                     const T* val = input.values().data();
-                    for (size_type r = 0; r < n; ++r) {
-                        T* yr = y.data() + r * out;
-                        size_type p = rp[r];
-                        const size_type end = rp[r + 1];
-                        for (; p + 4 <= end; p += 4)
-                            nn::detail::axpy4(val + p, w + idx[p] * out, w + idx[p + 1] * out, w + idx[p + 2] * out,
-                                              w + idx[p + 3] * out, yr, out);
-                        for (; p < end; ++p) nn::detail::axpy(val[p], w + idx[p] * out, yr, out);
-                    }
+#ifdef CFNET_NN_SIMD_DISPATCH
+                    // the toolkit's register-blocked AVX-512 forward_sparse kernel (nn/dense.hpp)
+                    if (cfnet::detail::fused_dense_ok<T>(out))
+                        nn::detail::sparse_in_forward_avx512(rp, idx, val, n, w, out, y.data());
+                    else
+#endif
+                        nn::detail::sparse_in_forward(rp, idx, val, n, w, out, y.data());
                 } else {
                     gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
                          T(1), y.data(), out);
                 }
-            }
-            if (!activated)
                 with_activation(hidden_act_, [&](auto fn) {
                     T* yy = y.data();
                     for (size_type i = 0; i < n * out; ++i) yy[i] = fn.value(yy[i]);
                 });
+            }
             if (drop) {
                 auto& m = ws.mask[l];
                 auto& a = ws.a[l];

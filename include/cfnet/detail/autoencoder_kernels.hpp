@@ -1,10 +1,9 @@
 #pragma once
 /// @file detail/autoencoder_kernels.hpp
-/// The kernels of AutoencoderCF's training step, each a plain loop (any T, any width: the
-/// reference) and, for float and widths that are a multiple of 16 on a CPU with AVX-512
+/// The kernels of AutoencoderCF's training step (its sparse first layer's forward pass is the
+/// toolkit's, nn::detail::sparse_in_forward_avx512), each built from the toolkit's plain kernels (any
+/// T, any width) and, for float and widths that are a multiple of 16 on a CPU with AVX-512
 /// (fused_dense_ok), a register-blocked AVX-512 version chosen at run time:
-///  - sparse_rows_forward: y_r = b + sum_p val_p W[idx_p] (optionally max(., 0)) for CSR rows,
-///    each 128-column block of y_r summed in registers over the row's entries (y written once);
 ///  - gathered_dots: z_q = x[rows[q]] . w for a list of rows, w loaded once per four rows;
 ///  - gathered_grad_adam: g = sum_q c_q x[rows[q]] (optionally also da[rows[q]] += c_q w with the
 ///    old w), then Adam's update of w with g, block by block, g never leaving registers;
@@ -16,8 +15,10 @@
 /// tests/nn/test_autoencoder_kernels.cpp.
 
 #include <cfnet/detail/fused_dense.hpp>
+#include <cfnet/nn/dense.hpp>
 #include <cfnet/optim/adam.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -30,41 +31,6 @@ namespace cfnet::detail {
 
 #ifdef CFNET_SIMD_DISPATCH
 #define CFNET_FUSED_AVX512 __attribute__((target("avx512f,fma")))
-
-/// Columns [j, j + 16 C) of y_r = b + sum_p val_p W[idx_p] over the entries [p0, p1), ReLU'd when Relu.
-template <int C, bool Relu>
-CFNET_FUSED_AVX512 inline void sparse_row_block_avx512(const std::uint32_t* idx, const float* val, std::size_t p0,
-                                                         std::size_t p1, const float* W, std::size_t width,
-                                                         std::size_t j, const float* b, float* yr) {
-    __m512 acc[C];
-#pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) acc[c] = _mm512_loadu_ps(b + j + 16 * c);
-    for (std::size_t p = p0; p < p1; ++p) {
-        const __m512 a = _mm512_set1_ps(val[p]);
-        const float* w = W + static_cast<std::size_t>(idx[p]) * width + j;
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(a, _mm512_loadu_ps(w + 16 * c), acc[c]);
-    }
-    const __m512 zero = _mm512_setzero_ps();
-    const __mmask16 all = 0xFFFF;  // maskz max: see fused_dense.hpp
-#pragma GCC unroll 8
-    for (int c = 0; c < C; ++c)
-        _mm512_storeu_ps(yr + j + 16 * c, Relu ? _mm512_maskz_max_ps(all, acc[c], zero) : acc[c]);
-}
-
-template <bool Relu>
-CFNET_FUSED_AVX512 inline void sparse_rows_forward_avx512(const std::size_t* row_ptr, const std::uint32_t* idx,
-                                                            const float* val, std::size_t n, const float* W,
-                                                            std::size_t width, const float* b, float* y) {
-    for (std::size_t r = 0; r < n; ++r) {
-        float* yr = y + r * width;
-        std::size_t j = 0;
-        for (; j + 128 <= width; j += 128)
-            sparse_row_block_avx512<8, Relu>(idx, val, row_ptr[r], row_ptr[r + 1], W, width, j, b, yr);
-        for (; j < width; j += 16)
-            sparse_row_block_avx512<1, Relu>(idx, val, row_ptr[r], row_ptr[r + 1], W, width, j, b, yr);
-    }
-}
 
 /// z[q] = x[rows[q]] . w for R rows, two accumulators per row.
 template <int R>
@@ -295,32 +261,6 @@ CFNET_FUSED_AVX512 inline void dense_input_grad_avx512(const float* dz, std::siz
 #undef CFNET_FUSED_AVX512
 #endif
 
-/// y[r] = b + sum over row r's entries (idx[p], val[p]) of val[p] * W[idx[p]] (W row-major,
-/// `width` columns), then max(., 0) when `relu`, for the n CSR rows of (row_ptr, idx, val).
-template <class T>
-void sparse_rows_forward(const std::size_t* row_ptr, const std::uint32_t* idx, const T* val, std::size_t n,
-                         const T* W, std::size_t width, const T* b, bool relu, T* y) {
-#ifdef CFNET_SIMD_DISPATCH
-    if constexpr (std::is_same_v<T, float>)
-        if (fused_dense_ok<T>(width)) {
-            if (relu) sparse_rows_forward_avx512<true>(row_ptr, idx, val, n, W, width, b, y);
-            else sparse_rows_forward_avx512<false>(row_ptr, idx, val, n, W, width, b, y);
-            return;
-        }
-#endif
-    for (std::size_t r = 0; r < n; ++r) {
-        T* yr = y + r * width;
-        for (std::size_t j = 0; j < width; ++j) yr[j] = b[j];
-        for (std::size_t p = row_ptr[r]; p < row_ptr[r + 1]; ++p) {
-            const T a = val[p];
-            const T* w = W + static_cast<std::size_t>(idx[p]) * width;
-            for (std::size_t j = 0; j < width; ++j) yr[j] += a * w[j];
-        }
-        if (relu)
-            for (std::size_t j = 0; j < width; ++j) yr[j] = yr[j] > T(0) ? yr[j] : T(0);
-    }
-}
-
 /// z[q] = x[rows[q]] . w (x row-major with h columns, w of length h) for q < n.
 template <class T>
 void gathered_dots(const T* x, const std::uint32_t* rows, std::size_t n, const T* w, std::size_t h, T* z) {
@@ -331,12 +271,7 @@ void gathered_dots(const T* x, const std::uint32_t* rows, std::size_t n, const T
             return;
         }
 #endif
-    for (std::size_t q = 0; q < n; ++q) {
-        const T* xr = x + static_cast<std::size_t>(rows[q]) * h;
-        T s = T(0);
-        for (std::size_t k = 0; k < h; ++k) s += xr[k] * w[k];
-        z[q] = s;
-    }
+    for (std::size_t q = 0; q < n; ++q) z[q] = nn::detail::dot(x + static_cast<std::size_t>(rows[q]) * h, w, h);
 }
 
 /// c (n x in) = dz (n x out) W^T, W in x out row-major: the gradient of a Dense layer's input, as
@@ -352,11 +287,7 @@ void dense_input_grad(const T* dz, std::size_t n, std::size_t out, const T* W, s
         }
 #endif
     for (std::size_t r = 0; r < n; ++r)
-        for (std::size_t i = 0; i < in; ++i) {
-            T s = T(0);
-            for (std::size_t k = 0; k < out; ++k) s += dz[r * out + k] * W[i * out + k];
-            c[r * in + i] = s;
-        }
+        for (std::size_t i = 0; i < in; ++i) c[r * in + i] = nn::detail::dot(dz + r * out, W + i * out, out);
 }
 
 /// A Dense layer's weight gradient a^T dz (a: n x in, dz: n x out, row-major) and Adam's update of
@@ -376,11 +307,8 @@ void dense_grad_adam(const T* a, std::size_t n, std::size_t in, const T* dz, std
         }
 #endif
     for (std::size_t i = 0; i < in; ++i) {
-        for (std::size_t j = 0; j < out; ++j) scratch[j] = T(0);
-        for (std::size_t r = 0; r < n; ++r) {
-            const T s = a[r * in + i];
-            for (std::size_t j = 0; j < out; ++j) scratch[j] += s * dz[r * out + j];
-        }
+        std::fill(scratch, scratch + out, T(0));
+        for (std::size_t r = 0; r < n; ++r) nn::detail::axpy(a[r * in + i], dz + r * out, scratch, out);
         optim::detail::adam_update(W + i * out, static_cast<const T*>(scratch), m + i * out, v + i * out, out, ac);
     }
 }
@@ -406,14 +334,11 @@ void gathered_grad_adam(const T* coef, const std::uint32_t* rows, std::size_t n,
             return;
         }
 #endif
-    for (std::size_t k = 0; k < h; ++k) scratch[k] = T(0);
+    std::fill(scratch, scratch + h, T(0));
     for (std::size_t q = 0; q < n; ++q) {
-        const T a = coef[q];
         const std::size_t off = static_cast<std::size_t>(rows[q]) * h;
-        for (std::size_t k = 0; k < h; ++k) {
-            scratch[k] += a * x[off + k];
-            if (da) da[off + k] += a * p[k];
-        }
+        nn::detail::axpy(coef[q], x + off, scratch, h);
+        if (da) nn::detail::axpy(coef[q], static_cast<const T*>(p), da + off, h);
     }
     optim::detail::adam_update(p, static_cast<const T*>(scratch), m, v, h, ac);
 }
