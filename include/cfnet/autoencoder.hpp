@@ -348,6 +348,7 @@ public:
         std::vector<std::size_t> touched;
         std::vector<T> grow;  // one weight row's gradient (fused Adam)
         std::vector<T> coef;  // one weight row's per-entry coefficients (blocked kernels)
+        std::vector<T> transposed;  // detail::dense_input_grad's scratch
         std::vector<nn::TensorRef<T>> adam_state;  // the optimizer's moments, by slot
     };
 
@@ -625,7 +626,10 @@ private:
                 if (fused && cfnet::detail::fused_dense_ok<T>(out)) {
                     // da_prev with the old W, then W's gradient and Adam update, both in register tiles
                     // (detail/autoencoder_kernels.hpp): no packing, no gradient matrix written and read back.
-                    cfnet::detail::dense_input_grad(static_cast<const T*>(dz), n, out, weight(l), in, da_next->data());
+                    const size_type need = cfnet::detail::dense_input_grad_scratch(n, out, in);
+                    if (ws.transposed.size() < need) ws.transposed.resize(need);
+                    cfnet::detail::dense_input_grad(static_cast<const T*>(dz), n, out, weight(l), in, da_next->data(),
+                                                    ws.transposed.data());
                     cfnet::detail::dense_grad_adam(a_prev, n, in, static_cast<const T*>(dz), out,
                                                    params_[slot].value.data(), state[2 * slot].tensor->data(),
                                                    state[2 * slot + 1].tensor->data(), *ac, ws.grow.data());

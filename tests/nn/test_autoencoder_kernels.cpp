@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace {
@@ -180,13 +181,16 @@ TEST_CASE("dense_input_grad equals a double reference of dz W^T", "[autoencoder_
     Rng rng(13);
     for (const bool fast : paths())
         for (const std::size_t out : {16, 64, 80})
-            for (const std::size_t in : {1, 4, 7, 20})
-                for (const std::size_t n : {0, 1, 4, 6, 13, 32}) {
+            for (const std::size_t in : {1, 4, 7, 13, 20, 29})
+                for (const std::size_t n : {0, 1, 4, 6, 13, 16, 17, 32, 33, 50}) {
                     const auto dz = uniform(n * out, -1, 1, rng), W = uniform(in * out, -1, 1, rng);
                     std::vector<float> c(n * in + 1, -9.f);
+                    // scratch holding a NaN: the kernel must not read what it did not write
+                    std::vector<float> scratch(cfnet::detail::dense_input_grad_scratch(n, out, in),
+                                               std::numeric_limits<float>::quiet_NaN());
                     {
                         Dispatch d(fast);
-                        cfnet::detail::dense_input_grad(dz.data(), n, out, W.data(), in, c.data());
+                        cfnet::detail::dense_input_grad(dz.data(), n, out, W.data(), in, c.data(), scratch.data());
                     }
                     INFO("fast " << fast << " out " << out << " in " << in << " n " << n);
                     double worst = 0;
@@ -203,3 +207,29 @@ TEST_CASE("dense_input_grad equals a double reference of dz W^T", "[autoencoder_
                     CHECK(c[n * in] == -9.f);  // nothing written past n x in
                 }
 }
+
+#ifdef CFNET_SIMD_DISPATCH
+TEST_CASE("transpose_avx512 transposes every block size and writes nothing else", "[autoencoder_kernels]") {
+    if (!cfnet::detail::use_avx512()) {
+        WARN("no AVX-512 on this CPU: transpose_avx512 not run");
+        return;
+    }
+    for (const std::size_t rows : {0, 1, 5, 15, 16, 17, 32, 33})
+        for (const std::size_t cols : {1, 7, 16, 20, 48}) {
+            const std::size_t lds = cols + 3, ldd = rows + 5;  // strides wider than the block
+            std::vector<float> s(rows * lds), d(cols * ldd + 1, -1.f);
+            for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<float>(i);
+            cfnet::detail::transpose_avx512(s.data(), rows, cols, lds, d.data(), ldd);
+            INFO("rows " << rows << " cols " << cols);
+            std::size_t wrong = 0, touched = 0;
+            for (std::size_t c = 0; c < cols; ++c)
+                for (std::size_t r = 0; r < ldd; ++r) {
+                    if (r < rows) wrong += d[c * ldd + r] != s[r * lds + c];
+                    else touched += d[c * ldd + r] != -1.f;
+                }
+            CHECK(wrong == 0);
+            CHECK(touched == 0);
+            CHECK(d[cols * ldd] == -1.f);
+        }
+}
+#endif

@@ -9,7 +9,8 @@
 ///    old w), then Adam's update of w with g, block by block, g never leaving registers;
 ///  - dense_grad_adam: a Dense layer's weight gradient a^T dz in 6 x 64 register tiles with Adam's
 ///    update as the epilogue (no gradient matrix in memory);
-///  - dense_input_grad: dz W^T as 4 x 4 tiles of dot products (no GEMM packing).
+///  - dense_input_grad: dz W^T computed as W dz^T with the batch in the registers' lanes (each
+///    weight loaded once and broadcast; 16 x 16 register transposes on the way in and out).
 /// The AVX-512 versions use FMA, so they round differently from the plain loops (a few ulps); both
 /// are deterministic. Tested against double-precision references in
 /// tests/nn/test_autoencoder_kernels.cpp.
@@ -28,6 +29,10 @@
 #endif
 
 namespace cfnet::detail {
+
+/// n rounded up to whole 16-float registers: the row stride of dense_input_grad's transposed
+/// operands.
+inline std::size_t padded_batch(std::size_t n) { return (n + 15) / 16 * 16; }
 
 #ifdef CFNET_SIMD_DISPATCH
 #define CFNET_FUSED_AVX512 __attribute__((target("avx512f,fma")))
@@ -191,72 +196,124 @@ CFNET_FUSED_AVX512 inline void dense_grad_adam_avx512(const float* a, std::size_
     for (; i < in; ++i) dense_grad_adam_rows_avx512<1, Coupled, Decoupled>(a, n, in, dz, out, i, W, m, v, adam);
 }
 
-/// Sixteen lane sums at once: lane k of the result is the sum of v[k]'s 16 lanes (a transposing
-/// add tree: 8 + 4 unpacks within 128-bit lanes, then 2 + 2 shuffles across them).
-CFNET_FUSED_AVX512 inline __m512 lane_sums16_avx512(const __m512* v) {
-    __m512 t[8], u[4], w[2];
+/// The 16 x 16 block in a[0..16) (a[r] = row r) transposed in place (a[c] = column c): unpacks of
+/// 32- and 64-bit elements within 128-bit lanes, then two rounds of 128-bit lane shuffles.
+CFNET_FUSED_AVX512 inline void transpose16_avx512(__m512* a) {
     const __mmask16 all = 0xFFFF;  // the maskz forms: see fused_dense.hpp
+    __m512 b[16];
 #pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k)  // per 128-bit lane: (v2k0+v2k2, v2k+1,0+v2k+1,2, v2k1+v2k3, v2k+1,1+v2k+1,3)
-        t[k] = _mm512_add_ps(_mm512_maskz_unpacklo_ps(all, v[2 * k], v[2 * k + 1]),
-                             _mm512_maskz_unpackhi_ps(all, v[2 * k], v[2 * k + 1]));
+    for (int k = 0; k < 8; ++k) {
+        b[2 * k] = _mm512_maskz_unpacklo_ps(all, a[2 * k], a[2 * k + 1]);
+        b[2 * k + 1] = _mm512_maskz_unpackhi_ps(all, a[2 * k], a[2 * k + 1]);
+    }
 #pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k) {  // per 128-bit lane: the lane's sums of v[4k .. 4k+3]
-        const __m512d a = _mm512_castps_pd(t[2 * k]), b = _mm512_castps_pd(t[2 * k + 1]);
-        u[k] = _mm512_add_ps(_mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, b)),
-                             _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, a, b)));
+    for (int k = 0; k < 4; ++k) {  // a[4k + j], 128-bit lane q: rows 4k..4k+3 of column 4q + j
+        const __m512d x0 = _mm512_castps_pd(b[4 * k]), x1 = _mm512_castps_pd(b[4 * k + 1]),
+                      x2 = _mm512_castps_pd(b[4 * k + 2]), x3 = _mm512_castps_pd(b[4 * k + 3]);
+        a[4 * k] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, x0, x2));
+        a[4 * k + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, x0, x2));
+        a[4 * k + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, x1, x3));
+        a[4 * k + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, x1, x3));
     }
 #pragma GCC unroll 2
-    for (int k = 0; k < 2; ++k)  // 128-bit lanes (u2k.0+u2k.1, u2k.2+u2k.3, u2k+1.0+u2k+1.1, u2k+1.2+u2k+1.3)
-        w[k] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, u[2 * k], u[2 * k + 1], 0x88),
-                             _mm512_maskz_shuffle_f32x4(all, u[2 * k], u[2 * k + 1], 0xDD));
-    // 128-bit lane q: w0.2q + w0.2q+1 for q < 2, w1.. for q >= 2, i.e. the full sums of v[4q .. 4q+3]
-    return _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, w[0], w[1], 0x88), _mm512_maskz_shuffle_f32x4(all, w[0], w[1], 0xDD));
+    for (int k = 0; k < 2; ++k)  // b[8k + j]: columns j, 8 + j; b[8k + 4 + j]: 4 + j, 12 + j (rows 8k..8k+7)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+            b[8 * k + j] = _mm512_maskz_shuffle_f32x4(all, a[8 * k + j], a[8 * k + 4 + j], 0x88);
+            b[8 * k + 4 + j] = _mm512_maskz_shuffle_f32x4(all, a[8 * k + j], a[8 * k + 4 + j], 0xDD);
+        }
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+            const __m512 lo = b[4 * h + j], hi = b[8 + 4 * h + j];
+            a[4 * h + j] = _mm512_maskz_shuffle_f32x4(all, lo, hi, 0x88);
+            a[4 * h + j + 8] = _mm512_maskz_shuffle_f32x4(all, lo, hi, 0xDD);
+        }
 }
 
-/// c[r, i] = dz[r] . W[i] for RR rows r from r0 and RI rows i from i0 (k = out, a multiple of 16).
-template <int RR, int RI>
-CFNET_FUSED_AVX512 inline void dot_tile_avx512(const float* dz, std::size_t r0, const float* W, std::size_t i0,
-                                                 std::size_t out, float* c, std::size_t in) {
-    __m512 acc[RR * RI];
+/// d[c * ldd + r] = s[r * lds + c] for r < rows, c < cols, in 16 x 16 register blocks (masked at the
+/// edges; nothing outside rows x cols of d is written).
+CFNET_FUSED_AVX512 inline void transpose_avx512(const float* s, std::size_t rows, std::size_t cols, std::size_t lds,
+                                                  float* d, std::size_t ldd) {
+    __m512 a[16];
+    for (std::size_t r0 = 0; r0 < rows; r0 += 16)
+        for (std::size_t c0 = 0; c0 < cols; c0 += 16) {
+            const float* sb = s + r0 * lds + c0;
+            float* db = d + c0 * ldd + r0;
+            if (r0 + 16 <= rows && c0 + 16 <= cols) {
 #pragma GCC unroll 16
-    for (int k = 0; k < RR * RI; ++k) acc[k] = _mm512_setzero_ps();
-    for (std::size_t k = 0; k < out; k += 16) {
-        __m512 d[RR];
-#pragma GCC unroll 4
-        for (int r = 0; r < RR; ++r) d[r] = _mm512_loadu_ps(dz + (r0 + r) * out + k);
-#pragma GCC unroll 4
-        for (int i = 0; i < RI; ++i) {
-            const __m512 w = _mm512_loadu_ps(W + (i0 + i) * out + k);
-#pragma GCC unroll 4
-            for (int r = 0; r < RR; ++r) acc[r * RI + i] = _mm512_fmadd_ps(d[r], w, acc[r * RI + i]);
+                for (int r = 0; r < 16; ++r) a[r] = _mm512_loadu_ps(sb + r * lds);
+                transpose16_avx512(a);
+#pragma GCC unroll 16
+                for (int c = 0; c < 16; ++c) _mm512_storeu_ps(db + c * ldd, a[c]);
+            } else {
+                const std::size_t nr = std::min<std::size_t>(16, rows - r0), nc = std::min<std::size_t>(16, cols - c0);
+                const auto cm = static_cast<__mmask16>((1u << nc) - 1u), rm = static_cast<__mmask16>((1u << nr) - 1u);
+                for (std::size_t r = 0; r < 16; ++r) a[r] = r < nr ? _mm512_maskz_loadu_ps(cm, sb + r * lds) : _mm512_setzero_ps();
+                transpose16_avx512(a);
+                for (std::size_t c = 0; c < nc; ++c) _mm512_mask_storeu_ps(db + c * ldd, rm, a[c]);
+            }
+        }
+}
+
+/// Rows [i0, i0 + R) of cT = W xT for 16 NB columns: cT[i, :] = sum_k W[i, k] xT[k, :] (W with K
+/// columns, xT and cT with row stride ld), R x NB register accumulators, W's elements broadcast.
+template <int R, int NB>
+CFNET_FUSED_AVX512 inline void w_xt_tile_avx512(const float* W, std::size_t K, const float* xT, std::size_t ld,
+                                                  float* cT) {
+    __m512 acc[R][NB];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 2
+        for (int c = 0; c < NB; ++c) acc[i][c] = _mm512_setzero_ps();
+    for (std::size_t k = 0; k < K; ++k) {
+        __m512 x[NB];
+#pragma GCC unroll 2
+        for (int c = 0; c < NB; ++c) x[c] = _mm512_loadu_ps(xT + k * ld + 16 * c);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) {
+            const __m512 w = _mm512_set1_ps(W[i * K + k]);
+#pragma GCC unroll 2
+            for (int c = 0; c < NB; ++c) acc[i][c] = _mm512_fmadd_ps(w, x[c], acc[i][c]);
         }
     }
-    if constexpr (RR == 4 && RI == 4) {
-        alignas(64) float t[16];
-        _mm512_store_ps(t, lane_sums16_avx512(acc));
-        for (int r = 0; r < 4; ++r)
-            for (int i = 0; i < 4; ++i) c[(r0 + r) * in + i0 + i] = t[r * 4 + i];
-    } else {
-        for (int r = 0; r < RR; ++r)
-            for (int i = 0; i < RI; ++i) c[(r0 + r) * in + i0 + i] = lane_sum_avx512(acc[r * RI + i]);
-    }
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 2
+        for (int c = 0; c < NB; ++c) _mm512_storeu_ps(cT + i * ld + 16 * c, acc[i][c]);
 }
 
-/// c (n x in) = dz (n x out) W^T for W in x out row-major, in 4 x 4 tiles of dot products.
+/// cT (J x ld) = W (J x K) xT (K x ld), ld a multiple of 16: column blocks of 32 (then 16), row tiles
+/// of 8 (then 4, then 1).
+CFNET_FUSED_AVX512 inline void w_xt_avx512(const float* W, std::size_t J, std::size_t K, const float* xT,
+                                             std::size_t ld, float* cT) {
+    auto rows = [&](auto nb, std::size_t c) {
+        constexpr int NB = decltype(nb)::value;
+        std::size_t i = 0;
+        for (; i + 8 <= J; i += 8) w_xt_tile_avx512<8, NB>(W + i * K, K, xT + c, ld, cT + i * ld + c);
+        for (; i + 4 <= J; i += 4) w_xt_tile_avx512<4, NB>(W + i * K, K, xT + c, ld, cT + i * ld + c);
+        for (; i < J; ++i) w_xt_tile_avx512<1, NB>(W + i * K, K, xT + c, ld, cT + i * ld + c);
+    };
+    std::size_t c = 0;
+    for (; c + 32 <= ld; c += 32) rows(std::integral_constant<int, 2>{}, c);
+    for (; c < ld; c += 16) rows(std::integral_constant<int, 1>{}, c);
+}
+
+/// c (n x in) = dz (n x out) W^T for W in x out row-major, computed transposed, c^T = W dz^T: the
+/// batch in the registers' lanes, so that each weight is loaded once and broadcast (no horizontal
+/// sums), with dz^T and c^T in `scratch` ((out + in) x padded_batch(n) floats).
 CFNET_FUSED_AVX512 inline void dense_input_grad_avx512(const float* dz, std::size_t n, std::size_t out, const float* W,
-                                                         std::size_t in, float* c) {
-    std::size_t r = 0;
-    for (; r + 4 <= n; r += 4) {
-        std::size_t i = 0;
-        for (; i + 4 <= in; i += 4) dot_tile_avx512<4, 4>(dz, r, W, i, out, c, in);
-        for (; i < in; ++i) dot_tile_avx512<4, 1>(dz, r, W, i, out, c, in);
-    }
-    for (; r < n; ++r) {
-        std::size_t i = 0;
-        for (; i + 4 <= in; i += 4) dot_tile_avx512<1, 4>(dz, r, W, i, out, c, in);
-        for (; i < in; ++i) dot_tile_avx512<1, 1>(dz, r, W, i, out, c, in);
-    }
+                                                         std::size_t in, float* c, float* scratch) {
+    if (n == 0) return;
+    const std::size_t ld = padded_batch(n);
+    float* dzT = scratch;
+    float* cT = scratch + out * ld;
+    transpose_avx512(dz, n, out, out, dzT, ld);
+    if (n < ld)  // the padding columns: zeros, so that every lane computed is defined
+        for (std::size_t k = 0; k < out; ++k) std::fill(dzT + k * ld + n, dzT + (k + 1) * ld, 0.f);
+    w_xt_avx512(W, in, out, dzT, ld, cT);
+    transpose_avx512(cT, in, n, ld, c, in);
 }
 #undef CFNET_FUSED_AVX512
 #endif
@@ -274,20 +331,26 @@ void gathered_dots(const T* x, const std::uint32_t* rows, std::size_t n, const T
     for (std::size_t q = 0; q < n; ++q) z[q] = nn::detail::dot(x + static_cast<std::size_t>(rows[q]) * h, w, h);
 }
 
-/// c (n x in) = dz (n x out) W^T, W in x out row-major: the gradient of a Dense layer's input, as
-/// dot products of dz's and W's rows (no packing, no transposed copy; AVX-512 when
-/// fused_dense_ok<T>(out)).
+/// c (n x in) = dz (n x out) W^T, W in x out row-major: the gradient of a Dense layer's input
+/// (no GEMM packing). AVX-512 when fused_dense_ok<T>(out), computed transposed in `scratch`, which
+/// must hold dense_input_grad_scratch(n, out, in) elements; the plain version uses none.
 template <class T>
-void dense_input_grad(const T* dz, std::size_t n, std::size_t out, const T* W, std::size_t in, T* c) {
+void dense_input_grad(const T* dz, std::size_t n, std::size_t out, const T* W, std::size_t in, T* c, T* scratch) {
 #ifdef CFNET_SIMD_DISPATCH
     if constexpr (std::is_same_v<T, float>)
         if (fused_dense_ok<T>(out)) {
-            dense_input_grad_avx512(dz, n, out, W, in, c);
+            dense_input_grad_avx512(dz, n, out, W, in, c, scratch);
             return;
         }
 #endif
     for (std::size_t r = 0; r < n; ++r)
         for (std::size_t i = 0; i < in; ++i) c[r * in + i] = nn::detail::dot(dz + r * out, W + i * out, out);
+    (void)scratch;
+}
+
+/// The scratch dense_input_grad needs for n rows, out and in features.
+inline std::size_t dense_input_grad_scratch(std::size_t n, std::size_t out, std::size_t in) {
+    return (out + in) * padded_batch(n);
 }
 
 /// A Dense layer's weight gradient a^T dz (a: n x in, dz: n x out, row-major) and Adam's update of
