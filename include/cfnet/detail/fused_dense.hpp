@@ -90,14 +90,21 @@ CFNET_FUSED_AVX512 inline void dense_relu_rows_avx512(const float* x, std::size_
     }
 }
 
-/// All n rows of a fused Dense kernel in tiles of six rows by 64 columns of register accumulators.
+/// All n rows of a fused Dense kernel in tiles of six rows by 64 columns of register accumulators;
+/// the last 7 to 9 rows in two tiles of four or five (a tile of one or two rows reloads W for too
+/// few rows: 32 = 4 x 6 + 4 + 4). Each row's sums are the same whatever its tile.
 template <bool Store>
 CFNET_FUSED_AVX512 inline void dense_relu_avx512(const float* x, std::size_t n, std::size_t in, const float* W,
                                                    std::size_t width, const float* b, const float* wm, float* out,
                                                    float* h) {
     std::size_t r = 0;
     auto at = [&](std::size_t row) { return Store ? h + row * width : h; };
-    for (; r + 6 <= n; r += 6) dense_relu_rows_avx512<6, Store>(x + r * in, in, W, width, b, wm, out + r, at(r));
+    for (; r + 6 <= n && n - r != 7 && n - r != 8 && n - r != 9; r += 6)
+        dense_relu_rows_avx512<6, Store>(x + r * in, in, W, width, b, wm, out + r, at(r));
+    if (n - r >= 7) {
+        dense_relu_rows_avx512<4, Store>(x + r * in, in, W, width, b, wm, out + r, at(r));
+        r += 4;
+    }
     switch (n - r) {
         case 5: dense_relu_rows_avx512<5, Store>(x + r * in, in, W, width, b, wm, out + r, at(r)); break;
         case 4: dense_relu_rows_avx512<4, Store>(x + r * in, in, W, width, b, wm, out + r, at(r)); break;
