@@ -345,10 +345,14 @@ public:
         std::vector<T> da, da2, pred, dpred;
         std::vector<T> scale;  // per batch row: the loss gradient's scale
         nn::detail::ColumnIndex in_cols, out_cols;
-        std::vector<std::size_t> touched;
         std::vector<T> grow;  // one weight row's gradient (fused Adam)
         std::vector<T> coef;  // one weight row's per-entry coefficients (blocked kernels)
         std::vector<T> transposed;  // detail::dense_input_grad's scratch
+        // The input batch by item (in_cols, the values in its order, the items with entries), built
+        // by forward_hidden when it takes the item-order sparse kernel, for the step's backward pass.
+        std::vector<T> in_coef;
+        std::vector<index_type> in_items;
+        bool in_cols_built = false;
         std::vector<nn::TensorRef<T>> adam_state;  // the optimizer's moments, by slot
     };
 
@@ -400,16 +404,22 @@ private:
             if (!fused) {
                 for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
                 if (l == 0) {
-                    const std::size_t* rp = input.row_ptr().data();
-                    const index_type* idx = input.indices().data();
-                    const T* val = input.values().data();
-#ifdef CFNET_NN_SIMD_DISPATCH
-                    // the toolkit's register-blocked AVX-512 forward_sparse kernel (nn/dense.hpp)
-                    if (cfnet::detail::fused_dense_ok<T>(out))
-                        nn::detail::sparse_in_forward_avx512(rp, idx, val, n, w, out, y.data());
-                    else
+                    ws.in_cols_built = false;
+                    if constexpr (std::is_same_v<T, float>) {
+#ifdef CFNET_SIMD_DISPATCH
+                        // By item, in column blocks of y that stay in L1 (detail/autoencoder_kernels.hpp);
+                        // the column index is the backward pass's too.
+                        if (cfnet::detail::fused_dense_ok<T>(out)) {
+                            build_input_columns(input, ws);
+                            cfnet::detail::sparse_items_forward_avx512(
+                                ws.in_cols.ptr.data(), ws.in_cols.row.data(), ws.in_coef.data(), ws.in_items.data(),
+                                ws.in_items.size(), w, out, y.data());
+                        }
 #endif
-                        nn::detail::sparse_in_forward(rp, idx, val, n, w, out, y.data());
+                    }
+                    if (!ws.in_cols_built)
+                        nn::detail::sparse_in_forward(input.row_ptr().data(), input.indices().data(),
+                                                      input.values().data(), n, w, out, y.data());
                 } else {
                     gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
                          T(1), y.data(), out);
@@ -431,6 +441,19 @@ private:
                 }
             }
         }
+    }
+
+    // ws.in_cols, in_coef and in_items for `input`.
+    static void build_input_columns(const nn::SparseBatch<T>& input, Workspace& ws) {
+        auto& ic = ws.in_cols;
+        ic.build(input);
+        const T* val = input.values().data();
+        ws.in_coef.resize(ic.pos.size());
+        for (std::size_t q = 0; q < ic.pos.size(); ++q) ws.in_coef[q] = val[ic.pos[q]];
+        ws.in_items.clear();
+        for (std::size_t i = 0; i + 1 < ic.ptr.size(); ++i)
+            if (ic.ptr[i] != ic.ptr[i + 1]) ws.in_items.push_back(static_cast<index_type>(i));
+        ws.in_cols_built = true;
     }
 
 public:
@@ -646,9 +669,8 @@ private:
                 std::swap(da, da_next);
             } else {
                 // Sparse input: grad of W0 row i += sum over the batch entries (r, i, v) of v * dz[r].
-                ws.in_cols.build(input);
+                if (!ws.in_cols_built) build_input_columns(input, ws);
                 const auto& ic = ws.in_cols;
-                const T* val = input.values().data();
                 const size_type n_in = sizes_[0];
                 T* pw = params_[slot].value.data();
                 T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
@@ -656,15 +678,13 @@ private:
                 if (ws.grow.size() < out) ws.grow.resize(out);
                 // As for the output layer: row i's gradient in registers, straight into Adam.
                 const bool blocked = fused && cfnet::detail::fused_dense_ok<T>(out);
-                if (blocked && ws.coef.size() < n) ws.coef.resize(n);
                 UntouchedRows untouched{pw, mw, vw, out, fused && !lazy ? &*ac : nullptr};
                 for (size_type i = 0; i < n_in; ++i) {
                     const bool has = ic.ptr[i] != ic.ptr[i + 1];
                     if (has) untouched.skip(i);
                     if (has && blocked) {
                         const size_type q0 = ic.ptr[i], cnt = ic.ptr[i + 1] - q0;
-                        for (size_type t = 0; t < cnt; ++t) ws.coef[t] = val[ic.pos[q0 + t]];
-                        cfnet::detail::gathered_grad_adam(static_cast<const T*>(ws.coef.data()), ic.row.data() + q0, cnt,
+                        cfnet::detail::gathered_grad_adam(static_cast<const T*>(ws.in_coef.data() + q0), ic.row.data() + q0, cnt,
                                                           static_cast<const T*>(dz), static_cast<T*>(nullptr),
                                                           pw + i * out, mw + i * out, vw + i * out, out, *ac,
                                                           ws.grow.data());
@@ -674,7 +694,7 @@ private:
                         T* gi = fused ? ws.grow.data() : gw + i * out;
                         if (fused) std::fill(gi, gi + out, T(0));
                         for (size_type q = ic.ptr[i]; q < ic.ptr[i + 1]; ++q)
-                            nn::detail::axpy(val[ic.pos[q]], dz + ic.row[q] * out, gi, out);
+                            nn::detail::axpy(ws.in_coef[q], dz + ic.row[q] * out, gi, out);
                     }
                     if (fused && has)
                         optim::detail::adam_update(pw + i * out, static_cast<const T*>(ws.grow.data()), mw + i * out,

@@ -233,3 +233,57 @@ TEST_CASE("transpose_avx512 transposes every block size and writes nothing else"
         }
 }
 #endif
+
+#ifdef CFNET_SIMD_DISPATCH
+TEST_CASE("sparse_items_forward_avx512 gives the user-order kernel's sums bit for bit", "[autoencoder_kernels]") {
+    if (!cfnet::detail::use_avx512()) {
+        WARN("no AVX-512 on this CPU: sparse_items_forward_avx512 not run");
+        return;
+    }
+    Rng rng(17);
+    const std::size_t n_in = 40;
+    for (const std::size_t out : {16, 128, 144, 272})
+        for (const std::size_t n : {1, 5, 32}) {
+            // rows with ascending items (as RatingMatrix stores them), some empty, some items unused
+            cfnet::nn::SparseBatch<float> batch(n_in);
+            for (std::size_t r = 0; r < n; ++r) {
+                std::vector<cfnet::nn::index_type> idx;
+                std::vector<float> val;
+                if (r % 4 != 3)
+                    for (std::size_t i = 0; i < n_in; ++i)
+                        if (rng.uniform() < 0.3) {
+                            idx.push_back(static_cast<cfnet::nn::index_type>(i));
+                            val.push_back(static_cast<float>(rng.uniform(1, 5)));
+                        }
+                batch.add_row(idx.data(), val.data(), idx.size());
+            }
+            const auto W = uniform(n_in * out, -1, 1, rng), init = uniform(n * out, -1, 1, rng);
+            cfnet::nn::detail::ColumnIndex ic;
+            ic.build(batch);
+            std::vector<float> coef(ic.pos.size());
+            for (std::size_t q = 0; q < coef.size(); ++q) coef[q] = batch.values()[ic.pos[q]];
+            std::vector<cfnet::nn::index_type> items;
+            for (std::size_t i = 0; i < n_in; ++i)
+                if (ic.ptr[i] != ic.ptr[i + 1]) items.push_back(static_cast<cfnet::nn::index_type>(i));
+            auto by_item = init, by_user = init;
+            cfnet::detail::sparse_items_forward_avx512(ic.ptr.data(), ic.row.data(), coef.data(), items.data(),
+                                                       items.size(), W.data(), out, by_item.data());
+            cfnet::nn::detail::sparse_in_forward_avx512(batch.row_ptr().data(), batch.indices().data(),
+                                                        batch.values().data(), n, W.data(), out, by_user.data());
+            INFO("out " << out << " n " << n);
+            CHECK(by_item == by_user);
+            double worst = 0;  // and both are X W + init, against a double reference
+            for (std::size_t r = 0; r < n; ++r)
+                for (std::size_t o = 0; o < out; ++o) {
+                    double ref = init[r * out + o], mag = std::abs(ref);
+                    for (std::size_t p = batch.row_ptr()[r]; p < batch.row_ptr()[r + 1]; ++p) {
+                        const double t = double(batch.values()[p]) * W[batch.indices()[p] * out + o];
+                        ref += t;
+                        mag += std::abs(t);
+                    }
+                    worst = std::max(worst, std::abs(by_item[r * out + o] - ref) / mag);
+                }
+            CHECK(worst <= 1e-6);
+        }
+}
+#endif

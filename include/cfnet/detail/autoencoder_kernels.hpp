@@ -1,7 +1,6 @@
 #pragma once
 /// @file detail/autoencoder_kernels.hpp
-/// The kernels of AutoencoderCF's training step (its sparse first layer's forward pass is the
-/// toolkit's, nn::detail::sparse_in_forward_avx512), each built from the toolkit's plain kernels (any
+/// The kernels of AutoencoderCF's training step, each built from the toolkit's plain kernels (any
 /// T, any width) and, for float and widths that are a multiple of 16 on a CPU with AVX-512
 /// (fused_dense_ok), a register-blocked AVX-512 version chosen at run time:
 ///  - gathered_dots: z_q = x[rows[q]] . w for a list of rows, w loaded once per four rows;
@@ -10,7 +9,10 @@
 ///  - dense_grad_adam: a Dense layer's weight gradient a^T dz in 6 x 64 register tiles with Adam's
 ///    update as the epilogue (no gradient matrix in memory);
 ///  - dense_input_grad: dz W^T computed as W dz^T with the batch in the registers' lanes (each
-///    weight loaded once and broadcast; 16 x 16 register transposes on the way in and out).
+///    weight loaded once and broadcast; 16 x 16 register transposes on the way in and out);
+/// and one AVX-512-only kernel (the model's other path is the toolkit's nn::detail::sparse_in_forward):
+///  - sparse_items_forward_avx512: the sparse first layer's forward pass item by item, in column
+///    blocks of the output that stay in L1 (each touched weight row read once).
 /// The AVX-512 versions use FMA, so they round differently from the plain loops (a few ulps); both
 /// are deterministic. Tested against double-precision references in
 /// tests/nn/test_autoencoder_kernels.cpp.
@@ -194,6 +196,50 @@ CFNET_FUSED_AVX512 inline void dense_grad_adam_avx512(const float* a, std::size_
     std::size_t i = 0;
     for (; i + 6 <= in; i += 6) dense_grad_adam_rows_avx512<6, Coupled, Decoupled>(a, n, in, dz, out, i, W, m, v, adam);
     for (; i < in; ++i) dense_grad_adam_rows_avx512<1, Coupled, Decoupled>(a, n, in, dz, out, i, W, m, v, adam);
+}
+
+/// How many touched items ahead sparse_items_forward_avx512 prefetches W's slice (measured at the
+/// notebook's shape: 2 best of 1, 2, 3, 4 and 8; to L2 only was slower).
+constexpr std::size_t sparse_items_prefetch = 2;
+
+/// Columns [c0, c0 + 16 C) of sparse_items_forward: for each touched item, its slice of W in
+/// registers, added into the rows of y that hold the item (y's slice stays in L1).
+template <int C>
+CFNET_FUSED_AVX512 inline void sparse_items_block_avx512(const std::size_t* ptr, const std::uint32_t* rows,
+                                                           const float* coef, const std::uint32_t* items,
+                                                           std::size_t n_items, const float* W, std::size_t out,
+                                                           std::size_t c0, float* y) {
+    for (std::size_t t = 0; t < n_items; ++t) {
+        const std::size_t i = items[t];
+        if (t + sparse_items_prefetch < n_items) {  // a slice of W alone is too short for the hardware's prefetchers
+            const char* ahead = reinterpret_cast<const char*>(W + items[t + sparse_items_prefetch] * out + c0);
+#pragma GCC unroll 8
+            for (int c = 0; c < C; ++c) _mm_prefetch(ahead + 64 * c, _MM_HINT_T0);
+        }
+        __m512 w[C];
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) w[c] = _mm512_loadu_ps(W + i * out + c0 + 16 * c);
+        for (std::size_t q = ptr[i]; q < ptr[i + 1]; ++q) {
+            const __m512 a = _mm512_set1_ps(coef[q]);
+            float* yr = y + static_cast<std::size_t>(rows[q]) * out + c0;
+#pragma GCC unroll 8
+            for (int c = 0; c < C; ++c) _mm512_storeu_ps(yr + 16 * c, _mm512_fmadd_ps(a, w[c], _mm512_loadu_ps(yr + 16 * c)));
+        }
+    }
+}
+
+/// y (n x out, preinitialised) += X W for a batch X given by columns (item i's entries: batch row
+/// rows[q] with value coef[q] for q in [ptr[i], ptr[i + 1]); `items` lists the items with entries,
+/// ascending), in blocks of 128 columns of y: each touched row of W is read once, and the block of
+/// y (n x 128) stays in L1. With ascending items every y element gets the same sum, in the same
+/// order, as from nn::detail::sparse_in_forward_avx512 over sorted CSR rows.
+CFNET_FUSED_AVX512 inline void sparse_items_forward_avx512(const std::size_t* ptr, const std::uint32_t* rows,
+                                                             const float* coef, const std::uint32_t* items,
+                                                             std::size_t n_items, const float* W, std::size_t out,
+                                                             float* y) {
+    std::size_t c0 = 0;
+    for (; c0 + 128 <= out; c0 += 128) sparse_items_block_avx512<8>(ptr, rows, coef, items, n_items, W, out, c0, y);
+    for (; c0 < out; c0 += 16) sparse_items_block_avx512<1>(ptr, rows, coef, items, n_items, W, out, c0, y);
 }
 
 /// The 16 x 16 block in a[0..16) (a[r] = row r) transposed in place (a[c] = column c): unpacks of
