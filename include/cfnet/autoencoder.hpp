@@ -311,12 +311,13 @@ public:
             const std::string prefix = "layer" + std::to_string(l);
             if (l + 1 == L) {
                 params_.emplace_back(prefix + ".weight", out, in);
-                auto& v = params_.back().value;
+                T* v = params_.back().value.data();
+                const T* src = w.data();
                 for (size_type i = 0; i < in; ++i)
-                    for (size_type o = 0; o < out; ++o) v(o, i) = w(i, o);
+                    for (size_type o = 0; o < out; ++o) v[o * in + i] = src[i * out + o];
             } else {
                 params_.emplace_back(prefix + ".weight", in, out);
-                params_.back().value = w;
+                params_.back().value = std::move(w);
             }
             params_.emplace_back(prefix + ".bias", 1, out);
         }
