@@ -349,11 +349,10 @@ public:
         std::vector<T> grow;  // one weight row's gradient (fused Adam)
         std::vector<T> coef;  // one weight row's per-entry coefficients (blocked kernels)
         std::vector<T> transposed;  // detail::dense_input_grad's scratch
-        // The input batch by item (in_cols, the values in its order, the items with entries), built
-        // by forward_hidden when it takes the item-order sparse kernel, for the step's backward pass.
+        // The input batch by item (in_cols, the values in its order, the items with entries), built by
+        // forward_hidden for its item-order kernel and for the step's backward pass.
         std::vector<T> in_coef;
         std::vector<index_type> in_items;
-        bool in_cols_built = false;
         std::vector<nn::TensorRef<T>> adam_state;  // the optimizer's moments, by slot
     };
 
@@ -405,20 +404,19 @@ private:
             if (!fused) {
                 for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
                 if (l == 0) {
-                    ws.in_cols_built = false;
+                    build_input_columns(input, ws);  // the backward pass's too
+                    bool by_item = false;
                     if constexpr (std::is_same_v<T, float>) {
 #ifdef CFNET_SIMD_DISPATCH
-                        // By item, in column blocks of y that stay in L1 (detail/autoencoder_kernels.hpp);
-                        // the column index is the backward pass's too.
-                        if (cfnet::detail::fused_dense_ok<T>(out)) {
-                            build_input_columns(input, ws);
+                        // By item, in column blocks of y that stay in L1 (detail/autoencoder_kernels.hpp).
+                        by_item = cfnet::detail::fused_dense_ok<T>(out);
+                        if (by_item)
                             cfnet::detail::sparse_items_forward_avx512(
                                 ws.in_cols.ptr.data(), ws.in_cols.row.data(), ws.in_coef.data(), ws.in_items.data(),
                                 ws.in_items.size(), w, out, y.data());
-                        }
 #endif
                     }
-                    if (!ws.in_cols_built)
+                    if (!by_item)
                         nn::detail::sparse_in_forward(input.row_ptr().data(), input.indices().data(),
                                                       input.values().data(), n, w, out, y.data());
                 } else {
@@ -454,7 +452,6 @@ private:
         ws.in_items.clear();
         for (std::size_t i = 0; i + 1 < ic.ptr.size(); ++i)
             if (ic.ptr[i] != ic.ptr[i + 1]) ws.in_items.push_back(static_cast<index_type>(i));
-        ws.in_cols_built = true;
     }
 
 public:
@@ -669,8 +666,8 @@ private:
                 if (fused) update_slot<WIDE>(slot + 1, state, *ac);
                 std::swap(da, da_next);
             } else {
-                // Sparse input: grad of W0 row i += sum over the batch entries (r, i, v) of v * dz[r].
-                if (!ws.in_cols_built) build_input_columns(input, ws);
+                // Sparse input: grad of W0 row i += sum over the batch entries (r, i, v) of v * dz[r]
+                // (ws.in_cols: built by forward_hidden_impl for this input).
                 const auto& ic = ws.in_cols;
                 const size_type n_in = sizes_[0];
                 T* pw = params_[slot].value.data();
