@@ -4,14 +4,14 @@
 //
 // BM_ae_middle/<kernel>/<evict>: one training step's worth of one kernel over the notebook's four
 //   middle layers (512 -> 256 -> 64 -> 256 -> 512, batch 32): kernel 0 = the fused Dense + bias +
-//   ReLU forward tiles, 1 = dz W^T (detail::dense_input_grad), 2 = the weight gradient a^T dz with
-//   Adam's update (detail::dense_grad_adam). evict = 1: a 24 MB read-modify-write stream before each
+//   ReLU forward tiles, 1 = dz W^T (kernels::dense_input_grad), 2 = the weight gradient a^T dz with
+//   Adam's update (kernels::dense_grad_adam). evict = 1: a 24 MB read-modify-write stream before each
 //   step (not timed) evicts the layers' weights and moments from L2, as the sparse first and last
 //   layers' updates do in a real step; evict = 0: everything stays warm. Counter GFMA: the kernel's
 //   billions of multiply-adds per second. Times are per step: x 600 for the notebook's 20 epochs.
 // BM_ae_adam_stream/<evict>: the floor under Adam: a read-modify-write of three float arrays of the
 //   middle layers' size (295k parameters, like p, m, v); counter GB: 24 bytes per parameter.
-#include <cfnet/detail/autoencoder_kernels.hpp>
+#include <cfnet/kernels/dense.hpp>
 #include <cfnet/detail/rng.hpp>
 
 #include <benchmark/benchmark.h>
@@ -51,7 +51,7 @@ struct Layer {
 void BM_ae_middle(benchmark::State& state) {
     const int kernel = static_cast<int>(state.range(0));
     const bool evicting = state.range(1) != 0;
-    if (!cfnet::detail::fused_dense_ok<float>(16)) {
+    if (!cfnet::kernels::avx512_tiles<float>(16)) {
         state.SkipWithError("no AVX-512 on this CPU: the kernels measured here are not used");
         return;
     }
@@ -65,9 +65,9 @@ void BM_ae_middle(benchmark::State& state) {
                           std::vector<float>(batch * out), std::vector<float>(batch * in)});
         fma += static_cast<double>(batch * in * out);
     }
-    std::vector<float> scratch(cfnet::detail::dense_input_grad_scratch(batch, 512, 512));
+    std::vector<float> scratch(cfnet::kernels::dense_input_grad_scratch(batch, 512, 512));
     std::vector<float> grad(512), junk(std::size_t{24} << 18, 1.f);
-    cfnet::optim::detail::AdamStepConstants<float> ac;
+    cfnet::kernels::AdamStepConstants<float> ac;
     ac.lr_t = 1e-3f;
     ac.c1 = 0.1f;
     ac.c2 = 0.001f;
@@ -76,12 +76,12 @@ void BM_ae_middle(benchmark::State& state) {
         if (evicting) evict(state, junk);
         for (auto& L : layers) {
             if (kernel == 0)
-                cfnet::detail::try_dense_relu_store(L.a.data(), batch, L.in, L.W.data(), L.out, L.b.data(), L.y.data());
+                cfnet::kernels::dense_bias_relu(L.a.data(), batch, L.in, L.W.data(), L.out, L.b.data(), L.y.data());
             else if (kernel == 1)
-                cfnet::detail::dense_input_grad(L.dz.data(), batch, L.out, L.W.data(), L.in, L.c.data(), scratch.data());
+                cfnet::kernels::dense_input_grad(L.dz.data(), batch, L.out, L.W.data(), L.in, L.c.data(), scratch.data());
             else
-                cfnet::detail::dense_grad_adam(L.a.data(), batch, L.in, L.dz.data(), L.out, L.W.data(), L.m.data(),
-                                               L.v.data(), ac, grad.data());
+                cfnet::kernels::dense_grad_adam(L.a.data(), batch, L.in, L.dz.data(), L.out, L.W.data(), L.m.data(),
+                                                L.v.data(), ac, grad.data());
         }
         benchmark::ClobberMemory();
     }

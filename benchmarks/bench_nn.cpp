@@ -123,14 +123,14 @@ void BM_SparseInputForwardKernel(benchmark::State& state) {
     }
     for (auto _ : state) {
         std::fill(y.begin(), y.end(), 0.f);
-#ifdef CFNET_NN_SIMD_DISPATCH
+#ifdef CFNET_SIMD_DISPATCH
         if (kernel == 1)
-            cfnet::nn::detail::sparse_in_forward_avx2(rp, idx, val, batch, w, out, y.data());
+            cfnet::kernels::simd::csr_times_dense_avx2(rp, idx, val, batch, w, out, y.data());
         else if (kernel == 2)
-            cfnet::nn::detail::sparse_in_forward_avx512(rp, idx, val, batch, w, out, y.data());
+            cfnet::kernels::simd::csr_times_dense_avx512(rp, idx, val, batch, w, out, y.data());
         else
 #endif
-            cfnet::nn::detail::sparse_in_forward(rp, idx, val, batch, w, out, y.data());
+            cfnet::kernels::ref::csr_times_dense(rp, idx, val, batch, w, out, y.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }

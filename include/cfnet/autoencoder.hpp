@@ -49,10 +49,14 @@
 
 #include <cfnet/baselines.hpp>
 #include <cfnet/data/rating_matrix.hpp>
-#include <cfnet/detail/autoencoder_kernels.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/topk.hpp>
 #include <cfnet/error.hpp>
+#include <cfnet/kernels/adam.hpp>
+#include <cfnet/kernels/dense.hpp>
+#include <cfnet/kernels/dispatch.hpp>
+#include <cfnet/kernels/sparse.hpp>
+#include <cfnet/kernels/vector.hpp>
 #include <cfnet/metrics.hpp>
 #include <cfnet/nn/activation.hpp>
 #include <cfnet/nn/dense.hpp>
@@ -345,10 +349,10 @@ public:
         std::vector<std::vector<T>> y, a, mask;  // per hidden layer: f(z), output after dropout, dropout mask
         std::vector<T> da, da2, pred, dpred;
         std::vector<T> scale;  // per batch row: the loss gradient's scale
-        nn::detail::ColumnIndex in_cols, out_cols;
+        kernels::ColumnIndex in_cols, out_cols;
         std::vector<T> grow;  // one weight row's gradient (fused Adam)
         std::vector<T> coef;  // one weight row's per-entry coefficients (blocked kernels)
-        std::vector<T> transposed;  // detail::dense_input_grad's scratch
+        std::vector<T> transposed;  // kernels::dense_input_grad's scratch
         // The input batch by item (in_cols, the values in its order, the items with entries), built by
         // forward_hidden for its item-order kernel and for the step's backward pass.
         std::vector<T> in_coef;
@@ -360,7 +364,7 @@ public:
     /// there is no dropout) holds the code (rows x code_width()). `dropout_rng` null: no dropout.
     void forward_hidden(const nn::SparseBatch<T>& input, Workspace& ws, double hidden_dropout, Rng* dropout_rng) const {
 #ifdef CFNET_AE_AVX2
-        if (nn::detail::use_avx2()) {
+        if (kernels::use_avx2()) {
             forward_hidden_avx2(input, ws, hidden_dropout, dropout_rng);
             return;
         }
@@ -396,29 +400,18 @@ private:
             if (y.size() < n * out) y.resize(n * out);
             const T* b = bias(l);
             const T* w = weight(l);
-            // A middle ReLU layer in register tiles where the CPU allows (detail/fused_dense.hpp: no GEMM
-            // packing, no bias prefill, no separate activation pass).
-            const bool fused = l > 0 && hidden_act_ == ActivationKind::relu &&
-                               cfnet::detail::try_dense_relu_store(layer_output(ws, l - 1, drop), n, sizes_[l], w,
-                                                                   out, b, y.data());
-            if (!fused) {
+            if (l > 0 && hidden_act_ == ActivationKind::relu) {
+                // bias, product and ReLU in one kernel (register tiles where the CPU allows: no GEMM
+                // packing, no bias prefill, no separate activation pass)
+                kernels::dense_bias_relu(layer_output(ws, l - 1, drop), n, sizes_[l], w, out, b, y.data());
+            } else {
                 for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
                 if (l == 0) {
                     build_input_columns(input, ws);  // the backward pass's too
-                    bool by_item = false;
-                    if constexpr (std::is_same_v<T, float>) {
-#ifdef CFNET_SIMD_DISPATCH
-                        // By item, in column blocks of y that stay in L1 (detail/autoencoder_kernels.hpp).
-                        by_item = cfnet::detail::fused_dense_ok<T>(out);
-                        if (by_item)
-                            cfnet::detail::sparse_items_forward_avx512(
-                                ws.in_cols.ptr.data(), ws.in_cols.row.data(), ws.in_coef.data(), ws.in_items.data(),
-                                ws.in_items.size(), w, out, y.data());
-#endif
-                    }
-                    if (!by_item)
-                        nn::detail::sparse_in_forward(input.row_ptr().data(), input.indices().data(),
-                                                      input.values().data(), n, w, out, y.data());
+                    // by column blocks of y that stay in L1 where the CPU allows (each touched weight
+                    // row read once), else by rows
+                    kernels::sparse_times_dense(input.row_ptr().data(), input.indices().data(), input.values().data(),
+                                                n, ws.in_cols, ws.in_coef.data(), ws.in_items, w, out, y.data());
                 } else {
                     gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
                          T(1), y.data(), out);
@@ -463,7 +456,7 @@ public:
     /// Output unit j for code row `code` (width code_width()), after the output activation.
     T output_at(const T* code, size_type j) const {
         const size_type h = code_width(), L = layers();
-        T z = bias(L - 1)[j] + nn::detail::dot(code, weight(L - 1) + j * h, h);
+        T z = bias(L - 1)[j] + kernels::dot(code, weight(L - 1) + j * h, h);
         T out = z;
         with_activation(output_act_, [&](auto fn) { out = fn.value(z); });
         return out;
@@ -488,11 +481,11 @@ public:
     /// adam != nullptr: begin_step() and an update of every parameter, each weight row as soon as
     /// its gradient is complete; @pre every grad is zero on entry, and it is zero again on return
     /// for the first and last layer (the middle layers' weight grads are overwritten each step, or
-    /// not used at all where their gradient goes straight into Adam: detail::dense_grad_adam).
+    /// not used at all where their gradient goes straight into Adam: kernels::dense_grad_adam).
     double step(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, const nn::MaskedMSE<T>& loss,
                 Workspace& ws, optim::Adam<T>* adam, bool lazy, double hidden_dropout, Rng* dropout_rng) {
 #ifdef CFNET_AE_AVX2
-        if (nn::detail::use_avx2()) return step_avx2(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
+        if (kernels::use_avx2()) return step_avx2(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
 #endif
         return step_impl<false>(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
     }
@@ -545,7 +538,7 @@ private:
 
         if (ws.da.size() < n * h) ws.da.resize(n * h);
         std::fill(ws.da.begin(), ws.da.begin() + static_cast<std::ptrdiff_t>(n * h), T(0));
-        std::optional<optim::detail::AdamStepConstants<T>> ac;
+        std::optional<kernels::AdamStepConstants<T>> ac;
         if (fused) ac = adam->step_constants();
         if (fused && ws.adam_state.empty()) ws.adam_state = adam->state();  // stable for one optimizer
         const auto& state = ws.adam_state;
@@ -561,7 +554,7 @@ private:
             // Where the CPU allows (float, h % 16 == 0, AVX-512; identity output): the predictions of
             // column j by gathered dots, then row j's gradient summed in registers and fed straight
             // into its Adam update, with dcode updated on the way (detail/autoencoder_kernels.hpp).
-            const bool blocked = fused && identity_out && cfnet::detail::fused_dense_ok<T>(h);
+            const bool blocked = fused && identity_out && kernels::avx512_tiles<T>(h);
             if (blocked && ws.coef.size() < n) ws.coef.resize(n);
             UntouchedRows untouched{pw, mw, vw, h, fused && !lazy ? &*ac : nullptr};
             for (size_type j = 0; j < n_out; ++j) {
@@ -571,7 +564,7 @@ private:
                     const size_type q0 = oc.ptr[j], cnt = oc.ptr[j + 1] - q0;
                     const index_type* rows = oc.row.data() + q0;
                     T* d = ws.coef.data();
-                    cfnet::detail::gathered_dots(code, rows, cnt, pw + j * h, h, d);
+                    kernels::gathered_dots(code, rows, cnt, pw + j * h, h, d);
                     T sb = T(0);
                     for (size_type t = 0; t < cnt; ++t) {
                         const size_type pos = oc.pos[q0 + t];
@@ -581,7 +574,7 @@ private:
                         sb += d[t];
                     }
                     gb[j] += sb;
-                    cfnet::detail::gathered_grad_adam(static_cast<const T*>(d), rows, cnt, code, ws.da.data(),
+                    kernels::gathered_grad_adam(static_cast<const T*>(d), rows, cnt, code, ws.da.data(),
                                                       pw + j * h, mw + j * h, vw + j * h, h, *ac, ws.grow.data());
                     continue;
                 }
@@ -592,19 +585,19 @@ private:
                     T sb = T(0);
                     for (size_type q = oc.ptr[j]; q < oc.ptr[j + 1]; ++q) {
                         const size_type r = oc.row[q], pos = oc.pos[q];
-                        const T z = bl[j] + nn::detail::dot(code + r * h, wj, h);
+                        const T z = bl[j] + kernels::dot(code + r * h, wj, h);
                         T pred = z, deriv = T(1);
                         if (!identity_out) pred = output_value_and_derivative(z, deriv);
                         ws.pred[pos] = pred;
                         T d = ws.scale[r] * (pred - tv[pos]);
                         if (!identity_out) d *= deriv;
-                        nn::detail::axpy2(d, wj, ws.da.data() + r * h, d, code + r * h, gj, h);
+                        kernels::axpy2(d, wj, ws.da.data() + r * h, d, code + r * h, gj, h);
                         sb += d;
                     }
                     gb[j] += sb;
                 }
                 if (fused && has)
-                    optim::detail::adam_update(pw + j * h, static_cast<const T*>(ws.grow.data()), mw + j * h, vw + j * h,
+                    kernels::adam_update(pw + j * h, static_cast<const T*>(ws.grow.data()), mw + j * h, vw + j * h,
                                                h, *ac);
             }
             untouched.flush(n_out);
@@ -644,14 +637,14 @@ private:
             if (l > 0) {
                 const T* a_prev = layer_output(ws, l - 1, drop);
                 if (da_next->size() < n * in) da_next->resize(n * in);
-                if (fused && cfnet::detail::fused_dense_ok<T>(out)) {
+                if (fused && kernels::avx512_tiles<T>(out)) {
                     // da_prev with the old W, then W's gradient and Adam update, both in register tiles
                     // (detail/autoencoder_kernels.hpp): no packing, no gradient matrix written and read back.
-                    const size_type need = cfnet::detail::dense_input_grad_scratch(n, out, in);
+                    const size_type need = kernels::dense_input_grad_scratch(n, out, in);
                     if (ws.transposed.size() < need) ws.transposed.resize(need);
-                    cfnet::detail::dense_input_grad(static_cast<const T*>(dz), n, out, weight(l), in, da_next->data(),
+                    kernels::dense_input_grad(static_cast<const T*>(dz), n, out, weight(l), in, da_next->data(),
                                                     ws.transposed.data());
-                    cfnet::detail::dense_grad_adam(a_prev, n, in, static_cast<const T*>(dz), out,
+                    kernels::dense_grad_adam(a_prev, n, in, static_cast<const T*>(dz), out,
                                                    params_[slot].value.data(), state[2 * slot].tensor->data(),
                                                    state[2 * slot + 1].tensor->data(), *ac, ws.grow.data());
                 } else {
@@ -675,14 +668,14 @@ private:
                 T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
                 if (ws.grow.size() < out) ws.grow.resize(out);
                 // As for the output layer: row i's gradient in registers, straight into Adam.
-                const bool blocked = fused && cfnet::detail::fused_dense_ok<T>(out);
+                const bool blocked = fused && kernels::avx512_tiles<T>(out);
                 UntouchedRows untouched{pw, mw, vw, out, fused && !lazy ? &*ac : nullptr};
                 for (size_type i = 0; i < n_in; ++i) {
                     const bool has = ic.ptr[i] != ic.ptr[i + 1];
                     if (has) untouched.skip(i);
                     if (has && blocked) {
                         const size_type q0 = ic.ptr[i], cnt = ic.ptr[i + 1] - q0;
-                        cfnet::detail::gathered_grad_adam(static_cast<const T*>(ws.in_coef.data() + q0), ic.row.data() + q0, cnt,
+                        kernels::gathered_grad_adam(static_cast<const T*>(ws.in_coef.data() + q0), ic.row.data() + q0, cnt,
                                                           static_cast<const T*>(dz), static_cast<T*>(nullptr),
                                                           pw + i * out, mw + i * out, vw + i * out, out, *ac,
                                                           ws.grow.data());
@@ -692,10 +685,10 @@ private:
                         T* gi = fused ? ws.grow.data() : gw + i * out;
                         if (fused) std::fill(gi, gi + out, T(0));
                         for (size_type q = ic.ptr[i]; q < ic.ptr[i + 1]; ++q)
-                            nn::detail::axpy(ws.in_coef[q], dz + ic.row[q] * out, gi, out);
+                            kernels::axpy(ws.in_coef[q], dz + ic.row[q] * out, gi, out);
                     }
                     if (fused && has)
-                        optim::detail::adam_update(pw + i * out, static_cast<const T*>(ws.grow.data()), mw + i * out,
+                        kernels::adam_update(pw + i * out, static_cast<const T*>(ws.grow.data()), mw + i * out,
                                                    vw + i * out, out, *ac);
                 }
                 untouched.flush(n_in);
@@ -713,7 +706,7 @@ private:
         T* m;
         T* v;
         size_type width;
-        const optim::detail::AdamStepConstants<T>* c;
+        const kernels::AdamStepConstants<T>* c;
         size_type begin = 0;  // the first row of the current run
 
         void skip(size_type row) {  // row is touched: update the run before it, start after it
@@ -723,7 +716,7 @@ private:
         void flush(size_type end) const {
             if (c && end > begin) {
                 const size_type o = begin * width;
-                optim::detail::adam_update(p + o, static_cast<const T*>(nullptr), m + o, v + o, (end - begin) * width, *c);
+                kernels::adam_update(p + o, static_cast<const T*>(nullptr), m + o, v + o, (end - begin) * width, *c);
             }
         }
     };
@@ -731,9 +724,9 @@ private:
     // Adam's dense update of a whole slot from its grad (what optim::Adam::update(slot) computes).
     template <bool WIDE>
     __attribute__((always_inline)) inline void update_slot(size_type slot, const std::vector<nn::TensorRef<T>>& state,
-                                                           const optim::detail::AdamStepConstants<T>& c) {
+                                                           const kernels::AdamStepConstants<T>& c) {
         auto& prm = params_[slot];
-        optim::detail::adam_update(prm.value.data(), static_cast<const T*>(prm.grad.data()), state[2 * slot].tensor->data(),
+        kernels::adam_update(prm.value.data(), static_cast<const T*>(prm.grad.data()), state[2 * slot].tensor->data(),
                            state[2 * slot + 1].tensor->data(), prm.value.size(), c);
     }
 

@@ -9,7 +9,13 @@
 #include <cfnet/tensor.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/topk.hpp>
-#include <cfnet/detail/simd_dispatch.hpp>
+// kernels (every SIMD intrinsic of the library; includes only config.hpp / tensor.hpp)
+#include <cfnet/kernels/dispatch.hpp>
+#include <cfnet/kernels/vector.hpp>
+#include <cfnet/kernels/adam.hpp>
+#include <cfnet/kernels/relu.hpp>
+#include <cfnet/kernels/sparse.hpp>
+#include <cfnet/kernels/dense.hpp>
 // level 1: data
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/data/io.hpp>

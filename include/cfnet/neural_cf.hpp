@@ -45,11 +45,12 @@
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/data/sampling.hpp>
 #include <cfnet/data/split.hpp>
-#include <cfnet/detail/fused_dense.hpp>
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/simd_dispatch.hpp>
 #include <cfnet/detail/topk.hpp>
 #include <cfnet/error.hpp>
+#include <cfnet/kernels/dense.hpp>
+#include <cfnet/kernels/relu.hpp>
+#include <cfnet/kernels/vector.hpp>
 #include <cfnet/metrics.hpp>
 #include <cfnet/nn/dense.hpp>
 #include <cfnet/nn/dropout.hpp>
@@ -259,14 +260,6 @@ inline void ncf_unique_rows(const index_type* idx, std::size_t n, std::vector<st
     for (const auto r : out) mark[r] = 0;
 }
 
-// The scoring kernels below are always inlined so that the AVX2 / AVX-512 wrappers further down
-// compile their loops for those targets (picked at run time, detail/simd_dispatch.hpp).
-#if defined(__GNUC__) || defined(__clang__)
-#define CFNET_NCF_KERNEL __attribute__((always_inline)) inline
-#else
-#define CFNET_NCF_KERNEL inline
-#endif
-
 inline constexpr index_type ncf_no_slot = std::numeric_limits<index_type>::max();
 
 /// Distinct values of idx[0..n) in first-appearance order into rows, and pos[b] = position of
@@ -285,168 +278,6 @@ inline void ncf_unique_slots(const index_type* idx, std::size_t n, std::vector<i
     }
     for (const auto r : rows) slot[r] = ncf_no_slot;
 }
-
-/// h = max((x + y) + b, 0).
-template <class T>
-CFNET_NCF_KERNEL void ncf_add_bias_relu(const T* __restrict x, const T* __restrict y, const T* __restrict b, T* __restrict h,
-                       std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) {
-        const T v = (x[k] + y[k]) + b[k];
-        h[k] = v > T(0) ? v : T(0);
-    }
-}
-
-/// y += x and z += x.
-template <class T>
-void ncf_add2(const T* __restrict x, T* __restrict y, T* __restrict z, std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) {
-        y[k] += x[k];
-        z[k] += x[k];
-    }
-}
-
-/// y += x.
-template <class T>
-void ncf_add_to(const T* __restrict x, T* __restrict y, std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) y[k] += x[k];
-}
-
-/// h = max(x + y, 0).
-template <class T>
-CFNET_NCF_KERNEL void ncf_add_relu(const T* __restrict x, const T* __restrict y, T* __restrict h, std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) {
-        const T v = x[k] + y[k];
-        h[k] = v > T(0) ? v : T(0);
-    }
-}
-
-/// h[r][k] = max(h[r][k] + b[k], 0) for n rows of width w.
-template <class T>
-CFNET_NCF_KERNEL void ncf_bias_relu_rows_base(const T* __restrict b, T* __restrict h, std::size_t n, std::size_t w) {
-    for (std::size_t r = 0; r < n; ++r) {
-        T* hr = h + r * w;
-        for (std::size_t k = 0; k < w; ++k) {
-            const T v = hr[k] + b[k];
-            hr[k] = v > T(0) ? v : T(0);
-        }
-    }
-}
-
-/// d = g where h > 0, else 0 (n rows of width w), and gb[k] += sum over rows of d[r][k].
-template <class T>
-CFNET_NCF_KERNEL void ncf_relu_grad_colsum_base(const T* __restrict g, const T* __restrict h, T* __restrict d, std::size_t n, std::size_t w,
-                          T* __restrict gb) {
-    for (std::size_t r = 0; r < n; ++r) {
-        const T* gr = g + r * w;
-        const T* hr = h + r * w;
-        T* dr = d + r * w;
-        for (std::size_t k = 0; k < w; ++k) {
-            const T gk = gr[k];
-            const T hk = hr[k];
-            const T v = hk > T(0) ? gk : T(0);
-            dr[k] = v;
-            gb[k] += v;
-        }
-    }
-}
-
-/// sum of a[j] * w[j] over 16 independent lanes (vectorised without -ffast-math).
-template <class T>
-CFNET_NCF_KERNEL T ncf_dot(const T* __restrict a, const T* __restrict w, std::size_t n) {
-    T acc[16] = {};
-    std::size_t j = 0;
-    for (; j + 16 <= n; j += 16)
-        for (std::size_t l = 0; l < 16; ++l) acc[l] += a[j + l] * w[j + l];
-    for (std::size_t l = 0; j < n; ++j, ++l) acc[l] += a[j] * w[j];
-    for (std::size_t l = 0; l < 8; ++l) acc[l] += acc[l + 8];
-    for (std::size_t l = 0; l < 4; ++l) acc[l] += acc[l + 4];
-    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
-}
-
-/// sum of max(c[j] + b[j], 0) * w[j] (the last hidden layer's bias and ReLU fused with the output
-/// layer's dot product), over 16 independent lanes.
-template <class T>
-CFNET_NCF_KERNEL T ncf_bias_relu_dot(const T* __restrict c, const T* __restrict b, const T* __restrict w, std::size_t n) {
-    T acc[16] = {};
-    std::size_t j = 0;
-    for (; j + 16 <= n; j += 16)
-        for (std::size_t l = 0; l < 16; ++l) {
-            const T v = c[j + l] + b[j + l];
-            acc[l] += (v > T(0) ? v : T(0)) * w[j + l];
-        }
-    for (std::size_t l = 0; j < n; ++j, ++l) {
-        const T v = c[j] + b[j];
-        acc[l] += (v > T(0) ? v : T(0)) * w[j];
-    }
-    for (std::size_t l = 0; l < 8; ++l) acc[l] += acc[l + 8];
-    for (std::size_t l = 0; l < 4; ++l) acc[l] += acc[l + 4];
-    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
-}
-
-/// h[r] = max(up + ip[r], 0) for n rows of width w (one user against n items).
-template <class T>
-CFNET_NCF_KERNEL void ncf_user_rows_base(const T* up, const T* ip, T* h, std::size_t n, std::size_t w) {
-    for (std::size_t r = 0; r < n; ++r) ncf_add_relu(up, ip + r * w, h + r * w, w);
-}
-
-/// out[r] += ncf_bias_relu_dot(c[r], b, wm) (b non-null) or ncf_dot(c[r], wm) for n rows of width w.
-template <class T>
-CFNET_NCF_KERNEL void ncf_dot_rows_base(const T* c, const T* b, const T* wm, T* out, std::size_t n, std::size_t w) {
-    if (b)
-        for (std::size_t r = 0; r < n; ++r) out[r] += ncf_bias_relu_dot(c + r * w, b, wm, w);
-    else
-        for (std::size_t r = 0; r < n; ++r) out[r] += ncf_dot(c + r * w, wm, w);
-}
-
-// CFNET_NCF_DISPATCH(name, avx2_target, (params), (args)) defines name(params), which runs
-// name_base(args) compiled a second time for AVX-512 and a third time for `avx2_target`, the widest
-// the CPU runs (detail/simd_dispatch.hpp). The same choice is made for every call, so predict() and
-// score_items() round alike.
-#ifdef CFNET_SIMD_DISPATCH
-#define CFNET_NCF_DISPATCH(name, avx2_target, PARAMS, ARGS)                                        \
-    template <class T>                                                                           \
-    __attribute__((target("avx512f"))) void name##_avx512 PARAMS { name##_base ARGS; }           \
-    template <class T>                                                                           \
-    __attribute__((target(avx2_target))) void name##_avx2 PARAMS { name##_base ARGS; }           \
-    template <class T>                                                                           \
-    void name PARAMS {                                                                           \
-        if (use_avx512()) return name##_avx512 ARGS;                                             \
-        if (use_avx2()) return name##_avx2 ARGS;                                                 \
-        name##_base ARGS;                                                                        \
-    }
-#else
-#define CFNET_NCF_DISPATCH(name, avx2_target, PARAMS, ARGS) \
-    template <class T>                                      \
-    void name PARAMS { name##_base ARGS; }
-#endif
-
-// Scoring kernels (ncf_dot_rows multiplies: its AVX2 clone may contract to FMA).
-CFNET_NCF_DISPATCH(ncf_user_rows, "avx2,fma", (const T* up, const T* ip, T* h, std::size_t n, std::size_t w),
-                   (up, ip, h, n, w))
-CFNET_NCF_DISPATCH(ncf_dot_rows, "avx2,fma",
-                   (const T* c, const T* b, const T* wm, T* out, std::size_t n, std::size_t w),
-                   (c, b, wm, out, n, w))
-
-/// h[b] = max((up[upos[b]] + ip[ipos[b]]) + bias, 0) for n rows of width w (the first layer of a
-/// training batch from the per-distinct-row projections).
-template <class T>
-CFNET_NCF_KERNEL void ncf_pair_rows_base(const T* up, const T* ip, const index_type* upos, const index_type* ipos,
-                                         const T* bias, T* h, std::size_t n, std::size_t w) {
-    for (std::size_t b = 0; b < n; ++b) ncf_add_bias_relu(up + upos[b] * w, ip + ipos[b] * w, bias, h + b * w, w);
-}
-
-// Training kernels: adds, selects and max only (no multiplications), so every variant computes
-// bit-identical results. (The products themselves are OpenBLAS's, or detail/fused_dense.hpp's
-// AVX-512 kernels on CPUs that have them, so a history is reproducible for one machine and BLAS
-// build, and may differ in the last bits between CPUs.)
-CFNET_NCF_DISPATCH(ncf_bias_relu_rows, "avx2", (const T* b, T* h, std::size_t n, std::size_t w), (b, h, n, w))
-CFNET_NCF_DISPATCH(ncf_relu_grad_colsum, "avx2",
-                   (const T* g, const T* h, T* d, std::size_t n, std::size_t w, T* gb), (g, h, d, n, w, gb))
-CFNET_NCF_DISPATCH(ncf_pair_rows, "avx2",
-                   (const T* up, const T* ip, const index_type* upos, const index_type* ipos, const T* bias, T* h,
-                    std::size_t n, std::size_t w),
-                   (up, ip, upos, ipos, bias, h, n, w))
-#undef CFNET_NCF_DISPATCH
 
 }  // namespace detail
 
@@ -880,25 +711,6 @@ private:
 
     // --- training forward / backward ---------------------------------------------------------------
 
-    /// h = max(x W + b, 0) for n rows of width `in` (W: in x width): the fused AVX-512 kernel where
-    /// it applies (detail::fused_dense_ok), else a GEMM and one bias/ReLU pass over the cache-resident product.
-    static void dense_relu(const T* x, size_type n, size_type in, const T* W, size_type width, const T* b, T* h) {
-        if (detail::try_dense_relu_store(x, n, in, W, width, b, h)) return;
-        gemm(Trans::no, Trans::no, n, width, in, T(1), x, in, W, width, T(0), h, width);
-        detail::ncf_bias_relu_rows(b, h, n, width);
-    }
-
-    /// out[r] += max(x[r] W + b, 0) . wm for n rows (the last hidden layer fused with the output
-    /// layer's dot product): the fused AVX-512 kernel where it applies, else a GEMM into `tmp` and
-    /// ncf_dot_rows.
-    static void dense_relu_dot(const T* x, size_type n, size_type in, const T* W, size_type width, const T* b,
-                               const T* wm, T* out, Matrix<T>& tmp) {
-        if (detail::try_dense_relu_dot(x, n, in, W, width, b, wm, out)) return;
-        detail::ncf_ensure(tmp, n, width);
-        gemm(Trans::no, Trans::no, n, width, in, T(1), x, in, W, width, T(0), tmp.data(), width);
-        detail::ncf_dot_rows(tmp.data(), b, wm, out, n, width);
-    }
-
     void forward_train(const index_type* users, const index_type* items, size_type n) {
         const size_type d = opt_.embedding_dim;
         const Matrix<T>* tower = nullptr;
@@ -924,7 +736,7 @@ private:
                 gemm(Trans::no, Trans::no, nib, h0, d, T(1), Qb_.data(), d, W + d * h0, h0, T(0), Ip_.data(), h0);
                 detail::ncf_ensure(H_[0], n, h0);
                 const T* b0 = ps[1]->value.data();
-                detail::ncf_pair_rows(Up_.data(), Ip_.data(), upos_.data(), ipos_.data(), b0, H_[0].data(), n, h0);
+                kernels::gather_add_bias_relu_rows(Up_.data(), Ip_.data(), upos_.data(), ipos_.data(), b0, H_[0].data(), n, h0);
             }
             // The other Dense layers run here as raw GEMMs on their parameters (no copy of the input,
             // bias and ReLU fused into one pass over the product, which is still cache-resident).
@@ -934,7 +746,7 @@ private:
                     const size_type in = tower->shape(1), out = opt_.hidden[l];
                     xin_[l] = tower;
                     detail::ncf_ensure(H_[l], n, out);
-                    dense_relu(tower->data(), n, in, ps[0]->value.data(), out, ps[1]->value.data(), H_[l].data());
+                    kernels::dense_bias_relu(tower->data(), n, in, ps[0]->value.data(), out, ps[1]->value.data(), H_[l].data());
                 }
                 tower = &H_[l];
                 if (!dropout_.empty()) {
@@ -1040,7 +852,7 @@ private:
         std::fill(Su_.begin(), Su_.end(), T(0));
         std::fill(Si_.begin(), Si_.end(), T(0));
         for (size_type b = 0; b < n; ++b)
-            detail::ncf_add2(dA_[0].data() + b * h0, Su_.data() + upos_[b] * h0, Si_.data() + ipos_[b] * h0, h0);
+            kernels::add_into2(dA_[0].data() + b * h0, Su_.data() + upos_[b] * h0, Si_.data() + ipos_[b] * h0, h0);
         auto ps = hidden_.front().parameters();
         const T* W = ps[0]->value.data();
         T* gW = ps[0]->grad.data();
@@ -1052,8 +864,8 @@ private:
         gemm(Trans::no, Trans::yes, nib, d, h0, T(1), Si_.data(), h0, W + d * h0, h0, T(0), dQb_.data(), d);
         T* gP = user_mlp_.grad.data();
         T* gQ = item_mlp_.grad.data();
-        for (size_type k = 0; k < nub; ++k) detail::ncf_add_to(dPb_.data() + k * d, gP + ur_[k] * d, d);
-        for (size_type k = 0; k < nib; ++k) detail::ncf_add_to(dQb_.data() + k * d, gQ + ir_[k] * d, d);
+        for (size_type k = 0; k < nub; ++k) kernels::add_into(dPb_.data() + k * d, gP + ur_[k] * d, d);
+        for (size_type k = 0; k < nib; ++k) kernels::add_into(dQb_.data() + k * d, gQ + ir_[k] * d, d);
     }
 
     void backward_train(const index_type* users, const index_type* items, size_type n) {
@@ -1126,7 +938,7 @@ private:
                 auto ps = hidden_[l].parameters();
                 const size_type out = opt_.hidden[l];
                 detail::ncf_ensure(dA_[l], n, out);
-                detail::ncf_relu_grad_colsum(g->data(), H_[l].data(), dA_[l].data(), n, out, ps[1]->grad.data());
+                kernels::relu_grad_colsum(g->data(), H_[l].data(), dA_[l].data(), n, out, ps[1]->grad.data());
                 if (l == 0) {
                     backward_first_layer(n);
                     break;
@@ -1390,24 +1202,24 @@ private:
     }
 
     /// Adds the MLP tower's contribution to out[0..n) for n rows whose first hidden activation
-    /// (after ReLU) is in s.a: the remaining hidden layers through dense_relu into the scratch, the
-    /// last of them through dense_relu_dot (fused with the dot product against the output weights wm).
+    /// (after ReLU) is in s.a: the remaining hidden layers through kernels::dense_bias_relu into the
+    /// scratch, the last of them through kernels::dense_bias_relu_dot (fused with the dot product against the output weights wm).
     void mlp_tail_dot(Scratch& s, size_type n, const T* wm, T* out) const {
         Matrix<T>* x = &s.a;
         Matrix<T>* y = &s.b;
         const size_type L = hidden_.size();
         if (L == 1) {
             const size_type hl = opt_.hidden[0];
-            detail::ncf_dot_rows<T>(x->data(), nullptr, wm, out, n, hl);
+            kernels::dot_rows<T>(x->data(), nullptr, wm, out, n, hl);
             return;
         }
         for (size_type l = 1; l < L; ++l) {
             const size_type in = opt_.hidden[l - 1], width = opt_.hidden[l];
             const T* W = hidden_[l].weight().value.data();
             const T* bias = hidden_[l].bias().value.data();
-            if (l + 1 == L) return dense_relu_dot(x->data(), n, in, W, width, bias, wm, out, *y);
             detail::ncf_ensure(*y, n, width);
-            dense_relu(x->data(), n, in, W, width, bias, y->data());
+            if (l + 1 == L) return kernels::dense_bias_relu_dot(x->data(), n, in, W, width, bias, wm, out, y->data());
+            kernels::dense_bias_relu(x->data(), n, in, W, width, bias, y->data());
             std::swap(x, y);
         }
     }
@@ -1424,7 +1236,7 @@ private:
             for (size_type r = 0; r < n; ++r) {
                 const T* up = user_proj_.data() + users[r] * h;
                 const T* ip = item_proj_.data() + items[r] * h;
-                detail::ncf_add_relu(up, ip, s.a.data() + r * h, h);
+                kernels::add_relu(up, ip, s.a.data() + r * h, h);
             }
             mlp_tail_dot(s, n, w + (has_gmf() ? d : 0), out);
         }
@@ -1460,7 +1272,7 @@ private:
             for (size_type c0 = 0; c0 < ni; c0 += chunk_rows) {
                 const size_type n = std::min(chunk_rows, ni - c0);
                 detail::ncf_ensure(s.a, n, h);
-                detail::ncf_user_rows(up, item_proj_.data() + c0 * h, s.a.data(), n, h);
+                kernels::broadcast_add_relu_rows(up, item_proj_.data() + c0 * h, s.a.data(), n, h);
                 mlp_tail_dot(s, n, wm, out + c0);
             }
         }

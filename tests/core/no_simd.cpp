@@ -10,9 +10,9 @@
 #endif
 
 TEST_CASE("without SIMD dispatch: no SIMD kernel is chosen, and both models train", "[portable]") {
-    CHECK_FALSE(cfnet::detail::use_avx2());
-    CHECK_FALSE(cfnet::detail::use_avx512());
-    CHECK_FALSE(cfnet::detail::fused_dense_ok<float>(16));
+    CHECK_FALSE(cfnet::kernels::use_avx2());
+    CHECK_FALSE(cfnet::kernels::use_avx512());
+    CHECK_FALSE(cfnet::kernels::avx512_tiles<float>(16));
 
     cfnet::synthetic::SyntheticOptions so;
     so.n_users = 120;

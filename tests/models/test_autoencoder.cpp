@@ -307,10 +307,10 @@ TEST_CASE("AutoencoderCF: lazy Adam differs from exact Adam but trains", "[autoe
 
 TEST_CASE("AutoencoderCF: training on the AVX-512 kernels agrees with the plain path (float)", "[autoencoder]") {
     // Widths that are multiples of 16: where the CPU has AVX-512, every layer of the step runs the
-    // register-blocked kernels (detail/autoencoder_kernels.hpp, fused_dense.hpp); switching the dispatch
+    // register-tile kernels (kernels/dense.hpp, kernels/sparse.hpp); switching the dispatch
     // off runs the plain path, which the double test above pins to the dense reference.
     const auto data = small_data<float>(48, 70, 12, 21);
-    if (!cfnet::detail::fused_dense_ok<float>(16)) {
+    if (!cfnet::kernels::avx512_tiles<float>(16)) {
         WARN("no AVX-512 on this CPU (or no SIMD dispatch): the blocked kernels are not used here");
         return;
     }
@@ -324,8 +324,8 @@ TEST_CASE("AutoencoderCF: training on the AVX-512 kernels agrees with the plain 
         const auto hf = fast.fit(data);
         {
             struct Off {
-                Off() { cfnet::detail::simd_dispatch_enabled() = false; }
-                ~Off() { cfnet::detail::simd_dispatch_enabled() = true; }
+                Off() { cfnet::kernels::simd_dispatch_enabled() = false; }
+                ~Off() { cfnet::kernels::simd_dispatch_enabled() = true; }
             } off;
             plain.fit(data);
         }

@@ -282,8 +282,8 @@ TEST_CASE("NeuralCF: recommend excludes seen items, batch == single, scores == p
 }
 
 TEST_CASE("NeuralCF: scoring through the fused Dense kernels equals the GEMM path and predict") {
-    // detail/fused_dense.hpp's kernels themselves are checked in tests/nn/test_fused_dense.cpp.
-    if (!cfnet::detail::fused_dense_ok<float>(16)) {
+    // kernels/dense.hpp's kernels themselves are checked in tests/kernels/test_dense.cpp.
+    if (!cfnet::kernels::avx512_tiles<float>(16)) {
         WARN("no AVX-512 on this CPU: the fused kernels are not used, nothing to compare");
         return;
     }
@@ -295,9 +295,9 @@ TEST_CASE("NeuralCF: scoring through the fused Dense kernels equals the GEMM pat
     m.fit(all);
     for (index_type u = 0; u < 5; ++u) {
         const auto fused = m.score_items(u);
-        cfnet::detail::simd_dispatch_enabled() = false;
+        cfnet::kernels::simd_dispatch_enabled() = false;
         const auto plain = m.score_items(u);
-        cfnet::detail::simd_dispatch_enabled() = true;
+        cfnet::kernels::simd_dispatch_enabled() = true;
         for (index_type i = 0; i < all.n_items(); ++i) {
             CHECK(fused[i] == Approx(plain[i]).epsilon(1e-5));
             CHECK(fused[i] == m.predict(u, i));

@@ -293,25 +293,25 @@ void sparse_output_vs_dense(std::size_t n, std::size_t in, std::size_t out, Weig
 // Each case runs with the SIMD-dispatched kernels (AVX2 where the CPU has it) and with the baseline ones.
 TEST_CASE("Dense sparse input equals the dense path (float, 6% density)", "[dense][sparse]") {
     for (const bool simd : {true, false}) {
-        INFO("simd dispatch " << simd << ", avx2 " << cfnet::nn::detail::use_avx2());
-        cfnet::nn::detail::simd_dispatch_enabled() = simd;
+        INFO("simd dispatch " << simd << ", avx2 " << cfnet::kernels::use_avx2());
+        cfnet::kernels::simd_dispatch_enabled() = simd;
         sparse_input_vs_dense(32, 1682, 512, WeightLayout::in_out);
         sparse_input_vs_dense(7, 300, 33, WeightLayout::out_in);
         sparse_input_vs_dense(5, 30, 13, WeightLayout::in_out);  // rows shorter than the 4-entry unroll
         sparse_input_vs_dense(0, 30, 5, WeightLayout::in_out);
     }
-    cfnet::nn::detail::simd_dispatch_enabled() = true;
+    cfnet::kernels::simd_dispatch_enabled() = true;
 }
 
 TEST_CASE("Dense sparse output equals the dense path (float, 6% of entries)", "[dense][sparse]") {
     for (const bool simd : {true, false}) {
-        INFO("simd dispatch " << simd << ", avx2 " << cfnet::nn::detail::use_avx2());
-        cfnet::nn::detail::simd_dispatch_enabled() = simd;
+        INFO("simd dispatch " << simd << ", avx2 " << cfnet::kernels::use_avx2());
+        cfnet::kernels::simd_dispatch_enabled() = simd;
         sparse_output_vs_dense(32, 512, 1682, WeightLayout::out_in);
         sparse_output_vs_dense(9, 13, 100, WeightLayout::out_in);  // in not a multiple of 8
         sparse_output_vs_dense(7, 45, 300, WeightLayout::in_out);
     }
-    cfnet::nn::detail::simd_dispatch_enabled() = true;
+    cfnet::kernels::simd_dispatch_enabled() = true;
 }
 
 TEST_CASE("Dense buffers are reused across calls of the same shape", "[dense]") {

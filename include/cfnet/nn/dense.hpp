@@ -17,14 +17,13 @@
 /// layout-independent access. For the same seed and initializer both layouts hold the same
 /// logical weights (drawn in in x out order).
 ///
-/// **SIMD.** The sparse kernels are plain loops. On x86-64 with GCC or Clang they are compiled a
-/// second time for AVX2+FMA and picked at run time when the CPU has it (define
-/// CFNET_NO_SIMD_DISPATCH to compile only the baseline loops); forward_sparse in in_out layout also
-/// has an AVX-512 kernel (float), preferred when the CPU has AVX-512F. The dense path is BLAS.
+/// **Kernels.** The sparse paths run kernels/sparse.hpp (csr_times_dense, csr_transpose_times_dense,
+/// column_dots, column_grads: plain references with AVX2 / AVX-512 versions chosen at run time);
+/// the dense path is BLAS.
 
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/simd_dispatch.hpp>
 #include <cfnet/error.hpp>
+#include <cfnet/kernels/sparse.hpp>
 #include <cfnet/nn/init.hpp>
 #include <cfnet/nn/layer.hpp>
 #include <cfnet/nn/parameter.hpp>
@@ -37,10 +36,6 @@
 #include <type_traits>
 #include <vector>
 
-#ifdef CFNET_SIMD_DISPATCH
-#include <immintrin.h>
-#endif
-
 namespace cfnet::nn {
 
 /// How Dense stores its weight matrix (see the file comment).
@@ -50,232 +45,6 @@ enum class WeightLayout {
 };
 
 namespace detail {
-
-// The kernels below are always inlined, so that the AVX2 wrappers further down compile their
-// loops for AVX2 (GCC does not inline a baseline function into a target("avx2") one otherwise).
-#if defined(__GNUC__) || defined(__clang__)
-#define CFNET_NN_KERNEL __attribute__((always_inline)) inline
-#else
-#define CFNET_NN_KERNEL inline
-#endif
-
-/// sum a[i] * b[i] with 32 independent accumulators (vectorisable without -ffast-math, and four
-/// vector registers wide so that the adds do not wait on each other's latency), summed pairwise.
-template <class T>
-CFNET_NN_KERNEL T dot(const T* __restrict a, const T* __restrict b, std::size_t n) {
-    constexpr std::size_t lanes = 32;
-    T acc[lanes] = {};
-    std::size_t i = 0;
-    for (; i + lanes <= n; i += lanes)
-        for (std::size_t l = 0; l < lanes; ++l) acc[l] += a[i + l] * b[i + l];
-    for (std::size_t l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[i];
-    for (std::size_t w = lanes / 2; w > 0; w /= 2)
-        for (std::size_t l = 0; l < w; ++l) acc[l] += acc[l + w];
-    return acc[0];
-}
-
-/// y += a * x.
-template <class T>
-CFNET_NN_KERNEL void axpy(T a, const T* __restrict x, T* __restrict y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
-
-/// y += a0 x0 + a1 x1 + a2 x2 + a3 x3 (one pass over y for four rows).
-template <class T>
-CFNET_NN_KERNEL void axpy4(const T* a, const T* __restrict x0, const T* __restrict x1, const T* __restrict x2,
-           const T* __restrict x3, T* __restrict y, std::size_t n) {
-    const T a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-    for (std::size_t i = 0; i < n; ++i) y[i] += (a0 * x0[i] + a1 * x1[i]) + (a2 * x2[i] + a3 * x3[i]);
-}
-
-/// y += a * x and z += b * w in one pass.
-template <class T>
-CFNET_NN_KERNEL void axpy2(T a, const T* __restrict x, T* __restrict y, T b, const T* __restrict w, T* __restrict z, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        y[i] += a * x[i];
-        z[i] += b * w[i];
-    }
-}
-
-/// The entries of a SparseBatch grouped by column (a CSC view built by counting sort, O(nnz + cols)):
-/// column c's entries are q in [ptr[c], ptr[c+1]), each with its row and its position in CSR order.
-struct ColumnIndex {
-    std::vector<std::size_t> ptr;
-    std::vector<index_type> row;
-    std::vector<std::size_t> pos;
-
-    template <class T>
-    void build(const SparseBatch<T>& s) {
-        const std::size_t cols = s.cols(), nnz = s.nnz();
-        ptr.assign(cols + 1, 0);
-        for (const auto c : s.indices()) ++ptr[c + 1];
-        for (std::size_t c = 0; c < cols; ++c) ptr[c + 1] += ptr[c];
-        row.resize(nnz);
-        pos.resize(nnz);
-        next_.assign(ptr.begin(), ptr.end() - 1);
-        const auto& rp = s.row_ptr();
-        const auto& idx = s.indices();
-        for (std::size_t r = 0; r < s.rows(); ++r)
-            for (std::size_t p = rp[r]; p < rp[r + 1]; ++p) {
-                const std::size_t q = next_[idx[p]]++;
-                row[q] = static_cast<index_type>(r);
-                pos[q] = p;
-            }
-    }
-
-private:
-    std::vector<std::size_t> next_;
-};
-
-// --- sparse kernels ------------------------------------------------------------------------------
-// Plain loops, compiled twice on x86-64 with GCC/Clang: once for the baseline ISA and once, through
-// the target attribute, for AVX2+FMA; simd_dispatch() picks one at run time (cpuid). Both compute
-// the same sums (up to the rounding of fused multiply-adds).
-
-/// y (rows x out, preinitialised) += X W for X in CSR and W row-major (in x out); four stored entries
-/// per pass over a row of y.
-template <class T>
-CFNET_NN_KERNEL void sparse_in_forward(const std::size_t* rp, const index_type* idx, const T* val, std::size_t rows,
-                                       const T* w, std::size_t out, T* y) {
-    for (std::size_t r = 0; r < rows; ++r) {
-        T* yr = y + r * out;
-        std::size_t p = rp[r];
-        const std::size_t end = rp[r + 1];
-        for (; p + 4 <= end; p += 4)
-            axpy4(val + p, w + idx[p] * out, w + idx[p + 1] * out, w + idx[p + 2] * out, w + idx[p + 3] * out, yr, out);
-        for (; p < end; ++p) axpy(val[p], w + idx[p] * out, yr, out);
-    }
-}
-
-/// gw (in x out) += X^T dy for X in CSR: only the rows of gw of stored columns change.
-template <class T>
-CFNET_NN_KERNEL void sparse_in_backward(const std::size_t* rp, const index_type* idx, const T* val, std::size_t rows, const T* dy,
-                        std::size_t out, T* gw) {
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t p = rp[r]; p < rp[r + 1]; ++p) axpy(val[p], dy + r * out, gw + idx[p] * out, out);
-}
-
-/// ye[pos] = b[j] + x[row] . w[j] for every entry of every column j (w is out x in).
-template <class T>
-CFNET_NN_KERNEL void columns_forward(const std::size_t* ptr, const index_type* row, const std::size_t* pos, std::size_t out,
-                     const T* x, const T* w, const T* b, std::size_t in, T* ye) {
-    for (std::size_t j = 0; j < out; ++j) {
-        const T* wj = w + j * in;
-        const T bj = b ? b[j] : T(0);
-        for (std::size_t q = ptr[j]; q < ptr[j + 1]; ++q) ye[pos[q]] = bj + dot(x + row[q] * in, wj, in);
-    }
-}
-
-/// dx[row] += d[pos] w[j] and gw[j] += d[pos] x[row] for every entry of every column j.
-template <class T>
-CFNET_NN_KERNEL void columns_backward(const std::size_t* ptr, const index_type* row, const std::size_t* pos, std::size_t out,
-                      const T* x, const T* w, const T* d, std::size_t in, T* dx, T* gw) {
-    for (std::size_t j = 0; j < out; ++j) {
-        const T* wj = w + j * in;
-        T* gj = gw + j * in;
-        for (std::size_t q = ptr[j]; q < ptr[j + 1]; ++q) {
-            const T g = d[pos[q]];
-            axpy2(g, wj, dx + row[q] * in, g, x + row[q] * in, gj, in);
-        }
-    }
-}
-
-#ifdef CFNET_SIMD_DISPATCH
-#define CFNET_NN_SIMD_DISPATCH 1
-
-#define CFNET_NN_AVX2 __attribute__((target("avx2,fma")))
-template <class T>
-CFNET_NN_AVX2 void sparse_in_forward_avx2(const std::size_t* rp, const index_type* idx, const T* val, std::size_t rows,
-                                          const T* w, std::size_t out, T* y) {
-    sparse_in_forward(rp, idx, val, rows, w, out, y);
-}
-template <class T>
-CFNET_NN_AVX2 void sparse_in_backward_avx2(const std::size_t* rp, const index_type* idx, const T* val,
-                                           std::size_t rows, const T* dy, std::size_t out, T* gw) {
-    sparse_in_backward(rp, idx, val, rows, dy, out, gw);
-}
-template <class T>
-CFNET_NN_AVX2 void columns_forward_avx2(const std::size_t* ptr, const index_type* row, const std::size_t* pos,
-                                        std::size_t out, const T* x, const T* w, const T* b, std::size_t in, T* ye) {
-    columns_forward(ptr, row, pos, out, x, w, b, in, ye);
-}
-template <class T>
-CFNET_NN_AVX2 void columns_backward_avx2(const std::size_t* ptr, const index_type* row, const std::size_t* pos,
-                                         std::size_t out, const T* x, const T* w, const T* d, std::size_t in, T* dx,
-                                         T* gw) {
-    columns_backward(ptr, row, pos, out, x, w, d, in, dx, gw);
-}
-#undef CFNET_NN_AVX2
-
-// AVX-512 forward_sparse kernel (float): for each row of y and each block of 128 outputs, the block
-// stays in eight zmm registers while all of the row's stored entries add to it (output block outer,
-// entries inner), so y is read and written once per row and each entry costs one load per 16 weights;
-// the W row segments of the entries a few positions ahead are prefetched (W does not fit in L2 and
-// each entry reads a different row). Outputs beyond the last full block go 16 at a time, the last
-// out % 16 through a mask. Double falls back to the plain loops compiled for AVX-512.
-#define CFNET_NN_AVX512 __attribute__((target("avx512f,fma")))
-
-/// How many stored entries ahead sparse_in_forward_avx512 prefetches (measured best of 2-16 at the
-/// notebook's shape: 4-8).
-constexpr std::size_t sparse_in_prefetch_distance = 6;
-
-/// yr[o, o + 16 R) += sum over entries p in [begin, end) of val[p] * w[idx[p]][o, o + 16 R); the
-/// last register is masked by `tail` when Masked.
-template <int R, bool Masked>
-CFNET_NN_AVX512 inline void sparse_in_block_avx512(std::size_t begin, std::size_t end, const index_type* idx,
-                                                   const float* val, const float* w, std::size_t out, std::size_t o,
-                                                   __mmask16 tail, float* yr) {
-    __m512 acc[R];
-    for (int j = 0; j + 1 < R; ++j) acc[j] = _mm512_loadu_ps(yr + o + 16 * j);
-    acc[R - 1] = Masked ? _mm512_maskz_loadu_ps(tail, yr + o + 16 * (R - 1)) : _mm512_loadu_ps(yr + o + 16 * (R - 1));
-    for (std::size_t p = begin; p < end; ++p) {
-        if (p + sparse_in_prefetch_distance < end) {
-            const char* ahead = reinterpret_cast<const char*>(w + idx[p + sparse_in_prefetch_distance] * out + o);
-            for (int j = 0; j < R; ++j) _mm_prefetch(ahead + 64 * j, _MM_HINT_T0);
-        }
-        const float* wk = w + idx[p] * out + o;
-        const __m512 v = _mm512_set1_ps(val[p]);
-        for (int j = 0; j + 1 < R; ++j) acc[j] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wk + 16 * j), acc[j]);
-        const float* last = wk + 16 * (R - 1);
-        acc[R - 1] = _mm512_fmadd_ps(v, Masked ? _mm512_maskz_loadu_ps(tail, last) : _mm512_loadu_ps(last), acc[R - 1]);
-    }
-    for (int j = 0; j + 1 < R; ++j) _mm512_storeu_ps(yr + o + 16 * j, acc[j]);
-    if (Masked)
-        _mm512_mask_storeu_ps(yr + o + 16 * (R - 1), tail, acc[R - 1]);
-    else
-        _mm512_storeu_ps(yr + o + 16 * (R - 1), acc[R - 1]);
-}
-
-/// Same contract as sparse_in_forward.
-template <class T>
-CFNET_NN_AVX512 void sparse_in_forward_avx512(const std::size_t* rp, const index_type* idx, const T* val,
-                                              std::size_t rows, const T* w, std::size_t out, T* y) {
-    if constexpr (std::is_same_v<T, float>) {
-        const __mmask16 full = 0xFFFF;
-        for (std::size_t r = 0; r < rows; ++r) {
-            float* yr = y + r * out;
-            const std::size_t begin = rp[r], end = rp[r + 1];
-            if (begin == end) continue;
-            std::size_t o = 0;
-            for (; o + 128 <= out; o += 128) sparse_in_block_avx512<8, false>(begin, end, idx, val, w, out, o, full, yr);
-            for (; o + 16 <= out; o += 16) sparse_in_block_avx512<1, false>(begin, end, idx, val, w, out, o, full, yr);
-            if (o < out) {
-                const auto tail = static_cast<__mmask16>((1u << (out - o)) - 1u);
-                sparse_in_block_avx512<1, true>(begin, end, idx, val, w, out, o, tail, yr);
-            }
-        }
-    } else {
-        sparse_in_forward(rp, idx, val, rows, w, out, y);
-    }
-}
-#undef CFNET_NN_AVX512
-
-#endif
-
-// The run-time switch lives in detail/simd_dispatch.hpp (shared with optim/adam.hpp).
-using cfnet::detail::simd_dispatch_enabled;
-using cfnet::detail::use_avx2;
-using cfnet::detail::use_avx512;
 
 template <class T>
 void ensure_shape(Matrix<T>& m, std::size_t rows, std::size_t cols) {
@@ -381,14 +150,7 @@ public:
         const T* val = xs_.values().data();
         const T* w = weight_.value.data();
         if (layout_ == WeightLayout::in_out) {
-#ifdef CFNET_NN_SIMD_DISPATCH
-            if (detail::use_avx512())
-                detail::sparse_in_forward_avx512(rp.data(), idx, val, n, w, out_, y_.data());
-            else if (detail::use_avx2())
-                detail::sparse_in_forward_avx2(rp.data(), idx, val, n, w, out_, y_.data());
-            else
-#endif
-                detail::sparse_in_forward(rp.data(), idx, val, n, w, out_, y_.data());
+            kernels::csr_times_dense(rp.data(), idx, val, n, w, out_, y_.data());
         } else {
             for (size_type r = 0; r < n; ++r) {
                 T* yr = y_.data() + r * out_;
@@ -416,12 +178,7 @@ public:
         const T* val = xs_.values().data();
         T* gw = weight_.grad.data();
         if (layout_ == WeightLayout::in_out) {
-#ifdef CFNET_NN_SIMD_DISPATCH
-            if (detail::use_avx2())
-                detail::sparse_in_backward_avx2(rp.data(), idx, val, n, dy.data(), out_, gw);
-            else
-#endif
-                detail::sparse_in_backward(rp.data(), idx, val, n, dy.data(), out_, gw);
+            kernels::csr_transpose_times_dense(rp.data(), idx, val, n, dy.data(), out_, gw);
         } else {
             for (size_type r = 0; r < n; ++r) {
                 const T* dyr = dy.data() + r * out_;
@@ -462,13 +219,7 @@ public:
         if (layout_ == WeightLayout::out_in) {
             // Column by column: each output unit's weights are read once for all rows that need them.
             columns_.build(pattern_);
-            const auto& c = columns_;
-#ifdef CFNET_NN_SIMD_DISPATCH
-            if (detail::use_avx2())
-                detail::columns_forward_avx2(c.ptr.data(), c.row.data(), c.pos.data(), out_, x_.data(), w, b, in_, ye);
-            else
-#endif
-                detail::columns_forward(c.ptr.data(), c.row.data(), c.pos.data(), out_, x_.data(), w, b, in_, ye);
+            kernels::column_dots(columns_, out_, x_.data(), w, b, in_, ye);
         } else {
             for (size_type r = 0; r < n; ++r) {
                 const T* xr = x_.data() + r * in_;
@@ -507,15 +258,7 @@ public:
         if (layout_ == WeightLayout::out_in) {
             // Column by column (forward_at built the index): unit j's weight-gradient row stays in
             // cache while every entry of column j adds to it.
-            const auto& c = columns_;
-#ifdef CFNET_NN_SIMD_DISPATCH
-            if (detail::use_avx2())
-                detail::columns_backward_avx2(c.ptr.data(), c.row.data(), c.pos.data(), out_, x_.data(), w, d, in_,
-                                              dx_.data(), gw);
-            else
-#endif
-                detail::columns_backward(c.ptr.data(), c.row.data(), c.pos.data(), out_, x_.data(), w, d, in_,
-                                         dx_.data(), gw);
+            kernels::column_grads(columns_, out_, x_.data(), w, d, in_, dx_.data(), gw);
         } else {
             for (size_type r = 0; r < n; ++r) {
                 const T* xr = x_.data() + r * in_;
@@ -648,7 +391,7 @@ private:
     Vector<T> ye_;
     SparseBatch<T> xs_;       // cached sparse input
     SparseBatch<T> pattern_;  // cached output pattern
-    detail::ColumnIndex columns_;  // pattern_ by column (out_in layout)
+    kernels::ColumnIndex columns_;  // pattern_ by column (out_in layout)
     std::vector<std::uint8_t> marks_;
     std::vector<index_type> touched_;
     bool touched_valid_ = false;
@@ -658,4 +401,3 @@ static_assert(is_layer_v<Dense<float>> && is_layer_v<Dense<double>>);
 
 }  // namespace cfnet::nn
 
-#undef CFNET_NN_KERNEL

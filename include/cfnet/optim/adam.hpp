@@ -23,8 +23,8 @@
 /// is NOT the same as dense Adam with a zero gradient on those rows. See optim/optimizer.hpp for
 /// binding (state by slot, rebind) and the per-row update protocol.
 
-#include <cfnet/detail/simd_dispatch.hpp>
 #include <cfnet/error.hpp>
+#include <cfnet/kernels/adam.hpp>
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/optim/optimizer.hpp>
 #include <cfnet/tensor.hpp>
@@ -89,115 +89,6 @@ private:
     bool decoupled_ = false;
 };
 
-namespace detail {
-
-/// Adam's per-element constants for one step (see the formula at the top of this file).
-template <class T>
-struct AdamStepConstants {
-    T lr_t{}, c1{}, c2{}, eps{}, wd{}, lr_wd{};
-    bool coupled = false, decoupled = false;
-};
-
-/// One fused Adam pass over n elements: a SIMD body (see detail::Simd) and a scalar tail doing the
-/// same operations in the same order. HAS_GRAD = false: a zero gradient that is never read (exact
-/// Adam on a row no batch entry touched). COUPLED: g += wd * p. DECOUPLED: p -= lr_wd * p first.
-template <bool HAS_GRAD, bool COUPLED, bool DECOUPLED, class T>
-void adam_kernel(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, std::size_t n,
-                 const AdamStepConstants<T>& c) {
-    std::size_t i = 0;
-    using S = Simd<T>;
-    if constexpr (S::width > 1) {
-        using V = typename S::V;
-        const V vlr_t = S::set1(c.lr_t), vc1 = S::set1(c.c1), vc2 = S::set1(c.c2), veps = S::set1(c.eps),
-                vwd = S::set1(c.wd), vlr_wd = S::set1(c.lr_wd), vzero = S::set1(T(0));
-        for (; i + S::width <= n; i += S::width) {
-            V pi = S::load(p + i);
-            V gi = vzero;
-            if constexpr (HAS_GRAD) gi = S::load(g + i);
-            if constexpr (COUPLED) gi = gi + vwd * pi;
-            V mi = S::load(m + i);
-            V vi = S::load(v + i);
-            mi = mi + (gi - mi) * vc1;
-            vi = vi + (gi * gi - vi) * vc2;
-            S::store(m + i, mi);
-            S::store(v + i, vi);
-            if constexpr (DECOUPLED) pi = pi - vlr_wd * pi;
-            S::store(p + i, pi - vlr_t * mi / (S::sqrt(vi) + veps));
-        }
-    }
-    for (; i < n; ++i) {
-        T pi = p[i];
-        T gi = T(0);
-        if constexpr (HAS_GRAD) gi = g[i];
-        if constexpr (COUPLED) gi = gi + c.wd * pi;
-        T mi = m[i];
-        T vi = v[i];
-        mi = mi + (gi - mi) * c.c1;
-        vi = vi + (gi * gi - vi) * c.c2;
-        m[i] = mi;
-        v[i] = vi;
-        if constexpr (DECOUPLED) pi = pi - c.lr_wd * pi;
-        p[i] = pi - c.lr_t * mi / (std::sqrt(vi) + c.eps);
-    }
-}
-
-#ifdef CFNET_SIMD_DISPATCH
-/// adam_kernel on eight floats at a time with AVX (no FMA: each lane does exactly the scalar
-/// operations, so the values are bit-identical to adam_kernel's).
-template <bool HAS_GRAD, bool COUPLED, bool DECOUPLED>
-__attribute__((target("avx2"))) void adam_kernel_avx2(float* __restrict p, const float* __restrict g,
-                                                      float* __restrict m, float* __restrict v, std::size_t n,
-                                                      const AdamStepConstants<float>& c) {
-    std::size_t i = 0;
-    const __m256 vlr_t = _mm256_set1_ps(c.lr_t), vc1 = _mm256_set1_ps(c.c1), vc2 = _mm256_set1_ps(c.c2),
-                 veps = _mm256_set1_ps(c.eps), vwd = _mm256_set1_ps(c.wd), vlr_wd = _mm256_set1_ps(c.lr_wd);
-    for (; i + 8 <= n; i += 8) {
-        __m256 pi = _mm256_loadu_ps(p + i);
-        __m256 gi = _mm256_setzero_ps();
-        if constexpr (HAS_GRAD) gi = _mm256_loadu_ps(g + i);
-        if constexpr (COUPLED) gi = _mm256_add_ps(gi, _mm256_mul_ps(vwd, pi));
-        __m256 mi = _mm256_loadu_ps(m + i);
-        __m256 vi = _mm256_loadu_ps(v + i);
-        mi = _mm256_add_ps(mi, _mm256_mul_ps(_mm256_sub_ps(gi, mi), vc1));
-        vi = _mm256_add_ps(vi, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(gi, gi), vi), vc2));
-        _mm256_storeu_ps(m + i, mi);
-        _mm256_storeu_ps(v + i, vi);
-        if constexpr (DECOUPLED) pi = _mm256_sub_ps(pi, _mm256_mul_ps(vlr_wd, pi));
-        const __m256 upd = _mm256_div_ps(_mm256_mul_ps(vlr_t, mi), _mm256_add_ps(_mm256_sqrt_ps(vi), veps));
-        _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, upd));
-    }
-    adam_kernel<HAS_GRAD, COUPLED, DECOUPLED>(p + i, HAS_GRAD ? g + i : g, m + i, v + i, n - i, c);
-}
-#endif
-
-/// Adam's update of n elements with the weight-decay mode of `c`, on the widest kernel the CPU runs
-/// (all kernels give the same bits). g == nullptr means a zero gradient. Allocates nothing.
-template <class T>
-void adam_update(T* p, const T* g, T* m, T* v, std::size_t n, const AdamStepConstants<T>& c) {
-    auto run = [&](auto has_grad, auto coupled, auto decoupled) {
-        constexpr bool H = decltype(has_grad)::value, C = decltype(coupled)::value, D = decltype(decoupled)::value;
-#ifdef CFNET_SIMD_DISPATCH
-        if constexpr (std::is_same_v<T, float>) {
-            if (cfnet::detail::use_avx2()) return adam_kernel_avx2<H, C, D>(p, g, m, v, n, c);
-        }
-#endif
-        adam_kernel<H, C, D>(p, g, m, v, n, c);
-    };
-    using yes = std::true_type;
-    using no = std::false_type;
-    if (g) {
-        if (c.coupled) run(yes{}, yes{}, no{});
-        else if (c.decoupled) run(yes{}, no{}, yes{});
-        else run(yes{}, no{}, no{});
-    } else {
-        if (c.coupled) run(no{}, yes{}, no{});
-        else if (c.decoupled) run(no{}, no{}, yes{});
-        else run(no{}, no{}, no{});
-    }
-}
-
-}  // namespace detail
-
 template <class T = float>
 class Adam : public OptimizerBase<T, Adam<T>> {
     using Base = OptimizerBase<T, Adam<T>>;
@@ -252,8 +143,8 @@ public:
     }
 
     /// The per-element constants of the current step, for code that applies Adam's update itself
-    /// (e.g. fused into the pass that produces a gradient row) through detail::adam_update.
-    const detail::AdamStepConstants<T>& step_constants() const noexcept { return consts_; }
+    /// (fused into the pass that produces a gradient row) through the kernels of kernels/adam.hpp.
+    const kernels::AdamStepConstants<T>& step_constants() const noexcept { return consts_; }
 
     /// The step size lr_t of the current step (see the formula above).
     T current_step_size() const noexcept { return consts_.lr_t; }
@@ -261,13 +152,13 @@ public:
 private:
     void update_range(size_type slot, size_type begin, size_type end) {
         nn::Parameter<T>& prm = *this->params_[slot];
-        detail::adam_update(prm.value.data() + begin, static_cast<const T*>(prm.grad.data()) + begin,
+        kernels::adam_update(prm.value.data() + begin, static_cast<const T*>(prm.grad.data()) + begin,
                             m_[slot].data() + begin, v_[slot].data() + begin, end - begin, consts_);
     }
 
     AdamOptions opt_;
     std::vector<Matrix<T>> m_, v_;
-    detail::AdamStepConstants<T> consts_;
+    kernels::AdamStepConstants<T> consts_;
 };
 
 }  // namespace cfnet::optim

@@ -35,79 +35,9 @@
 #include <utility>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
-
 namespace cfnet::optim {
 
 namespace detail {
-
-/// SIMD vectors for the optimizer kernels. Compilers only vectorise a loop calling std::sqrt under
-/// -fno-math-errno (GCC ignores it as a function attribute or pragma), which a header-only library
-/// cannot impose on its users. So on x86 with GCC/Clang the kernels use intrinsics for loads,
-/// stores and sqrt and the vector extensions' + - * / for the rest: the same IEEE, correctly
-/// rounded operations in the same order as the scalar code, hence the same bits. Elsewhere
-/// width == 1 and the kernels run their scalar loop only.
-template <class T>
-struct Simd {
-    static constexpr std::size_t width = 1;
-};
-
-#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
-template <>
-struct Simd<float> {
-#if defined(__AVX512F__)
-    using V = __m512;
-    static constexpr std::size_t width = 16;
-    static V load(const float* p) { return _mm512_loadu_ps(p); }
-    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-    // masked form: _mm512_sqrt_ps trips g++ 12's -Wmaybe-uninitialized in its own header
-    static V sqrt(V v) { return _mm512_mask_sqrt_ps(v, static_cast<__mmask16>(0xFFFF), v); }
-    static V set1(float x) { return _mm512_set1_ps(x); }
-#elif defined(__AVX__)
-    using V = __m256;
-    static constexpr std::size_t width = 8;
-    static V load(const float* p) { return _mm256_loadu_ps(p); }
-    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-    static V sqrt(V v) { return _mm256_sqrt_ps(v); }
-    static V set1(float x) { return _mm256_set1_ps(x); }
-#else
-    using V = __m128;
-    static constexpr std::size_t width = 4;
-    static V load(const float* p) { return _mm_loadu_ps(p); }
-    static void store(float* p, V v) { _mm_storeu_ps(p, v); }
-    static V sqrt(V v) { return _mm_sqrt_ps(v); }
-    static V set1(float x) { return _mm_set1_ps(x); }
-#endif
-};
-
-template <>
-struct Simd<double> {
-#if defined(__AVX512F__)
-    using V = __m512d;
-    static constexpr std::size_t width = 8;
-    static V load(const double* p) { return _mm512_loadu_pd(p); }
-    static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
-    static V sqrt(V v) { return _mm512_mask_sqrt_pd(v, static_cast<__mmask8>(0xFF), v); }
-    static V set1(double x) { return _mm512_set1_pd(x); }
-#elif defined(__AVX__)
-    using V = __m256d;
-    static constexpr std::size_t width = 4;
-    static V load(const double* p) { return _mm256_loadu_pd(p); }
-    static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
-    static V sqrt(V v) { return _mm256_sqrt_pd(v); }
-    static V set1(double x) { return _mm256_set1_pd(x); }
-#else
-    using V = __m128d;
-    static constexpr std::size_t width = 2;
-    static V load(const double* p) { return _mm_loadu_pd(p); }
-    static void store(double* p, V v) { _mm_storeu_pd(p, v); }
-    static V sqrt(V v) { return _mm_sqrt_pd(v); }
-    static V set1(double x) { return _mm_set1_pd(x); }
-#endif
-};
-#endif
 
 /// Checks an option value: finite and within [lo, hi] (hi_open: [lo, hi)).
 inline double check_option(const char* fn, double v, double lo, double hi, bool hi_open = false) {
