@@ -52,18 +52,17 @@
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/detail/topk.hpp>
 #include <cfnet/error.hpp>
-#include <cfnet/kernels/adam.hpp>
-#include <cfnet/kernels/dense.hpp>
-#include <cfnet/kernels/dispatch.hpp>
-#include <cfnet/kernels/sparse.hpp>
-#include <cfnet/kernels/vector.hpp>
 #include <cfnet/metrics.hpp>
 #include <cfnet/nn/activation.hpp>
 #include <cfnet/nn/dense.hpp>
 #include <cfnet/nn/init.hpp>
+#include <cfnet/nn/dropout.hpp>
 #include <cfnet/nn/loss.hpp>
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/nn/sparse.hpp>
+#include <cfnet/nn/sparse_input_dense.hpp>
+#include <cfnet/nn/sparse_output_dense.hpp>
+#include <cfnet/nn/update.hpp>
 #include <cfnet/optim/adam.hpp>
 #include <cfnet/optim/lbfgs.hpp>
 #include <cfnet/serialize.hpp>
@@ -93,30 +92,10 @@ enum class Orientation {
     item_based   ///< a row is one item's ratings over all users (I-AutoRec)
 };
 
-/// Elementwise activation of a layer (see nn/activation.hpp for the formulas).
-enum class ActivationKind { relu, sigmoid, tanh, identity, elu, selu };
-
-/// "relu", "sigmoid", "tanh", "identity", "elu", "selu".
-inline const char* to_string(ActivationKind k) {
-    switch (k) {
-        case ActivationKind::relu: return "relu";
-        case ActivationKind::sigmoid: return "sigmoid";
-        case ActivationKind::tanh: return "tanh";
-        case ActivationKind::identity: return "identity";
-        case ActivationKind::elu: return "elu";
-        case ActivationKind::selu: return "selu";
-    }
-    return "unknown";
-}
-
-/// The inverse of to_string(ActivationKind). @throws InvalidArgument for another name.
-inline ActivationKind activation_from_string(const std::string& s) {
-    for (auto k : {ActivationKind::relu, ActivationKind::sigmoid, ActivationKind::tanh, ActivationKind::identity,
-                   ActivationKind::elu, ActivationKind::selu})
-        if (s == to_string(k)) return k;
-    throw InvalidArgument(detail::concat("unknown activation '", s,
-                                         "' (expected relu, sigmoid, tanh, identity, elu or selu)"));
-}
+/// Elementwise activation of a layer (nn/activation.hpp).
+using ActivationKind = nn::ActivationKind;
+using nn::activation_from_string;
+using nn::to_string;
 
 inline const char* to_string(Orientation o) { return o == Orientation::user_based ? "user_based" : "item_based"; }
 
@@ -260,19 +239,6 @@ struct AutoencoderOptions {
 
 namespace detail {
 
-/// Calls f(fn) with the function object of nn::fn for `k`.
-template <class F>
-void with_activation(ActivationKind k, F&& f) {
-    switch (k) {
-        case ActivationKind::relu: f(nn::fn::Relu{}); return;
-        case ActivationKind::sigmoid: f(nn::fn::Sigmoid{}); return;
-        case ActivationKind::tanh: f(nn::fn::Tanh{}); return;
-        case ActivationKind::identity: f(nn::fn::Identity{}); return;
-        case ActivationKind::elu: f(nn::fn::Elu{1.0}); return;
-        case ActivationKind::selu: f(nn::fn::Selu{}); return;
-    }
-}
-
 /// Independent seeds for the model's random streams (splitmix64 of seed + stream).
 inline std::uint64_t ae_seed(std::uint64_t seed, std::uint64_t stream) {
     std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
@@ -283,14 +249,13 @@ inline std::uint64_t ae_seed(std::uint64_t seed, std::uint64_t stream) {
 /// Stream numbers of ae_seed: weights, shuffling, dropout masks.
 inline constexpr std::uint64_t ae_stream_init = 0, ae_stream_shuffle = 1, ae_stream_dropout = 2;
 
-#ifdef CFNET_SIMD_DISPATCH
-#define CFNET_AE_AVX2 1  // the training step is compiled a second time for AVX2 (see step())
-#endif
-
-/// The network: weight layer l maps sizes[l] -> sizes[l+1]; layer 0 has a sparse input, the last
-/// layer a sparse output. Parameters (slots 2l, 2l+1) are "layer<l>.weight" and "layer<l>.bias".
-/// Layer 0's weight is sizes[0] x sizes[1] (a row per input unit); the last layer's weight is
-/// sizes[L] x sizes[L-1] (a row per output unit); the middle weights are in x out.
+/// The network: a composition of toolkit layers. Weight layer l maps sizes[l] -> sizes[l+1]:
+/// layer 0 is an nn::SparseInputDense (the input is a batch of sparse rating rows), the middle
+/// layers are nn::Dense with the hidden activation fused, the last an nn::SparseOutputDense
+/// evaluated only at the observed entries the masked loss reads; hidden dropout is nn::Dropout on
+/// one shared mask stream. Parameters (slots 2l, 2l+1) are "layer<l>.weight" and "layer<l>.bias":
+/// layer 0's weight is sizes[0] x sizes[1] (a row per input unit), the last layer's sizes[L] x
+/// sizes[L-1] (a row per output unit), the middle weights in x out.
 template <class T>
 class AutoencoderNet {
 public:
@@ -298,452 +263,149 @@ public:
 
     AutoencoderNet() = default;
 
-    /// Draws every weight with Glorot-uniform in in x out order (as nn::Dense does), biases 0.
+    /// Draws every weight with Glorot-uniform in in x out order, layer by layer; biases 0.
     AutoencoderNet(size_type n_units, const std::vector<size_type>& hidden, ActivationKind hidden_act,
                    ActivationKind output_act, Rng& rng)
-        : hidden_act_(hidden_act), output_act_(output_act) {
+        : layers_(std::make_unique<Layers>()) {
         sizes_.push_back(n_units);
         sizes_.insert(sizes_.end(), hidden.begin(), hidden.end());
         sizes_.push_back(n_units);
-        const size_type L = layers();
-        params_.reserve(2 * L);
         const auto init = nn::init::glorot_uniform();
-        for (size_type l = 0; l < L; ++l) {
-            const size_type in = sizes_[l], out = sizes_[l + 1];
-            Matrix<T> w = Matrix<T>::from_shape({in, out});
-            init(w, in, out, rng);
-            const std::string prefix = "layer" + std::to_string(l);
-            if (l + 1 == L) {
-                params_.emplace_back(prefix + ".weight", out, in);
-                T* v = params_.back().value.data();
-                const T* src = w.data();
-                for (size_type i = 0; i < in; ++i)
-                    for (size_type o = 0; o < out; ++o) v[o * in + i] = src[i * out + o];
-            } else {
-                params_.emplace_back(prefix + ".weight", in, out);
-                params_.back().value = std::move(w);
-            }
-            params_.emplace_back(prefix + ".bias", 1, out);
-        }
+        const size_type L = layers();
+        layers_->in = nn::SparseInputDense<T>(sizes_[0], sizes_[1], rng, init, hidden_act);
+        layers_->mid.reserve(L - 2);
+        for (size_type l = 1; l + 1 < L; ++l)
+            layers_->mid.emplace_back(sizes_[l], sizes_[l + 1], rng, init, true, nn::WeightLayout::in_out, hidden_act);
+        layers_->out = nn::SparseOutputDense<T>(sizes_[L - 1], sizes_[L], rng, init, output_act);
+        const auto ps = parameters();
+        for (size_type s = 0; s < ps.size(); ++s)
+            ps[s]->name = "layer" + std::to_string(s / 2) + (s % 2 ? ".bias" : ".weight");
     }
+
+    AutoencoderNet(const AutoencoderNet& o)
+        : sizes_(o.sizes_), layers_(o.layers_ ? std::make_unique<Layers>(*o.layers_) : nullptr) {}
+    AutoencoderNet& operator=(const AutoencoderNet& o) {
+        if (this != &o) *this = AutoencoderNet(o);
+        return *this;
+    }
+    // Moving keeps the layers' heap storage: the parameters keep their addresses.
+    AutoencoderNet(AutoencoderNet&&) noexcept = default;
+    AutoencoderNet& operator=(AutoencoderNet&&) noexcept = default;
 
     size_type layers() const noexcept { return sizes_.empty() ? 0 : sizes_.size() - 1; }
     const std::vector<size_type>& sizes() const noexcept { return sizes_; }
     size_type n_units() const noexcept { return sizes_.empty() ? 0 : sizes_.front(); }
     size_type code_width() const noexcept { return sizes_[sizes_.size() - 2]; }
-    ActivationKind hidden_activation() const noexcept { return hidden_act_; }
-    ActivationKind output_activation() const noexcept { return output_act_; }
+    ActivationKind hidden_activation() const noexcept { return layers_->in.activation(); }
+    ActivationKind output_activation() const noexcept { return layers_->out.activation(); }
 
-    nn::ParameterList<T> parameters() {
+    /// Every parameter, slot by slot (layer 0's weight and bias, ..., the last layer's).
+    nn::ParameterList<T> parameters() const {
         nn::ParameterList<T> out;
-        for (auto& p : params_) out.push_back(&p);
+        if (!layers_) return out;
+        for (auto* p : layers_->in.parameters()) out.push_back(p);
+        for (auto& d : layers_->mid)
+            for (auto* p : d.parameters()) out.push_back(p);
+        for (auto* p : layers_->out.parameters()) out.push_back(p);
         return out;
     }
-    std::vector<nn::Parameter<T>>& params() noexcept { return params_; }
-    const std::vector<nn::Parameter<T>>& params() const noexcept { return params_; }
-    const T* weight(size_type l) const { return params_[2 * l].value.data(); }
-    const T* bias(size_type l) const { return params_[2 * l + 1].value.data(); }
+    const T* weight(size_type l) const { return parameters()[2 * l]->value.data(); }
+    const T* bias(size_type l) const { return parameters()[2 * l + 1]->value.data(); }
 
-    /// Scratch space of one forward/backward pass, grown on demand and reused.
+    /// Scratch space of an inference pass (forward_hidden), grown on demand and reused.
     struct Workspace {
-        std::vector<std::vector<T>> y, a, mask;  // per hidden layer: f(z), output after dropout, dropout mask
-        std::vector<T> da, da2, pred, dpred;
-        std::vector<T> scale;  // per batch row: the loss gradient's scale
-        kernels::ColumnIndex in_cols, out_cols;
-        std::vector<T> grow;  // one weight row's gradient (fused Adam)
-        std::vector<T> coef;  // one weight row's per-entry coefficients (blocked kernels)
-        std::vector<T> transposed;  // kernels::dense_input_grad's scratch
-        // The input batch by item (in_cols, the values in its order, the items with entries), built by
-        // forward_hidden for its item-order kernel and for the step's backward pass.
-        std::vector<T> in_coef;
-        std::vector<index_type> in_items;
-        std::vector<nn::TensorRef<T>> adam_state;  // the optimizer's moments, by slot
+        typename nn::SparseInputDense<T>::Columns columns;
+        std::vector<Matrix<T>> y;  // per hidden layer: its output (y.back(): the code)
     };
 
-    /// The hidden layers' forward pass for the rows of `input`: after it, ws.a[k-1] (or ws.y when
-    /// there is no dropout) holds the code (rows x code_width()). `dropout_rng` null: no dropout.
-    void forward_hidden(const nn::SparseBatch<T>& input, Workspace& ws, double hidden_dropout, Rng* dropout_rng) const {
-#ifdef CFNET_AE_AVX2
-        if (kernels::use_avx2()) {
-            forward_hidden_avx2(input, ws, hidden_dropout, dropout_rng);
-            return;
-        }
-#endif
-        forward_hidden_impl<false>(input, ws, hidden_dropout, dropout_rng);
-    }
-
-private:
-#ifdef CFNET_AE_AVX2
-    __attribute__((target("avx2"))) void forward_hidden_avx2(const nn::SparseBatch<T>& input, Workspace& ws,
-                                                             double hidden_dropout, Rng* dropout_rng) const {
-        forward_hidden_impl<true>(input, ws, hidden_dropout, dropout_rng);
-    }
-    __attribute__((target("avx2"))) double step_avx2(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target,
-                                                     const nn::MaskedMSE<T>& loss, Workspace& ws, optim::Adam<T>* adam,
-                                                     bool lazy, double hidden_dropout, Rng* dropout_rng) {
-        return step_impl<true>(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
-    }
-#endif
-
-    // forward_hidden's body; WIDE: inlined into the AVX2 clone.
-    template <bool WIDE>
-    __attribute__((always_inline)) inline void forward_hidden_impl(const nn::SparseBatch<T>& input, Workspace& ws,
-                                                                   double hidden_dropout, Rng* dropout_rng) const {
-        const size_type n = input.rows(), k = layers() - 1;
+    /// The hidden layers' inference pass for the rows of `input` (no dropout; const: concurrent calls
+    /// with their own workspaces are safe): after it, ws.y.back() holds the code (rows x code_width()).
+    void forward_hidden(const nn::SparseBatch<T>& input, Workspace& ws) const {
+        const size_type k = layers() - 1;
         ws.y.resize(k);
-        ws.a.resize(k);
-        ws.mask.resize(k);
-        const bool drop = dropout_rng != nullptr && hidden_dropout > 0;
-        for (size_type l = 0; l < k; ++l) {
-            const size_type out = sizes_[l + 1];
-            auto& y = ws.y[l];
-            if (y.size() < n * out) y.resize(n * out);
-            const T* b = bias(l);
-            const T* w = weight(l);
-            if (l > 0 && hidden_act_ == ActivationKind::relu) {
-                // bias, product and ReLU in one kernel (register tiles where the CPU allows: no GEMM
-                // packing, no bias prefill, no separate activation pass)
-                kernels::dense_bias_relu(layer_output(ws, l - 1, drop), n, sizes_[l], w, out, b, y.data());
-            } else {
-                for (size_type r = 0; r < n; ++r) std::copy(b, b + out, y.data() + r * out);
-                if (l == 0) {
-                    build_input_columns(input, ws);  // the backward pass's too
-                    // by column blocks of y that stay in L1 where the CPU allows (each touched weight
-                    // row read once), else by rows
-                    kernels::sparse_times_dense(input.row_ptr().data(), input.indices().data(), input.values().data(),
-                                                n, ws.in_cols, ws.in_coef.data(), ws.in_items, w, out, y.data());
-                } else {
-                    gemm(Trans::no, Trans::no, n, out, sizes_[l], T(1), layer_output(ws, l - 1, drop), sizes_[l], w, out,
-                         T(1), y.data(), out);
-                }
-                with_activation(hidden_act_, [&](auto fn) {
-                    T* yy = y.data();
-                    for (size_type i = 0; i < n * out; ++i) yy[i] = fn.value(yy[i]);
-                });
-            }
-            if (drop) {
-                auto& m = ws.mask[l];
-                auto& a = ws.a[l];
-                if (m.size() < n * out) m.resize(n * out);
-                if (a.size() < n * out) a.resize(n * out);
-                const T keep = static_cast<T>(1.0 / (1.0 - hidden_dropout));
-                for (size_type i = 0; i < n * out; ++i) {
-                    m[i] = dropout_rng->uniform() < hidden_dropout ? T(0) : keep;
-                    a[i] = y[i] * m[i];
-                }
-            }
-        }
-    }
-
-    // ws.in_cols, in_coef and in_items for `input`.
-    static void build_input_columns(const nn::SparseBatch<T>& input, Workspace& ws) {
-        auto& ic = ws.in_cols;
-        ic.build(input);
-        const T* val = input.values().data();
-        ws.in_coef.resize(ic.pos.size());
-        for (std::size_t q = 0; q < ic.pos.size(); ++q) ws.in_coef[q] = val[ic.pos[q]];
-        ws.in_items.clear();
-        for (std::size_t i = 0; i + 1 < ic.ptr.size(); ++i)
-            if (ic.ptr[i] != ic.ptr[i + 1]) ws.in_items.push_back(static_cast<index_type>(i));
-    }
-
-public:
-    /// The output of hidden layer l after forward_hidden.
-    static const T* layer_output(const Workspace& ws, size_type l, bool dropped) {
-        return dropped ? ws.a[l].data() : ws.y[l].data();
+        layers_->in.infer(input, ws.columns, ws.y[0]);
+        for (size_type l = 1; l < k; ++l) layers_->mid[l - 1].infer(ws.y[l - 1], ws.y[l]);
     }
 
     /// Output unit j for code row `code` (width code_width()), after the output activation.
-    T output_at(const T* code, size_type j) const {
-        const size_type h = code_width(), L = layers();
-        T z = bias(L - 1)[j] + kernels::dot(code, weight(L - 1) + j * h, h);
-        T out = z;
-        with_activation(output_act_, [&](auto fn) { out = fn.value(z); });
-        return out;
-    }
+    T output_at(const T* code, size_type j) const { return layers_->out.infer_one(code, j); }
 
     /// All output units for `rows` code rows into out (rows x n_units), after the output activation.
-    void output_all(const T* codes, size_type rows, T* out) const {
-        const size_type h = code_width(), n = n_units(), L = layers();
-        const T* b = bias(L - 1);
-        for (size_type r = 0; r < rows; ++r) std::copy(b, b + n, out + r * n);
-        gemm(Trans::no, Trans::yes, rows, n, h, T(1), codes, h, weight(L - 1), h, T(1), out, n);
-        if (output_act_ != ActivationKind::identity)
-            with_activation(output_act_, [&](auto fn) {
-                for (size_type i = 0; i < rows * n; ++i) out[i] = fn.value(out[i]);
-            });
+    void output_all(const T* codes, size_type rows, T* out) const { layers_->out.infer_all(codes, rows, out); }
+
+    /// Output unit j for `rows` code rows into out[0..rows), after the output activation.
+    void output_unit(const T* codes, size_type rows, size_type j, T* out) const {
+        layers_->out.infer_unit(codes, rows, j, out);
     }
 
-    /// One batch: the loss of the outputs at `target`'s entries against its values, for the input
-    /// `input` (the same rows; its entries may be a dropped-out subset of target's).
+    /// One training step on a batch: the loss of the outputs at `target`'s entries against its
+    /// values, for the input `input` (the same rows; its entries may be a dropped-out subset of
+    /// target's), with hidden dropout drawn from `dropout_rng` when it is not null and
+    /// hidden_dropout > 0.
     ///
     /// adam == nullptr: ADDS the gradients into every Parameter::grad (no update).
-    /// adam != nullptr: begin_step() and an update of every parameter, each weight row as soon as
-    /// its gradient is complete; @pre every grad is zero on entry, and it is zero again on return
-    /// for the first and last layer (the middle layers' weight grads are overwritten each step, or
-    /// not used at all where their gradient goes straight into Adam: kernels::dense_grad_adam).
+    /// adam != nullptr: begin_step() and Adam's update of every parameter through the layers' fused
+    /// path (nn/update.hpp): each weight row updated as soon as its gradient is known; lazy: the
+    /// rows of the sparse layers without entries in the batch are left alone. The parameters' grads
+    /// are not used then.
     double step(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, const nn::MaskedMSE<T>& loss,
-                Workspace& ws, optim::Adam<T>* adam, bool lazy, double hidden_dropout, Rng* dropout_rng) {
-#ifdef CFNET_AE_AVX2
-        if (kernels::use_avx2()) return step_avx2(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
-#endif
-        return step_impl<false>(input, target, loss, ws, adam, lazy, hidden_dropout, dropout_rng);
-    }
-
-private:
-    // step's body; WIDE: inlined into the AVX2 clone (the same values: no FMA contraction).
-    template <bool WIDE>
-    __attribute__((always_inline)) inline double step_impl(const nn::SparseBatch<T>& input,
-                                                           const nn::SparseBatch<T>& target,
-                                                           const nn::MaskedMSE<T>& loss, Workspace& ws,
-                                                           optim::Adam<T>* adam, bool lazy, double hidden_dropout,
-                                                           Rng* dropout_rng) {
-        const size_type n = target.rows(), L = layers(), k = L - 1, h = code_width(), n_out = n_units();
-        const bool fused = adam != nullptr;
+                optim::Adam<T>* adam, bool lazy, double hidden_dropout, Rng* dropout_rng) {
+        Layers& ls = *layers_;
+        const size_type n = target.rows(), L = layers(), k = L - 1;
         const bool drop = dropout_rng != nullptr && hidden_dropout > 0;
-        forward_hidden_impl<WIDE>(input, ws, hidden_dropout, dropout_rng);
-        const T* code = layer_output(ws, k - 1, drop);
+        if (drop && (ls.drop.size() != k || ls.drop[0].rate() != hidden_dropout)) ls.drop.assign(k, nn::Dropout<T>(hidden_dropout));
 
-        // Output layer, one pass over its weight rows: for row j (output unit j), the predictions at
-        // column j's target entries (old W_j), their loss gradients (known per row of the batch: the
-        // loss's scale times (prediction - target), as MaskedMSE computes them), then
-        // dcode += d * W_j, grad W_j += d * code, grad b_j += d, then (fused) Adam's update of row j,
-        // all while W_j is in cache. Fused: row j's gradient is built in an L1 buffer (rows without
-        // entries get Adam's zero-gradient update, or none when lazy); the parameter's grad array is
-        // not used.
+        // forward through the hidden layers
+        const Matrix<T>* h = &ls.in.forward(input);
+        if (drop) h = &ls.drop[0].forward(*h, *dropout_rng);
+        for (size_type l = 1; l < k; ++l) {
+            h = &ls.mid[l - 1].forward(*h);
+            if (drop) h = &ls.drop[l].forward(*h, *dropout_rng);
+        }
+
+        // the output layer, the loss's gradient and the output layer's backward pass in one pass over
+        // its weight rows (each updated while in cache)
+        if (adam) adam->begin_step();
+        auto update = [&](size_type slot, nn::RowUpdate<T>& u) -> const nn::RowUpdate<T>* {
+            if (!adam) return nullptr;
+            u = adam->row_update(slot, lazy);
+            return &u;
+        };
+        nn::RowUpdate<T> uw, ub;
         const size_type nnz = target.nnz();
-        if (ws.pred.size() < nnz) ws.pred.resize(nnz);
-        if (ws.dpred.size() < nnz) ws.dpred.resize(nnz);
-        if (ws.scale.size() < n) ws.scale.resize(n);
-        {
-            const auto& rp = target.row_ptr();
-            if (loss.normalization() == nn::MaskNormalization::per_sample) {
-                const double batch = static_cast<double>(n);
-                for (size_type r = 0; r < n; ++r) {
-                    const size_type cnt = rp[r + 1] - rp[r];  // a row without entries has no gradient
-                    ws.scale[r] = cnt ? static_cast<T>(2.0 / (static_cast<double>(cnt) * batch)) : T(0);
-                }
-            } else {
-                const size_type cnt = rp[n] - rp[0];
-                const T sc = cnt ? static_cast<T>(2.0 / static_cast<double>(cnt)) : T(0);
-                std::fill(ws.scale.begin(), ws.scale.begin() + static_cast<std::ptrdiff_t>(n), sc);
-            }
-        }
-        ws.out_cols.build(target);
-        const auto& oc = ws.out_cols;
+        if (pred_.size() < nnz) pred_.resize(nnz);
+        if (dpred_.size() < nnz) dpred_.resize(nnz);
+        if (scale_.size() < n) scale_.resize(n);
+        loss.gradient_scales(target.row_ptr().data(), n, scale_.data());
         const T* tv = target.values().data();
-        const bool identity_out = output_act_ == ActivationKind::identity;
+        const T* scale = scale_.data();
+        const Matrix<T>* g = &ls.out.forward_backward_at(
+            *h, target, [&](size_type r, size_type pos, T pred) { return scale[r] * (pred - tv[pos]); }, pred_.data(),
+            update(2 * k, uw), update(2 * k + 1, ub));
+        // the loss value, from the predictions (its gradient, recomputed into dpred, was used above)
+        const double value = loss.sparse_value_and_gradient(target.row_ptr().data(), n, pred_.data(), tv, dpred_.data());
 
-        if (fused) adam->begin_step();
-
-        if (ws.da.size() < n * h) ws.da.resize(n * h);
-        std::fill(ws.da.begin(), ws.da.begin() + static_cast<std::ptrdiff_t>(n * h), T(0));
-        std::optional<kernels::AdamStepConstants<T>> ac;
-        if (fused) ac = adam->step_constants();
-        if (fused && ws.adam_state.empty()) ws.adam_state = adam->state();  // stable for one optimizer
-        const auto& state = ws.adam_state;
-        {
-            const size_type slot = 2 * (L - 1);
-            T* pw = params_[slot].value.data();
-            T* gw = params_[slot].grad.data();
-            const T* bl = params_[slot + 1].value.data();
-            T* gb = params_[slot + 1].grad.data();
-            if (ws.grow.size() < h) ws.grow.resize(h);
-            T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
-            T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
-            // Where the CPU allows (float, h % 16 == 0, AVX-512; identity output): the predictions of
-            // column j by gathered dots, then row j's gradient summed in registers and fed straight
-            // into its Adam update, with dcode updated on the way (detail/autoencoder_kernels.hpp).
-            const bool blocked = fused && identity_out && kernels::avx512_tiles<T>(h);
-            if (blocked && ws.coef.size() < n) ws.coef.resize(n);
-            UntouchedRows untouched{pw, mw, vw, h, fused && !lazy ? &*ac : nullptr};
-            for (size_type j = 0; j < n_out; ++j) {
-                const bool has = oc.ptr[j] != oc.ptr[j + 1];
-                if (has) untouched.skip(j);
-                if (has && blocked) {
-                    const size_type q0 = oc.ptr[j], cnt = oc.ptr[j + 1] - q0;
-                    const index_type* rows = oc.row.data() + q0;
-                    T* d = ws.coef.data();
-                    kernels::gathered_dots(code, rows, cnt, pw + j * h, h, d);
-                    T sb = T(0);
-                    for (size_type t = 0; t < cnt; ++t) {
-                        const size_type pos = oc.pos[q0 + t];
-                        const T pred = bl[j] + d[t];
-                        ws.pred[pos] = pred;
-                        d[t] = ws.scale[rows[t]] * (pred - tv[pos]);
-                        sb += d[t];
-                    }
-                    gb[j] += sb;
-                    kernels::gathered_grad_adam(static_cast<const T*>(d), rows, cnt, code, ws.da.data(),
-                                                      pw + j * h, mw + j * h, vw + j * h, h, *ac, ws.grow.data());
-                    continue;
-                }
-                if (has) {
-                    const T* wj = pw + j * h;
-                    T* gj = fused ? ws.grow.data() : gw + j * h;
-                    if (fused) std::fill(gj, gj + h, T(0));
-                    T sb = T(0);
-                    for (size_type q = oc.ptr[j]; q < oc.ptr[j + 1]; ++q) {
-                        const size_type r = oc.row[q], pos = oc.pos[q];
-                        const T z = bl[j] + kernels::dot(code + r * h, wj, h);
-                        T pred = z, deriv = T(1);
-                        if (!identity_out) pred = output_value_and_derivative(z, deriv);
-                        ws.pred[pos] = pred;
-                        T d = ws.scale[r] * (pred - tv[pos]);
-                        if (!identity_out) d *= deriv;
-                        kernels::axpy2(d, wj, ws.da.data() + r * h, d, code + r * h, gj, h);
-                        sb += d;
-                    }
-                    gb[j] += sb;
-                }
-                if (fused && has)
-                    kernels::adam_update(pw + j * h, static_cast<const T*>(ws.grow.data()), mw + j * h, vw + j * h,
-                                               h, *ac);
-            }
-            untouched.flush(n_out);
-            if (fused) {
-                update_slot<WIDE>(slot + 1, state, *ac);
-                for (size_type j = 0; j < n_out; ++j)
-                    if (oc.ptr[j] != oc.ptr[j + 1]) gb[j] = T(0);
-            }
+        // backward through the hidden layers
+        for (size_type l = k; l-- > 1;) {
+            if (drop) g = &ls.drop[l].backward(*g);
+            g = &ls.mid[l - 1].backward(*g, update(2 * l, uw), update(2 * l + 1, ub));
         }
-        // The loss value, from the predictions (its gradient, recomputed into dpred, was used above).
-        const double value = loss.sparse_value_and_gradient(target.row_ptr().data(), n, ws.pred.data(), tv,
-                                                            ws.dpred.data());
-
-        // Hidden layers, last to first: dz = da * mask * f'(y).
-        if (ws.da2.size() < n * *std::max_element(sizes_.begin() + 1, sizes_.end() - 1))
-            ws.da2.resize(n * *std::max_element(sizes_.begin() + 1, sizes_.end() - 1));
-        std::vector<T>* da = &ws.da;
-        std::vector<T>* da_next = &ws.da2;
-        for (size_type l = k; l-- > 0;) {
-            const size_type out = sizes_[l + 1], in = sizes_[l];
-            T* dz = da->data();
-            const T* y = ws.y[l].data();
-            with_activation(hidden_act_, [&](auto fn) {
-                if (drop) {
-                    const T* m = ws.mask[l].data();
-                    for (size_type i = 0; i < n * out; ++i) dz[i] = dz[i] * m[i] * fn.derivative(y[i]);
-                } else {
-                    for (size_type i = 0; i < n * out; ++i) dz[i] *= fn.derivative(y[i]);
-                }
-            });
-            const size_type slot = 2 * l;
-            T* gw = params_[slot].grad.data();
-            T* gb = params_[slot + 1].grad.data();
-            if (fused) std::fill(gb, gb + out, T(0));
-            for (size_type r = 0; r < n; ++r)
-                for (size_type o = 0; o < out; ++o) gb[o] += dz[r * out + o];
-            if (l > 0) {
-                const T* a_prev = layer_output(ws, l - 1, drop);
-                if (da_next->size() < n * in) da_next->resize(n * in);
-                if (fused && kernels::avx512_tiles<T>(out)) {
-                    // da_prev with the old W, then W's gradient and Adam update, both in register tiles
-                    // (detail/autoencoder_kernels.hpp): no packing, no gradient matrix written and read back.
-                    const size_type need = kernels::dense_input_grad_scratch(n, out, in);
-                    if (ws.transposed.size() < need) ws.transposed.resize(need);
-                    kernels::dense_input_grad(static_cast<const T*>(dz), n, out, weight(l), in, da_next->data(),
-                                                    ws.transposed.data());
-                    kernels::dense_grad_adam(a_prev, n, in, static_cast<const T*>(dz), out,
-                                                   params_[slot].value.data(), state[2 * slot].tensor->data(),
-                                                   state[2 * slot + 1].tensor->data(), *ac, ws.grow.data());
-                } else {
-                    if (n > 0)
-                        gemm(Trans::yes, Trans::no, in, out, n, T(1), a_prev, in, dz, out, fused ? T(0) : T(1), gw,
-                             out);
-                    else if (fused)
-                        std::fill(gw, gw + in * out, T(0));
-                    gemm(Trans::no, Trans::yes, n, in, out, T(1), dz, out, weight(l), out, T(0), da_next->data(), in);
-                    if (fused) update_slot<WIDE>(slot, state, *ac);
-                }
-                if (fused) update_slot<WIDE>(slot + 1, state, *ac);
-                std::swap(da, da_next);
-            } else {
-                // Sparse input: grad of W0 row i += sum over the batch entries (r, i, v) of v * dz[r]
-                // (ws.in_cols: built by forward_hidden_impl for this input).
-                const auto& ic = ws.in_cols;
-                const size_type n_in = sizes_[0];
-                T* pw = params_[slot].value.data();
-                T* mw = fused ? state[2 * slot].tensor->data() : nullptr;
-                T* vw = fused ? state[2 * slot + 1].tensor->data() : nullptr;
-                if (ws.grow.size() < out) ws.grow.resize(out);
-                // As for the output layer: row i's gradient in registers, straight into Adam.
-                const bool blocked = fused && kernels::avx512_tiles<T>(out);
-                UntouchedRows untouched{pw, mw, vw, out, fused && !lazy ? &*ac : nullptr};
-                for (size_type i = 0; i < n_in; ++i) {
-                    const bool has = ic.ptr[i] != ic.ptr[i + 1];
-                    if (has) untouched.skip(i);
-                    if (has && blocked) {
-                        const size_type q0 = ic.ptr[i], cnt = ic.ptr[i + 1] - q0;
-                        kernels::gathered_grad_adam(static_cast<const T*>(ws.in_coef.data() + q0), ic.row.data() + q0, cnt,
-                                                          static_cast<const T*>(dz), static_cast<T*>(nullptr),
-                                                          pw + i * out, mw + i * out, vw + i * out, out, *ac,
-                                                          ws.grow.data());
-                        continue;
-                    }
-                    if (has) {
-                        T* gi = fused ? ws.grow.data() : gw + i * out;
-                        if (fused) std::fill(gi, gi + out, T(0));
-                        for (size_type q = ic.ptr[i]; q < ic.ptr[i + 1]; ++q)
-                            kernels::axpy(ws.in_coef[q], dz + ic.row[q] * out, gi, out);
-                    }
-                    if (fused && has)
-                        kernels::adam_update(pw + i * out, static_cast<const T*>(ws.grow.data()), mw + i * out,
-                                                   vw + i * out, out, *ac);
-                }
-                untouched.flush(n_in);
-                if (fused) update_slot<WIDE>(slot + 1, state, *ac);
-            }
-        }
+        if (drop) g = &ls.drop[0].backward(*g);
+        ls.in.backward(*g, update(0, uw), update(1, ub));
         return value;
     }
 
-    // Exact Adam's zero-gradient update of a sparse layer's weight rows that no batch entry touched,
-    // one call per run of consecutive untouched rows (contiguous in p, m and v). c == nullptr: none
-    // (no optimizer, or lazy Adam).
-    struct UntouchedRows {
-        T* p;
-        T* m;
-        T* v;
-        size_type width;
-        const kernels::AdamStepConstants<T>* c;
-        size_type begin = 0;  // the first row of the current run
-
-        void skip(size_type row) {  // row is touched: update the run before it, start after it
-            flush(row);
-            begin = row + 1;
-        }
-        void flush(size_type end) const {
-            if (c && end > begin) {
-                const size_type o = begin * width;
-                kernels::adam_update(p + o, static_cast<const T*>(nullptr), m + o, v + o, (end - begin) * width, *c);
-            }
-        }
+private:
+    struct Layers {
+        nn::SparseInputDense<T> in;
+        std::vector<nn::Dense<T>> mid;
+        nn::SparseOutputDense<T> out;
+        std::vector<nn::Dropout<T>> drop;  // one per hidden layer, masks drawn from step's dropout_rng
     };
 
-    // Adam's dense update of a whole slot from its grad (what optim::Adam::update(slot) computes).
-    template <bool WIDE>
-    __attribute__((always_inline)) inline void update_slot(size_type slot, const std::vector<nn::TensorRef<T>>& state,
-                                                           const kernels::AdamStepConstants<T>& c) {
-        auto& prm = params_[slot];
-        kernels::adam_update(prm.value.data(), static_cast<const T*>(prm.grad.data()), state[2 * slot].tensor->data(),
-                           state[2 * slot + 1].tensor->data(), prm.value.size(), c);
-    }
-
-    // The output activation at z, and its derivative (as a function of the output) into deriv.
-    T output_value_and_derivative(T z, T& deriv) const {
-        T out = z;
-        with_activation(output_act_, [&](auto fn) {
-            out = fn.value(z);
-            deriv = fn.derivative(out);
-        });
-        return out;
-    }
-
     std::vector<size_type> sizes_;
-    ActivationKind hidden_act_ = ActivationKind::relu;
-    ActivationKind output_act_ = ActivationKind::identity;
-    std::vector<nn::Parameter<T>> params_;
+    std::unique_ptr<Layers> layers_;
+    std::vector<T> pred_, dpred_, scale_;  // the output layer's predictions, the loss gradient, its scales
 };
 
 /// Appends row `row` of `m` to `batch` (the row's observed entries, in increasing column order).
@@ -863,9 +525,8 @@ public:
                       d.n_users(), " rows)");
             detail::add_matrix_row(batch, d, r);
         }
-        typename Net::Workspace ws;
         const nn::MaskedMSE<T> loss(opt_.loss_normalization);
-        return net_.step(batch, batch, loss, ws, nullptr, false, 0.0, nullptr);
+        return net_.step(batch, batch, loss, nullptr, false, 0.0, nullptr);
     }
 
     // --- prediction -----------------------------------------------------------------------------
@@ -1007,23 +668,11 @@ public:
                 nn::SparseBatch<T> batch(ni);
                 for (const auto u : users) detail::add_matrix_row(batch, *input_, u);
                 typename Net::Workspace ws;
-                net.forward_hidden(batch, ws, 0.0, nullptr);
+                net.forward_hidden(batch, ws);
                 net.output_all(ws.y.back().data(), B, scores.data());
             } else {
-                const size_type h = net.code_width(), L = net.layers();
-                const T* w = net.weight(L - 1);
-                const T* b = net.bias(L - 1);
-                // scores(r, i) = f(b[u_r] + codes[i] . W[u_r])
-                for (size_type r = 0; r < B; ++r) {
-                    const index_type u = users[r];
-                    T* s = scores.data() + r * ni;
-                    std::fill(s, s + ni, b[u]);
-                    gemm(Trans::no, Trans::yes, ni, 1, h, T(1), codes_.data(), h, w + u * h, h, T(1), s, 1);
-                    if (net.output_activation() != ActivationKind::identity)
-                        detail::with_activation(net.output_activation(), [&](auto fn) {
-                            for (size_type i = 0; i < ni; ++i) s[i] = fn.value(s[i]);
-                        });
-                }
+                // scores(r, i) = output unit users[r] for item i's code
+                for (size_type r = 0; r < B; ++r) net.output_unit(codes_.data(), ni, users[r], scores.data() + r * ni);
             }
         }
 
@@ -1180,7 +829,6 @@ private:
         Rng shuffle_rng(detail::ae_seed(opt_.seed, detail::ae_stream_shuffle));
         Rng drop_rng(detail::ae_seed(opt_.seed, detail::ae_stream_dropout));
         const nn::MaskedMSE<T> loss(opt_.loss_normalization);
-        typename Net::Workspace ws;
         nn::SparseBatch<T> input(data.n_items()), target(data.n_items());
         const bool in_drop = opt_.input_dropout > 0;
         const bool hid_drop = opt_.hidden_dropout > 0;
@@ -1217,7 +865,7 @@ private:
                         input.add_row(dropped_idx.data(), dropped_val.data(), dropped_idx.size());
                     }
                 }
-                const double l = net_.step(in_drop ? input : target, target, loss, ws, &*adam_, opt_.lazy_adam,
+                const double l = net_.step(in_drop ? input : target, target, loss, &*adam_, opt_.lazy_adam,
                                            opt_.hidden_dropout, hid_drop ? &drop_rng : nullptr);
                 check_finite_loss(l, epoch, s + 1, "AutoencoderCF");
                 total += l * static_cast<double>(b1 - b0);
@@ -1258,22 +906,21 @@ private:
     /// `train` in the model's orientation.
     History fit_lbfgs(const RatingMatrix<T>& train, const RatingMatrix<T>& data, const RatingMatrix<T>* validation,
                       const std::vector<Callback*>& callbacks) {
-        auto& ps = net_.params();
+        const auto ps = net_.parameters();
         size_type n_params = 0;
-        for (const auto& p : ps) n_params += p.value.size();
+        for (const auto* p : ps) n_params += p->value.size();
         std::vector<T> x(n_params);
         auto unpack = [&](const T* xv) {
-            for (auto& p : ps) {
-                std::copy(xv, xv + p.value.size(), p.value.data());
-                xv += p.value.size();
+            for (auto* p : ps) {
+                std::copy(xv, xv + p->value.size(), p->value.data());
+                xv += p->value.size();
             }
         };
         {
             T* xv = x.data();
-            for (const auto& p : ps) xv = std::copy(p.value.data(), p.value.data() + p.value.size(), xv);
+            for (const auto* p : ps) xv = std::copy(p->value.data(), p->value.data() + p->value.size(), xv);
         }
         const nn::MaskedMSE<T> loss(nn::MaskNormalization::global);
-        typename Net::Workspace ws;
         nn::SparseBatch<T> batch(data.n_items());
         const size_type n_rows = data.n_users();
         const size_type widest = *std::max_element(opt_.hidden.begin(), opt_.hidden.end());
@@ -1293,13 +940,13 @@ private:
                 for (size_type r = b0; r < b1; ++r) detail::add_matrix_row(batch, data, static_cast<index_type>(r));
                 const size_type nnz = batch.nnz();
                 if (nnz == 0) continue;
-                for (auto& p : ps) std::fill(p.grad.begin(), p.grad.end(), T(0));
-                sse += static_cast<double>(nnz) * net_.step(batch, batch, loss, ws, nullptr, false, 0.0, nullptr);
+                for (auto* p : ps) p->zero_grad();
+                sse += static_cast<double>(nnz) * net_.step(batch, batch, loss, nullptr, false, 0.0, nullptr);
                 const T scale = static_cast<T>(nnz);
                 T* gv = g;
-                for (const auto& p : ps) {
-                    const T* gp = p.grad.data();
-                    const size_type sz = p.grad.size();
+                for (const auto* p : ps) {
+                    const T* gp = p->grad.data();
+                    const size_type sz = p->grad.size();
                     if (first)
                         for (size_type k = 0; k < sz; ++k) gv[k] = scale * gp[k];
                     else
@@ -1313,8 +960,8 @@ private:
             const T lam = static_cast<T>(lambda);
             T* gv = g;
             for (size_type k = 0; k < ps.size(); ++k) {
-                const T* w = ps[k].value.data();
-                const size_type sz = ps[k].value.size();
+                const T* w = ps[k]->value.data();
+                const size_type sz = ps[k]->value.size();
                 if (k % 2 == 0 && lambda > 0) {  // weights (even slots), not biases
                     double s = 0;
                     for (size_type q = 0; q < sz; ++q) {
@@ -1416,11 +1063,11 @@ private:
 
     void snapshot(std::vector<Matrix<T>>& out) const {
         out.clear();
-        for (const auto& p : net_.params()) out.push_back(p.value);
+        for (const auto* p : net_.parameters()) out.push_back(p->value);
     }
     void restore(const std::vector<Matrix<T>>& in) {
-        auto& ps = net_.params();
-        for (size_type k = 0; k < ps.size(); ++k) std::copy(in[k].begin(), in[k].end(), ps[k].value.begin());
+        const auto ps = net_.parameters();
+        for (size_type k = 0; k < ps.size(); ++k) std::copy(in[k].begin(), in[k].end(), ps[k]->value.begin());
     }
 
     Metadata metadata() const {
@@ -1463,7 +1110,7 @@ private:
             const size_type b1 = std::min(n, b0 + chunk);
             batch.clear();
             for (size_type r = b0; r < b1; ++r) detail::add_matrix_row(batch, d, static_cast<index_type>(r));
-            net_.forward_hidden(batch, ws, 0.0, nullptr);
+            net_.forward_hidden(batch, ws);
             std::copy(ws.y.back().data(), ws.y.back().data() + (b1 - b0) * h, out.data() + b0 * h);
         }
         return out;
@@ -1515,7 +1162,7 @@ private:
                 }
                 ++q;
             }
-            net_.forward_hidden(batch, ws, 0.0, nullptr);
+            net_.forward_hidden(batch, ws);
             const T* code = ws.y.back().data();
             size_type local = 0;
             for (size_type e = p; e < q; ++e) {
@@ -1554,7 +1201,7 @@ private:
         nn::SparseBatch<T> batch(n);
         batch.add_row(idx.data(), val.data(), idx.size());
         typename Net::Workspace ws;
-        net_.forward_hidden(batch, ws, 0.0, nullptr);
+        net_.forward_hidden(batch, ws);
         std::vector<T> scores(n);
         net_.output_all(ws.y.back().data(), 1, scores.data());
         return scores;

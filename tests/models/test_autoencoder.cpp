@@ -42,13 +42,13 @@ RatingMatrix<T> small_data(std::size_t n_users, std::size_t n_items, std::size_t
 template <class T>
 T act(ActivationKind k, T x) {
     T y{};
-    cfnet::detail::with_activation(k, [&](auto fn) { y = fn.value(x); });
+    cfnet::nn::with_activation(k, [&](auto fn) { y = fn.value(x); });
     return y;
 }
 template <class T>
 T act_deriv(ActivationKind k, T y) {
     T d{};
-    cfnet::detail::with_activation(k, [&](auto fn) { d = fn.derivative(y); });
+    cfnet::nn::with_activation(k, [&](auto fn) { d = fn.derivative(y); });
     return d;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 /// @file kernels/relu.hpp
-/// Row-wise ReLU kernels of a dense layer's forward and backward pass over a batch (n rows of width
-/// w, row-major), and the scoring forms that fuse a layer's bias and ReLU with a single-output
+/// ReLU's forward and backward pass element-wise, the row-wise ReLU kernels of a dense layer over a
+/// batch (n rows of width w, row-major), and the scoring forms that fuse a layer's bias and ReLU with a single-output
 /// layer's dot product.
 ///
 /// Versions: the reference compiled for AVX-512 (no FMA), for AVX2 and the reference itself, the
@@ -18,6 +18,19 @@
 namespace cfnet::kernels {
 
 namespace ref {
+
+/// y[i] = max(y[i], 0) (y > 0 ? y : 0, as nn::fn::Relu).
+template <class T>
+CFNET_KERNEL_INLINE void relu(T* __restrict y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = y[i] > T(0) ? y[i] : T(0);
+}
+
+/// dz[i] = dy[i] * (y[i] > 0 ? 1 : 0): ReLU's backward pass given its outputs y (a product, as the
+/// activation's derivative times the gradient, so that a NaN gradient stays NaN).
+template <class T>
+CFNET_KERNEL_INLINE void relu_backward(const T* __restrict y, const T* __restrict dy, T* __restrict dz, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) dz[i] = dy[i] * (y[i] > T(0) ? T(1) : T(0));
+}
 
 /// h[r][k] = max(h[r][k] + b[k], 0).
 template <class T>
@@ -80,6 +93,8 @@ namespace simd {
 #define CFNET_RELU_CLONES(NAME, AVX2_TARGET, PARAMS, ARGS)                 \
     CFNET_KERNEL_CLONE(NAME, avx512, CFNET_TARGET_AVX512, PARAMS, ARGS) \
     CFNET_KERNEL_CLONE(NAME, avx2, AVX2_TARGET, PARAMS, ARGS)
+CFNET_RELU_CLONES(relu, CFNET_TARGET_AVX2, (T* y, std::size_t n), (y, n))
+CFNET_RELU_CLONES(relu_backward, CFNET_TARGET_AVX2, (const T* y, const T* dy, T* dz, std::size_t n), (y, dy, dz, n))
 CFNET_RELU_CLONES(bias_relu_rows, CFNET_TARGET_AVX2, (const T* b, T* h, std::size_t n, std::size_t w), (b, h, n, w))
 CFNET_RELU_CLONES(relu_grad_colsum, CFNET_TARGET_AVX2,
                   (const T* g, const T* h, T* d, std::size_t n, std::size_t w, T* gb), (g, h, d, n, w, gb))
@@ -100,6 +115,20 @@ CFNET_RELU_CLONES(dot_rows, CFNET_TARGET_AVX2_FMA,
 #else
 #define CFNET_RELU_DISPATCH(NAME, ARGS)
 #endif
+
+/// y[i] = max(y[i], 0) for i < n, in place.
+template <class T>
+void relu(T* y, std::size_t n) {
+    CFNET_RELU_DISPATCH(relu, (y, n))
+    ref::relu(y, n);
+}
+
+/// dz[i] = dy[i] * (y[i] > 0 ? 1 : 0) for i < n (dz may not alias dy or y).
+template <class T>
+void relu_backward(const T* y, const T* dy, T* dz, std::size_t n) {
+    CFNET_RELU_DISPATCH(relu_backward, (y, dy, dz, n))
+    ref::relu_backward(y, dy, dz, n);
+}
 
 /// h[r][k] = max(h[r][k] + b[k], 0) for n rows of width w.
 template <class T>

@@ -7,8 +7,8 @@
 ///    the AVX-512 version read each touched row of W once, in L1-resident column blocks of y);
 ///  - column_dots / column_grads: a dense layer's outputs, and their gradients, only at the entries
 ///    of a sparse pattern (output unit by output unit);
-///  - gathered_dots / gathered_grad_adam: one weight row against a list of rows of x (its outputs;
-///    its gradient fed straight into Adam while the row is in cache).
+///  - gathered_dots / gathered_grad / gathered_grad_adam: one weight row against a list of rows of
+///    x (its outputs; its gradient; its gradient fed straight into Adam while the row is in cache).
 /// Versions: ref (plain loops), AVX2 clones of the references, AVX-512 register tiles where named.
 /// Tested against double-precision references in tests/kernels/test_sparse.cpp.
 
@@ -116,18 +116,16 @@ CFNET_KERNEL_INLINE void gathered_dots(const T* x, const kindex* rows, std::size
     for (std::size_t q = 0; q < n; ++q) z[q] = dot(x + static_cast<std::size_t>(rows[q]) * h, w, h);
 }
 
-/// gathered_grad_adam's reference: g = sum_q coef[q] x[rows[q]] into scratch (h elements), the da
-/// updates with the old p, then Adam.
+/// g += sum_q coef[q] x[rows[q]] (x row-major with h columns, g of length h); when da is not null,
+/// also da[rows[q]] += coef[q] w for every q. Entry by entry, in order.
 template <class T>
-void gathered_grad_adam(const T* coef, const kindex* rows, std::size_t n, const T* x, T* da, T* p, T* m, T* v,
-                        std::size_t h, const AdamStepConstants<T>& ac, T* scratch) {
-    std::fill(scratch, scratch + h, T(0));
+CFNET_KERNEL_INLINE void gathered_grad(const T* coef, const kindex* rows, std::size_t n, const T* x, T* g, T* da,
+                                       const T* w, std::size_t h) {
     for (std::size_t q = 0; q < n; ++q) {
         const std::size_t off = static_cast<std::size_t>(rows[q]) * h;
-        axpy(coef[q], x + off, scratch, h);
-        if (da) axpy(coef[q], static_cast<const T*>(p), da + off, h);
+        if (da) axpy2(coef[q], w, da + off, coef[q], x + off, g, h);
+        else axpy(coef[q], x + off, g, h);
     }
-    adam_update(p, static_cast<const T*>(scratch), m, v, h, ac);
 }
 
 }  // namespace ref
@@ -146,6 +144,15 @@ CFNET_TARGET_AVX2 void csr_times_dense_avx2_exact(const std::size_t* rp, const k
                                                   std::size_t rows, const T* w, std::size_t out, T* y) {
     ref::csr_times_dense(rp, idx, val, rows, w, out, y);
 }
+// gathered_dots and gathered_grad for AVX2 without FMA: the reference's sums, bit for bit.
+CFNET_KERNEL_CLONE(gathered_dots, avx2, CFNET_TARGET_AVX2,
+                   (const T* x, const kindex* rows, std::size_t n, const T* w, std::size_t h, T* z),
+                   (x, rows, n, w, h, z))
+CFNET_KERNEL_CLONE(gathered_grad, avx2, CFNET_TARGET_AVX2,
+                   (const T* coef, const kindex* rows, std::size_t n, const T* x, T* g, T* da, const T* w,
+                    std::size_t h),
+                   (coef, rows, n, x, g, da, w, h))
+
 template <class T>
 CFNET_TARGET_AVX2_FMA void csr_transpose_times_dense_avx2(const std::size_t* rp, const kindex* idx, const T* val,
                                                           std::size_t rows, const T* dy, std::size_t out, T* g) {
@@ -414,20 +421,36 @@ void column_grads(const ColumnIndex& c, std::size_t out, const T* x, const T* w,
 }
 
 /// z[q] = x[rows[q]] . w (x row-major with h columns, w of length h) for q < n. Versions: AVX-512
-/// when avx512_tiles<T>(h), the reference.
+/// when avx512_tiles<T>(h) (w loaded once per four rows), the reference for AVX2 without FMA, the
+/// reference.
 template <class T>
 void gathered_dots(const T* x, const kindex* rows, std::size_t n, const T* w, std::size_t h, T* z) {
 #ifdef CFNET_SIMD_DISPATCH
     if constexpr (std::is_same_v<T, float>)
         if (avx512_tiles<T>(h)) return simd::gathered_dots_avx512(x, rows, n, w, h, z);
+    if (use_avx2()) return simd::gathered_dots_avx2(x, rows, n, w, h, z);
 #endif
     ref::gathered_dots(x, rows, n, w, h, z);
+}
+
+/// g += sum_q coef[q] x[rows[q]] (x row-major with h columns) and, when da is not null,
+/// da[rows[q]] += coef[q] w: a weight row's gradient from the batch rows that use it, and (for an
+/// output unit) its part of the input gradient. Versions: the reference for AVX2 without FMA, the
+/// reference (the same sums).
+template <class T>
+void gathered_grad(const T* coef, const kindex* rows, std::size_t n, const T* x, T* g, T* da, const T* w,
+                   std::size_t h) {
+#ifdef CFNET_SIMD_DISPATCH
+    if (use_avx2()) return simd::gathered_grad_avx2(coef, rows, n, x, g, da, w, h);
+#endif
+    ref::gathered_grad(coef, rows, n, x, g, da, w, h);
 }
 
 /// One weight row p (length h) of a sparse layer: its gradient g = sum_q coef[q] x[rows[q]] (x
 /// row-major with h columns); when da is not null, first da[rows[q]] += coef[q] * p for every q
 /// (with p before the update); then Adam's update of (p, m, v) with g under `ac`. Versions: AVX-512
-/// when avx512_tiles<T>(h) (g kept in registers), the reference (g in `scratch`, h elements).
+/// when avx512_tiles<T>(h) (g kept in registers); otherwise gathered_grad into `scratch` (h
+/// elements) and adam_update.
 template <class T>
 void gathered_grad_adam(const T* coef, const kindex* rows, std::size_t n, const T* x, T* da, T* p, T* m, T* v,
                         std::size_t h, const AdamStepConstants<T>& ac, T* scratch) {
@@ -442,7 +465,9 @@ void gathered_grad_adam(const T* coef, const kindex* rows, std::size_t n, const 
             return;
         }
 #endif
-    ref::gathered_grad_adam(coef, rows, n, x, da, p, m, v, h, ac, scratch);
+    std::fill(scratch, scratch + h, T(0));
+    gathered_grad(coef, rows, n, x, scratch, da, static_cast<const T*>(p), h);
+    adam_update(p, static_cast<const T*>(scratch), m, v, h, ac);
 }
 
 }  // namespace cfnet::kernels

@@ -9,14 +9,20 @@
 ///   T value(T x) const;             // f(x)
 ///   T derivative(T y) const;        // f'(x) given y = f(x)
 /// and use Activation<T, YourFn>.
+///
+/// ActivationKind names the built-in functions at run time (options, model files), and
+/// with_activation(kind, f) calls f with the matching function object: the layers with a fused
+/// activation (Dense, SparseInputDense, SparseOutputDense) take an ActivationKind.
 
 #include <cfnet/error.hpp>
+#include <cfnet/kernels/relu.hpp>
 #include <cfnet/nn/layer.hpp>
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/tensor.hpp>
 
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <utility>
 
 namespace cfnet::nn {
@@ -81,6 +87,65 @@ struct Selu {
 };
 
 }  // namespace fn
+
+/// The built-in activations by name (see the function objects above for the formulas; elu with
+/// alpha = 1).
+enum class ActivationKind { relu, sigmoid, tanh, identity, elu, selu };
+
+/// "relu", "sigmoid", "tanh", "identity", "elu", "selu".
+inline const char* to_string(ActivationKind k) {
+    switch (k) {
+        case ActivationKind::relu: return "relu";
+        case ActivationKind::sigmoid: return "sigmoid";
+        case ActivationKind::tanh: return "tanh";
+        case ActivationKind::identity: return "identity";
+        case ActivationKind::elu: return "elu";
+        case ActivationKind::selu: return "selu";
+    }
+    return "unknown";
+}
+
+/// The inverse of to_string(ActivationKind). @throws InvalidArgument for another name.
+inline ActivationKind activation_from_string(const std::string& s) {
+    for (auto k : {ActivationKind::relu, ActivationKind::sigmoid, ActivationKind::tanh, ActivationKind::identity,
+                   ActivationKind::elu, ActivationKind::selu})
+        if (s == to_string(k)) return k;
+    throw InvalidArgument(cfnet::detail::concat("unknown activation '", s,
+                                                "' (expected relu, sigmoid, tanh, identity, elu or selu)"));
+}
+
+/// Calls f(fn) with the function object of `k`.
+template <class F>
+void with_activation(ActivationKind k, F&& f) {
+    switch (k) {
+        case ActivationKind::relu: f(fn::Relu{}); return;
+        case ActivationKind::sigmoid: f(fn::Sigmoid{}); return;
+        case ActivationKind::tanh: f(fn::Tanh{}); return;
+        case ActivationKind::identity: f(fn::Identity{}); return;
+        case ActivationKind::elu: f(fn::Elu{1.0}); return;
+        case ActivationKind::selu: f(fn::Selu{}); return;
+    }
+}
+
+/// y[i] = f(y[i]) for i < n, in place (nothing for identity; ReLU through kernels::relu).
+template <class T>
+void apply_activation(ActivationKind k, T* y, std::size_t n) {
+    if (k == ActivationKind::identity) return;
+    if (k == ActivationKind::relu) return kernels::relu(y, n);
+    with_activation(k, [&](auto fn) {
+        for (std::size_t i = 0; i < n; ++i) y[i] = fn.value(y[i]);
+    });
+}
+
+/// dz[i] = dy[i] * f'(y[i]) for i < n, given the outputs y = f(z) (dz distinct from dy and y; ReLU
+/// through kernels::relu_backward).
+template <class T>
+void activation_backward(ActivationKind k, const T* y, const T* dy, T* dz, std::size_t n) {
+    if (k == ActivationKind::relu) return kernels::relu_backward(y, dy, dz, n);
+    with_activation(k, [&](auto fn) {
+        for (std::size_t i = 0; i < n; ++i) dz[i] = dy[i] * fn.derivative(y[i]);
+    });
+}
 
 /// An elementwise activation layer (no parameters; the same in train and eval mode).
 template <class T, class Fn>

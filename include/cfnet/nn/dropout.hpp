@@ -34,7 +34,11 @@ public:
     /// Train mode: y = x * mask, mask entries 0 (probability rate) or 1 / (1 - rate); a new mask per
     /// call unless frozen. Eval mode: y = x.
     /// @throws InvalidArgument if the mask is frozen and x's shape differs from the frozen mask's.
-    const Matrix<T>& forward(const Matrix<T>& x) {
+    const Matrix<T>& forward(const Matrix<T>& x) { return forward(x, rng_); }
+
+    /// forward with the mask drawn from `rng` instead of the layer's own stream (several layers
+    /// sharing one mask stream, drawn layer after layer).
+    const Matrix<T>& forward(const Matrix<T>& x, Rng& rng) {
         const bool reuse = mode_ == Mode::train && frozen_ && has_mask_;
         if (reuse)
             check_arg(mask_.shape() == x.shape(), "Dropout::forward: the frozen mask is ", mask_.shape(0), " x ",
@@ -44,7 +48,7 @@ public:
         if (mode_ == Mode::eval) {
             std::copy(x.data(), x.data() + n, y_.data());
         } else {
-            if (!reuse) draw_mask(x);
+            if (!reuse) draw_mask(x, rng);
             const T* xs = x.data();
             const T* m = mask_.data();
             T* ys = y_.data();
@@ -88,11 +92,11 @@ public:
     const Matrix<T>& mask() const noexcept { return mask_; }
 
 private:
-    void draw_mask(const Matrix<T>& x) {
+    void draw_mask(const Matrix<T>& x, Rng& rng) {
         if (mask_.shape() != x.shape()) mask_.resize(x.shape());
         const T keep = static_cast<T>(1.0 / (1.0 - rate_));
         T* m = mask_.data();
-        for (size_type i = 0; i < mask_.size(); ++i) m[i] = rng_.uniform() < rate_ ? T(0) : keep;
+        for (size_type i = 0; i < mask_.size(); ++i) m[i] = rng.uniform() < rate_ ? T(0) : keep;
         has_mask_ = true;
     }
 

@@ -20,6 +20,7 @@
 #include <cfnet/error.hpp>
 #include <cfnet/tensor.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -178,6 +179,25 @@ public:
                                      T* grad) const {
         detail::check_row_ptr("MaskedMSE::sparse_value_and_gradient", row_ptr, rows);
         return sparse_impl(row_ptr, rows, pred, target, grad);
+    }
+
+    /// The per-row factors of the sparse gradient: for every entry k of row i,
+    /// dL/dpred_k = scale[i] * (pred_k - target_k) (what sparse_gradient writes), so that a layer can
+    /// form the gradient of an entry as soon as it computes the prediction
+    /// (nn::SparseOutputDense::forward_backward_at). A row without entries gets 0.
+    void gradient_scales(const size_type* row_ptr, size_type rows, T* scale) const {
+        detail::check_row_ptr("MaskedMSE::gradient_scales", row_ptr, rows);
+        if (norm_ == MaskNormalization::per_sample) {
+            const double batch = static_cast<double>(rows);
+            for (size_type i = 0; i < rows; ++i) {
+                const size_type cnt = row_ptr[i + 1] - row_ptr[i];
+                scale[i] = cnt ? static_cast<T>(2.0 / (static_cast<double>(cnt) * batch)) : T(0);
+            }
+            return;
+        }
+        const size_type cnt = row_ptr[rows] - row_ptr[0];
+        const T sc = cnt ? static_cast<T>(2.0 / static_cast<double>(cnt)) : T(0);
+        std::fill(scale, scale + rows, sc);
     }
 
 private:

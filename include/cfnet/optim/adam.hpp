@@ -26,6 +26,7 @@
 #include <cfnet/error.hpp>
 #include <cfnet/kernels/adam.hpp>
 #include <cfnet/nn/parameter.hpp>
+#include <cfnet/nn/update.hpp>
 #include <cfnet/optim/optimizer.hpp>
 #include <cfnet/tensor.hpp>
 
@@ -142,9 +143,18 @@ public:
         consts_.decoupled = consts_.wd != T(0) && opt_.decoupled_weight_decay();
     }
 
-    /// The per-element constants of the current step, for code that applies Adam's update itself
-    /// (fused into the pass that produces a gradient row) through the kernels of kernels/adam.hpp.
+    /// The per-element constants of the current step (kernels/adam.hpp).
     const kernels::AdamStepConstants<T>& step_constants() const noexcept { return consts_; }
+
+    /// The fused path of the optimizer protocol (nn/update.hpp): slot `slot`'s moments and this
+    /// step's constants, for a layer's backward pass to update the slot's rows itself while they are
+    /// in cache. lazy: rows without a gradient keep value and moments. Valid until the next
+    /// begin_step() (or set_steps / set_lr); the moments pointers until the optimizer is destroyed.
+    /// @throws InvalidArgument for a slot out of range or before begin_step().
+    nn::RowUpdate<T> row_update(size_type slot, bool lazy = false) {
+        this->check_slot("row_update", slot);
+        return nn::RowUpdate<T>{m_[slot].data(), v_[slot].data(), consts_, lazy};
+    }
 
     /// The step size lr_t of the current step (see the formula above).
     T current_step_size() const noexcept { return consts_.lr_t; }
