@@ -65,6 +65,7 @@
 #include <cfnet/nn/update.hpp>
 #include <cfnet/optim/adam.hpp>
 #include <cfnet/optim/lbfgs.hpp>
+#include <cfnet/options_io.hpp>
 #include <cfnet/serialize.hpp>
 #include <cfnet/tensor.hpp>
 #include <cfnet/train.hpp>
@@ -236,6 +237,38 @@ struct AutoencoderOptions {
         }
     }
 };
+
+/// AutoencoderOptions in a model file (options_io.hpp): one metadata key per field, the key being
+/// the field's name. early_stopping is not stored (it only steers a fit; a loaded model has none).
+template <>
+inline const OptionsTable<AutoencoderOptions>& options_table<AutoencoderOptions>() {
+    using O = AutoencoderOptions;
+    static const OptionsTable<O> table =
+        OptionsTable<O>()
+            .list("hidden", &O::hidden, ',')
+            .enumeration("hidden_activation", &O::hidden_activation, activation_from_string)
+            .enumeration("output_activation", &O::output_activation, activation_from_string)
+            .choice("orientation", &O::orientation,
+                    {{"user_based", Orientation::user_based}, {"item_based", Orientation::item_based}})
+            .number("input_dropout", &O::input_dropout)
+            .number("hidden_dropout", &O::hidden_dropout)
+            .number("learning_rate", &O::learning_rate)
+            .number("weight_decay", &O::weight_decay)
+            .flag("decoupled_weight_decay", &O::decoupled_weight_decay)
+            .integer("batch_size", &O::batch_size)
+            .integer("epochs", &O::epochs)
+            .integer("seed", &O::seed)
+            .choice("loss_normalization", &O::loss_normalization,
+                    {{"per_sample", nn::MaskNormalization::per_sample}, {"global", nn::MaskNormalization::global}})
+            .flag("lazy_adam", &O::lazy_adam)
+            .optional_number("clamp_min", &O::clamp_min)
+            .optional_number("clamp_max", &O::clamp_max)
+            .flag("unseen_fallback", &O::unseen_fallback)
+            .choice("solver", &O::solver, {{"adam", Solver::adam}, {"lbfgs", Solver::lbfgs}})
+            .number("l2_lambda", &O::l2_lambda)
+            .integer("lbfgs_history", &O::lbfgs_history);
+    return table;
+}
 
 namespace detail {
 
@@ -734,32 +767,7 @@ public:
         if (meta.text("model") != "AutoencoderCF")
             throw IoError("AutoencoderCF::load: '" + path + "' holds a '" + meta.text("model") +
                           "' model, not AutoencoderCF");
-        AutoencoderOptions o;
-        o.hidden = meta.integers<size_type>("hidden", ',');
-        o.hidden_activation = meta.parsed("hidden_activation", activation_from_string);
-        o.output_activation = meta.parsed("output_activation", activation_from_string);
-        o.orientation = meta.choice<Orientation>(
-            "orientation", {{"user_based", Orientation::user_based}, {"item_based", Orientation::item_based}});
-        o.input_dropout = meta.number("input_dropout");
-        o.hidden_dropout = meta.number("hidden_dropout");
-        o.learning_rate = meta.number("learning_rate");
-        o.weight_decay = meta.number("weight_decay");
-        o.decoupled_weight_decay = meta.flag("decoupled_weight_decay");
-        o.batch_size = meta.count("batch_size");
-        o.epochs = meta.count<int>("epochs");
-        o.seed = meta.count<std::uint64_t>("seed");
-        o.loss_normalization = meta.choice<nn::MaskNormalization>(
-            "loss_normalization",
-            {{"per_sample", nn::MaskNormalization::per_sample}, {"global", nn::MaskNormalization::global}});
-        o.lazy_adam = meta.flag("lazy_adam");
-        if (!meta.text("clamp_min").empty()) {
-            o.clamp_min = meta.number("clamp_min");
-            o.clamp_max = meta.number("clamp_max");
-        }
-        o.unseen_fallback = meta.flag("unseen_fallback");
-        o.solver = meta.choice<Solver>("solver", {{"adam", Solver::adam}, {"lbfgs", Solver::lbfgs}});
-        o.l2_lambda = meta.number("l2_lambda");
-        o.lbfgs_history = meta.count("lbfgs_history");
+        const AutoencoderOptions o = read_options<AutoencoderOptions>(meta);
         try {
             o.validate();
         } catch (const InvalidArgument& e) {
@@ -1074,26 +1082,7 @@ private:
         Metadata m;
         m["model"] = "AutoencoderCF";
         m["cfnet_version"] = CFNET_VERSION_STRING;
-        m["hidden"] = metadata_list(opt_.hidden, ',');
-        m["hidden_activation"] = to_string(opt_.hidden_activation);
-        m["output_activation"] = to_string(opt_.output_activation);
-        m["orientation"] = to_string(opt_.orientation);
-        m["input_dropout"] = metadata_number(opt_.input_dropout);
-        m["hidden_dropout"] = metadata_number(opt_.hidden_dropout);
-        m["learning_rate"] = metadata_number(opt_.learning_rate);
-        m["weight_decay"] = metadata_number(opt_.weight_decay);
-        m["decoupled_weight_decay"] = opt_.decoupled_weight_decay ? "1" : "0";
-        m["batch_size"] = std::to_string(opt_.batch_size);
-        m["epochs"] = std::to_string(opt_.epochs);
-        m["seed"] = std::to_string(opt_.seed);
-        m["loss_normalization"] = opt_.loss_normalization == nn::MaskNormalization::global ? "global" : "per_sample";
-        m["lazy_adam"] = opt_.lazy_adam ? "1" : "0";
-        m["clamp_min"] = opt_.clamp_min ? metadata_number(*opt_.clamp_min) : "";
-        m["clamp_max"] = opt_.clamp_max ? metadata_number(*opt_.clamp_max) : "";
-        m["unseen_fallback"] = opt_.unseen_fallback ? "1" : "0";
-        m["solver"] = to_string(opt_.solver);
-        m["l2_lambda"] = metadata_number(opt_.l2_lambda);
-        m["lbfgs_history"] = std::to_string(opt_.lbfgs_history);
+        write_options(opt_, m);
         m["train_mean"] = metadata_number(train_mean_);
         m["user_ids"] = metadata_list(user_map_.ids(), ',');
         m["item_ids"] = metadata_list(item_map_.ids(), ',');

@@ -43,6 +43,7 @@
 #include <cfnet/optim/adam.hpp>
 #include <cfnet/optim/lbfgs.hpp>
 #include <cfnet/serialize.hpp>
+#include <cfnet/options_io.hpp>
 // level 3
 #include <cfnet/train.hpp>
 // level 4

@@ -58,6 +58,7 @@
 #include <cfnet/nn/loss.hpp>
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/optim/adam.hpp>
+#include <cfnet/options_io.hpp>
 #include <cfnet/serialize.hpp>
 #include <cfnet/tensor.hpp>
 #include <cfnet/train.hpp>
@@ -240,6 +241,40 @@ struct NeuralCFOptions {
                   "count chosen on fit()'s own hold-out)");
     }
 };
+
+/// NeuralCFOptions in a model file (options_io.hpp): key "options.<field name>". dense_init and
+/// refit came later (training-only: they do not change predictions), so older files without them
+/// read as the defaults. early_stopping is not stored (it only steers a fit); see NeuralCF::load
+/// for what that means for refit.
+template <>
+inline const OptionsTable<NeuralCFOptions>& options_table<NeuralCFOptions>() {
+    using O = NeuralCFOptions;
+    static const OptionsTable<O> table =
+        OptionsTable<O>()
+            .enumeration("options.architecture", &O::architecture, parse_architecture)
+            .enumeration("options.feedback", &O::feedback, parse_feedback)
+            .integer("options.embedding_dim", &O::embedding_dim)
+            .list("options.hidden", &O::hidden, ' ')
+            .number("options.dropout", &O::dropout)
+            .number("options.l2", &O::l2)
+            .number("options.dense_l2", &O::dense_l2)
+            .flag("options.bias_terms", &O::bias_terms)
+            .number("options.learning_rate", &O::learning_rate)
+            .integer("options.batch_size", &O::batch_size)
+            .integer("options.epochs", &O::epochs)
+            .integer("options.seed", &O::seed)
+            .number("options.validation_fraction", &O::validation_fraction)
+            .integer("options.negatives", &O::negatives)
+            .integer("options.eval_k", &O::eval_k)
+            .flag("options.lazy_embedding_updates", &O::lazy_embedding_updates)
+            .flag("options.unseen_fallback", &O::unseen_fallback)
+            .flag("options.mean_init", &O::mean_init)
+            .enumeration("options.dense_init", &O::dense_init, parse_dense_init)
+            .default_if_missing()
+            .flag("options.refit", &O::refit)
+            .default_if_missing();
+    return table;
+}
 
 namespace detail {
 
@@ -561,7 +596,8 @@ public:
     void save(const std::string& path) const {
         check_arg(initialized_ && users_ && items_, "NeuralCF::save: the model is not fitted");
         auto& self = const_cast<NeuralCF&>(*this);  // named_tensors hands out non-const refs; nothing is written
-        Metadata meta = options_metadata(opt_);
+        Metadata meta;
+        write_options(opt_, meta);
         meta["model"] = "NeuralCF";
         meta["n_users"] = std::to_string(nu_);
         meta["n_items"] = std::to_string(ni_);
@@ -589,9 +625,12 @@ public:
         save_tensors(path, meta, refs);
     }
 
-    /// Reads a model saved by save().
-    /// @throws IoError if the file is unreadable, corrupt or not a NeuralCF file (naming the key);
-    ///         InvalidArgument on a scalar-type or tensor mismatch.
+    /// Reads a model saved by save(). The options are read by options_table<NeuralCFOptions>();
+    /// early_stopping is not stored, so a model trained with refit (whose weights are the refit's)
+    /// loads with options().refit == false.
+    /// @throws IoError if the file is unreadable, corrupt or not a NeuralCF file (naming the key), or
+    ///         its index tensors (seen.counts, seen.items) hold a value that is not a whole number
+    ///         in range (naming the tensor); InvalidArgument on a scalar-type or tensor mismatch.
     static NeuralCF load(const std::string& path) {
         ModelFile<T> file = read_model_file<T>(path);
         const MetadataReader meta(file.metadata, "NeuralCF::load", path);
@@ -621,17 +660,36 @@ public:
             refs.push_back({"fallback.item", &fb_i});
         }
         assign_tensors(file, refs, UnknownTensors::reject, path);
+        // Index data stored as T: every value is checked to be a whole number in range before it is
+        // converted (a crafted file with a valid checksum must not reach an out-of-range cast).
+        const auto bad_index = [&](const char* tensor, size_type k, T v, const char* what) {
+            return IoError(detail::concat("NeuralCF::load: '", path, "': tensor '", tensor, "' entry ", k, " = ", v,
+                                          " is not ", what));
+        };
         m.seen_ptr_.assign(nu + 1, 0);
-        for (size_type u = 0; u < nu; ++u) m.seen_ptr_[u + 1] = m.seen_ptr_[u] + static_cast<size_type>(counts(0, u));
-        if (m.seen_ptr_[nu] != seen.size())
-            throw IoError("NeuralCF::load: '" + path + "': seen.counts does not add up to the size of seen.items");
-        m.seen_items_.resize(seen.size());
-        for (size_type k = 0; k < seen.size(); ++k) {
-            const T v = seen(0, k);
-            if (!(v >= 0 && static_cast<size_type>(v) < ni))
-                throw IoError("NeuralCF::load: '" + path + "': seen.items holds an item index out of range");
-            m.seen_items_[k] = static_cast<index_type>(v);
+        for (size_type u = 0; u < nu; ++u) {
+            const T v = counts(0, u);
+            if (!(v >= 0 && v <= static_cast<T>(ni) && v == std::floor(v)))
+                throw bad_index("seen.counts", u, v, detail::concat("a count of items in [0, ", ni, "]").c_str());
+            m.seen_ptr_[u + 1] = m.seen_ptr_[u] + static_cast<size_type>(v);
         }
+        if (m.seen_ptr_[nu] != seen.size())
+            throw IoError(detail::concat("NeuralCF::load: '", path, "': tensor 'seen.counts' adds up to ", m.seen_ptr_[nu],
+                                         " but tensor 'seen.items' holds ", seen.size(), " values"));
+        m.seen_items_.resize(seen.size());
+        for (size_type u = 0; u < nu; ++u)
+            for (size_type k = m.seen_ptr_[u]; k < m.seen_ptr_[u + 1]; ++k) {
+                const T v = seen(0, k);
+                if (!(v >= 0 && v < static_cast<T>(ni) && v == std::floor(v)))
+                    throw bad_index("seen.items", k, v, detail::concat("an item index in [0, ", ni, ")").c_str());
+                const auto i = static_cast<index_type>(v);
+                if (k > m.seen_ptr_[u] && !(m.seen_items_[k - 1] < i))
+                    throw bad_index("seen.items", k, v,
+                                    detail::concat("above the previous item of user index ", u,
+                                                   " (each user's items are stored in increasing order)")
+                                        .c_str());
+                m.seen_items_[k] = i;
+            }
         if (m.fallback_) {
             m.mu_ = meta.number("fallback.mu");
             m.fb_user_.assign(fb_u.begin(), fb_u.end());
@@ -1315,55 +1373,11 @@ private:
 
     // --- metadata -------------------------------------------------------------------------------------
 
-    static Metadata options_metadata(const NeuralCFOptions& o) {
-        Metadata m;
-        m["options.architecture"] = to_string(o.architecture);
-        m["options.feedback"] = to_string(o.feedback);
-        m["options.embedding_dim"] = std::to_string(o.embedding_dim);
-        m["options.hidden"] = metadata_list(o.hidden, ' ');
-        m["options.dropout"] = metadata_number(o.dropout);
-        m["options.l2"] = metadata_number(o.l2);
-        m["options.dense_l2"] = metadata_number(o.dense_l2);
-        m["options.bias_terms"] = o.bias_terms ? "1" : "0";
-        m["options.learning_rate"] = metadata_number(o.learning_rate);
-        m["options.batch_size"] = std::to_string(o.batch_size);
-        m["options.epochs"] = std::to_string(o.epochs);
-        m["options.seed"] = std::to_string(o.seed);
-        m["options.validation_fraction"] = metadata_number(o.validation_fraction);
-        m["options.negatives"] = std::to_string(o.negatives);
-        m["options.eval_k"] = std::to_string(o.eval_k);
-        m["options.lazy_embedding_updates"] = o.lazy_embedding_updates ? "1" : "0";
-        m["options.unseen_fallback"] = o.unseen_fallback ? "1" : "0";
-        m["options.mean_init"] = o.mean_init ? "1" : "0";
-        m["options.dense_init"] = to_string(o.dense_init);
-        m["options.refit"] = o.refit ? "1" : "0";
-        return m;
-    }
-
     static NeuralCFOptions options_from_metadata(const MetadataReader& m, const std::string& path) {
-        NeuralCFOptions o;
-        o.architecture = m.parsed("options.architecture", parse_architecture);
-        o.feedback = m.parsed("options.feedback", parse_feedback);
-        o.embedding_dim = m.count("options.embedding_dim");
-        o.hidden = m.integers<size_type>("options.hidden", ' ');
-        o.dropout = m.number("options.dropout");
-        o.l2 = m.number("options.l2");
-        o.dense_l2 = m.number("options.dense_l2");
-        o.bias_terms = m.flag("options.bias_terms");
-        o.learning_rate = m.number("options.learning_rate");
-        o.batch_size = m.count("options.batch_size");
-        o.epochs = m.count<int>("options.epochs");
-        o.seed = m.count<std::uint64_t>("options.seed");
-        o.validation_fraction = m.number("options.validation_fraction");
-        o.negatives = m.count("options.negatives");
-        o.eval_k = m.count("options.eval_k");
-        o.lazy_embedding_updates = m.flag("options.lazy_embedding_updates");
-        o.unseen_fallback = m.flag("options.unseen_fallback");
-        o.mean_init = m.flag("options.mean_init");
-        // Training-only options added in a later version: absent in older files (they do not change
-        // predictions), so a missing key means the option's default.
-        if (m.has("options.dense_init")) o.dense_init = m.parsed("options.dense_init", parse_dense_init);
-        if (m.has("options.refit")) o.refit = m.flag("options.refit");
+        NeuralCFOptions o = read_options<NeuralCFOptions>(m);
+        // early_stopping is not stored, and refit is meaningless (and invalid) without it: a model
+        // trained with refit holds the refit's weights, so it loads as a model without refit.
+        if (!o.early_stopping) o.refit = false;
         try {
             o.validate();
         } catch (const InvalidArgument& e) {
