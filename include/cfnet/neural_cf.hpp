@@ -573,7 +573,7 @@ public:
     ///         stopping is set without validation data, or a user rated every item (implicit).
     /// @throws NumericalError if the loss becomes NaN or infinite.
     /// `callbacks` get on_train_begin / on_epoch_begin / on_batch_end / on_epoch_end / on_train_end
-    /// (train.hpp); any on_epoch_end returning true stops training after that epoch.
+    /// (train.hpp); any on_epoch_end returning true stops training after that epoch (stopped_early).
     History fit(const RatingMatrix<T>& train, const std::vector<Callback*>& callbacks = {}) {
         return fit_impl(train, nullptr, callbacks);
     }

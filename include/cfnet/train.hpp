@@ -56,7 +56,7 @@ struct EpochRecord {
 struct History {
     std::vector<EpochRecord> epochs;
     int best_epoch = 0;       ///< the epoch whose weights the model holds after early stopping (0: the last)
-    bool stopped_early = false;
+    bool stopped_early = false;  ///< early stopping, or a callback's on_epoch_end, stopped training
 
     std::size_t size() const noexcept { return epochs.size(); }
     const EpochRecord& operator[](std::size_t i) const { return epochs.at(i); }
