@@ -830,7 +830,26 @@ private:
         std::optional<RatingMatrix<T>> transposed;
         if (!ub) transposed.emplace(train.transposed());
         const RatingMatrix<T>& data = ub ? train : *transposed;
-        if (opt_.solver == Solver::lbfgs) return fit_lbfgs(train, data, validation, callbacks);
+
+        // Validation: "val_rmse" and "val_mae" of predict(train, validation) after every epoch. Its
+        // per-fit invariants (the input in the model's orientation -- `data` --, the fallback baseline
+        // fitted on train, the pairs) are made once here, not per epoch.
+        std::optional<Validation> val;
+        if (validation && !validation->empty()) val.emplace(*this, train, *validation);
+        std::vector<Matrix<T>> best;
+        FitHooks hooks;
+        if (val)
+            hooks.validate = [&](EpochRecord& rec) {
+                const auto pred = predict_oriented(data, val->fallback ? &*val->fallback : nullptr, val->rows,
+                                                   val->cols, val->pairs);
+                const auto rep = evaluate_rating(*validation, PredictionsAt{validation, &pred});
+                rec.metrics["val_rmse"] = rep.rmse;
+                rec.metrics["val_mae"] = rep.mae;
+            };
+        hooks.snapshot = [&] { snapshot(best); };
+        hooks.restore = [&] { restore(best); };
+        FitLoop loop("AutoencoderCF", callbacks, opt_.early_stopping, std::move(hooks));
+        if (opt_.solver == Solver::lbfgs) return fit_lbfgs(data, loop);
 
         const size_type n_rows = data.n_users(), bs = opt_.batch_size;
         const size_type steps = (n_rows + bs - 1) / bs;
@@ -844,16 +863,8 @@ private:
         std::vector<T> dropped_val;
         const T keep_scale = static_cast<T>(1.0 / (1.0 - opt_.input_dropout));
 
-        History history;
-        std::optional<EarlyStoppingState> stopper;
-        if (opt_.early_stopping) stopper.emplace(*opt_.early_stopping);
-        std::vector<Matrix<T>> best;
-        for (auto* cb : callbacks) cb->on_train_begin(opt_.epochs, steps);
-        for (int epoch = 1; epoch <= opt_.epochs; ++epoch) {
-            for (auto* cb : callbacks) cb->on_epoch_begin(epoch);
-            const auto t0 = std::chrono::steady_clock::now();
+        return loop.run(opt_.epochs, steps, [&](int /*epoch*/) {
             const auto order = shuffle_rng.permutation<index_type>(n_rows);
-            double total = 0;
             for (size_type s = 0; s < steps; ++s) {
                 const size_type b0 = s * bs, b1 = std::min(n_rows, b0 + bs);
                 target.clear();
@@ -875,45 +886,15 @@ private:
                 }
                 const double l = net_.step(in_drop ? input : target, target, loss, &*adam_, opt_.lazy_adam,
                                            opt_.hidden_dropout, hid_drop ? &drop_rng : nullptr);
-                check_finite_loss(l, epoch, s + 1, "AutoencoderCF");
-                total += l * static_cast<double>(b1 - b0);
-                for (auto* cb : callbacks) cb->on_batch_end(s + 1, total / static_cast<double>(b1));
+                loop.batch_end(s + 1, l, static_cast<double>(b1 - b0));
             }
-            EpochRecord rec;
-            rec.epoch = epoch;
-            rec.loss = total / static_cast<double>(n_rows);
-            if (validation && !validation->empty()) {
-                const auto pred = predict(train, *validation);
-                const auto rep = evaluate_rating(*validation, PredictionsAt{validation, &pred});
-                rec.metrics["val_rmse"] = rep.rmse;
-                rec.metrics["val_mae"] = rep.mae;
-            }
-            rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            history.epochs.push_back(rec);
-            bool stop = false;
-            if (stopper) {
-                stop = stopper->update(rec);
-                if (stopper->improved() && opt_.early_stopping->restore_best) snapshot(best);
-            }
-            for (auto* cb : callbacks) stop = cb->on_epoch_end(rec) || stop;
-            if (stop) {
-                history.stopped_early = true;
-                break;
-            }
-        }
-        if (stopper && opt_.early_stopping->restore_best && !best.empty()) {
-            restore(best);
-            history.best_epoch = stopper->best_epoch();
-        }
-        for (auto* cb : callbacks) cb->on_train_end(history);
-        return history;
+        });
     }
 
 
     /// Solver::lbfgs: full-batch L-BFGS on F = SSE + lambda/2 sum ||W||^2 (see Solver). `data` is
-    /// `train` in the model's orientation.
-    History fit_lbfgs(const RatingMatrix<T>& train, const RatingMatrix<T>& data, const RatingMatrix<T>* validation,
-                      const std::vector<Callback*>& callbacks) {
+    /// `train` in the model's orientation. One epoch of `loop` is one L-BFGS iteration (one step).
+    History fit_lbfgs(const RatingMatrix<T>& data, FitLoop& loop) {
         const auto ps = net_.parameters();
         size_type n_params = 0;
         for (const auto* p : ps) n_params += p->value.size();
@@ -983,54 +964,44 @@ private:
             return sse + 0.5 * lambda * penalty;
         };
 
-        History history;
-        std::optional<EarlyStoppingState> stopper;
-        if (opt_.early_stopping) stopper.emplace(*opt_.early_stopping);
-        std::vector<Matrix<T>> best;
-        for (auto* cb : callbacks) cb->on_train_begin(opt_.epochs, 1);
-        for (auto* cb : callbacks) cb->on_epoch_begin(1);
-        auto t0 = std::chrono::steady_clock::now();
+        loop.begin(opt_.epochs, 1);
+        loop.begin_epoch();
         auto on_iteration = [&](int it, double f, const T* xv) {
             unpack(xv);
-            EpochRecord rec;
-            rec.epoch = it;
-            rec.loss = f / n_ratings;
-            check_finite_loss(rec.loss, it, 1, "AutoencoderCF");
-            for (auto* cb : callbacks) cb->on_batch_end(1, rec.loss);
-            if (validation && !validation->empty()) {
-                const auto pred = predict(train, *validation);
-                const auto rep = evaluate_rating(*validation, PredictionsAt{validation, &pred});
-                rec.metrics["val_rmse"] = rep.rmse;
-                rec.metrics["val_mae"] = rep.mae;
-            }
-            const auto now = std::chrono::steady_clock::now();
-            rec.seconds = std::chrono::duration<double>(now - t0).count();
-            t0 = now;
-            history.epochs.push_back(rec);
-            bool stop = false;
-            if (stopper) {
-                stop = stopper->update(rec);
-                if (stopper->improved() && opt_.early_stopping->restore_best) snapshot(best);
-            }
-            for (auto* cb : callbacks) stop = cb->on_epoch_end(rec) || stop;
-            if (!stop && it < opt_.epochs)
-                for (auto* cb : callbacks) cb->on_epoch_begin(it + 1);
+            loop.batch_end(1, f / n_ratings);
+            const bool stop = loop.end_epoch();
+            if (!stop && it < opt_.epochs) loop.begin_epoch();
             return stop;
         };
         optim::Lbfgs<T> solver(optim::LbfgsOptions()
                                    .history(opt_.lbfgs_history)
                                    .max_iterations(opt_.epochs)
                                    .gradient_tolerance(0.0));
-        const auto result = solver.minimize(objective, x.data(), n_params, on_iteration);
+        solver.minimize(objective, x.data(), n_params, on_iteration);
         unpack(x.data());
-        history.stopped_early = result.status == optim::LbfgsStatus::stopped_by_callback;
-        if (stopper && opt_.early_stopping->restore_best && !best.empty()) {
-            restore(best);
-            history.best_epoch = stopper->best_epoch();
-        }
-        for (auto* cb : callbacks) cb->on_train_end(history);
-        return history;
+        return loop.finish();
     }
+
+    /// The per-fit invariants of validating on `validation` with `train` as the input.
+    struct Validation {
+        std::vector<std::pair<index_type, index_type>> pairs;  // the validation pairs, CSR order
+        std::vector<index_type> rows, cols;                    // ... in the model's orientation
+        std::optional<BiasBaseline<T>> fallback;               // unseen_fallback: fitted on train
+        Validation(const AutoencoderCF& m, const RatingMatrix<T>& train, const RatingMatrix<T>& validation) {
+            const bool ub = m.opt_.orientation == Orientation::user_based;
+            pairs.reserve(validation.nnz());
+            for (size_type u = 0; u < validation.n_users(); ++u)
+                for (const auto i : validation.user_items(static_cast<index_type>(u)))
+                    pairs.emplace_back(static_cast<index_type>(u), i);
+            rows.reserve(pairs.size());
+            cols.reserve(pairs.size());
+            for (const auto& [u, i] : pairs) {
+                rows.push_back(ub ? u : i);
+                cols.push_back(ub ? i : u);
+            }
+            if (m.opt_.unseen_fallback) fallback.emplace().fit(train);
+        }
+    };
 
     struct PredictionsAt {  // predictions aligned with a matrix's CSR order, as a predict_fn
         const RatingMatrix<T>* m;
@@ -1129,7 +1100,15 @@ private:
         check_space(d, "predict");
         std::optional<BiasBaseline<T>> fallback;
         if (opt_.unseen_fallback && !input.empty()) fallback.emplace().fit(input);
+        return predict_oriented(d, fallback ? &*fallback : nullptr, rows, cols, pairs);
+    }
 
+    /// predict_impl with the input already in the model's orientation (`d`, checked) and the
+    /// fallback baseline already fitted on the input (null: none).
+    std::vector<T> predict_oriented(const RatingMatrix<T>& d, const BiasBaseline<T>* fallback,
+                                    const std::vector<index_type>& rows, const std::vector<index_type>& cols,
+                                    const std::vector<std::pair<index_type, index_type>>& pairs) const {
+        const bool ub = opt_.orientation == Orientation::user_based;
         std::vector<size_type> order(rows.size());
         std::iota(order.begin(), order.end(), size_type(0));
         std::stable_sort(order.begin(), order.end(), [&](size_type a, size_type b) { return rows[a] < rows[b]; });
@@ -1159,7 +1138,7 @@ private:
                 while (batch_rows[local] != rows[idx]) ++local;
                 const T v = net_.output_at(code + local * h, cols[idx]);
                 const index_type other = ub ? pairs[idx].first : pairs[idx].second;
-                out[idx] = finish(v, cols[idx], fallback ? &*fallback : nullptr, other, d.user_count(rows[idx]) == 0);
+                out[idx] = finish(v, cols[idx], fallback, other, d.user_count(rows[idx]) == 0);
             }
             p = q;
         }

@@ -439,7 +439,7 @@ public:
     ///         stopping is set without validation data, or a user rated every item (implicit).
     /// @throws NumericalError if the loss becomes NaN or infinite.
     /// `callbacks` get on_train_begin / on_epoch_begin / on_batch_end / on_epoch_end / on_train_end
-    /// (train.hpp); any on_epoch_end returning true stops training after that epoch.
+    /// (train.hpp); any on_epoch_end returning true stops training after that epoch (stopped_early).
     History fit(const RatingMatrix<T>& train, const std::vector<Callback*>& callbacks = {}) {
         return fit_impl(train, nullptr, callbacks);
     }
@@ -1085,17 +1085,19 @@ private:
         std::vector<std::size_t> urows, irows;
         nn::zero_grad(params);
 
-        History history;
-        std::optional<EarlyStoppingState> es;
-        if (opt_.early_stopping) es.emplace(*opt_.early_stopping);
         std::vector<Matrix<T>> best;
+        FitHooks hooks;
+        if (val && !val->empty()) hooks.validate = [&](EpochRecord& rec) { validate_into(*fit_data, *val, rec); };
+        hooks.snapshot = [&] { snapshot(best); };
+        hooks.restore = [&] {
+            restore(best);
+            refresh_inference_cache();
+        };
+        FitLoop loop("NeuralCF", callbacks, opt_.early_stopping, std::move(hooks));
         const size_type steps_per_epoch_hint =
             (fit_data->nnz() * (implicit ? 1 + opt_.negatives : 1) + opt_.batch_size - 1) / opt_.batch_size;
-        for (auto* cb : callbacks) cb->on_train_begin(opt_.epochs, steps_per_epoch_hint);
         std::vector<std::size_t> order;
-        for (int epoch = 1; epoch <= opt_.epochs; ++epoch) {
-            const auto t0 = std::chrono::steady_clock::now();
-            for (auto* cb : callbacks) cb->on_epoch_begin(epoch);
+        History history = loop.run(opt_.epochs, steps_per_epoch_hint, [&](int /*epoch*/) {
             if (implicit) {
                 sample_negatives(*fit_data, opt_.negatives, sample_rng, samples);
                 pu.swap(samples.users);
@@ -1106,7 +1108,6 @@ private:
             order.resize(n);
             for (size_type k = 0; k < n; ++k) order[k] = k;
             shuffle_rng.shuffle(order.begin(), order.end());
-            double total = 0;
             size_type step = 0;
             for (size_type start = 0; start < n; start += opt_.batch_size) {
                 const size_type m = std::min(opt_.batch_size, n - start);
@@ -1122,7 +1123,7 @@ private:
                 forward_train(bu.data(), bi.data(), m);
                 const double loss = loss_and_dz(bt.data(), m, true) + l2_penalty(bu.data(), bi.data(), m);
                 ++step;
-                check_finite_loss(loss, epoch, step, "NeuralCF");
+                loop.check_loss(step, loss);  // before the update: a diverged batch never reaches the weights
                 backward_train(bu.data(), bi.data(), m);
                 detail::ncf_unique_rows(bu.data(), m, user_mark_, urows);
                 detail::ncf_unique_rows(bi.data(), m, item_mark_, irows);
@@ -1143,35 +1144,11 @@ private:
                     adam.update(slot);
                     params[slot]->zero_grad();
                 }
-                total += loss * static_cast<double>(m);
-                for (auto* cb : callbacks) cb->on_batch_end(step, total / static_cast<double>(start + m));
+                loop.batch_end(step, loss, static_cast<double>(m));
             }
             (void)n_tables;
-            EpochRecord rec;
-            rec.epoch = epoch;
-            rec.loss = total / static_cast<double>(n);
-            refresh_inference_cache();
-            if (val && !val->empty()) validate_into(*fit_data, *val, rec);
-            rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            history.epochs.push_back(rec);
-            bool stop = false;
-            for (auto* cb : callbacks) stop = cb->on_epoch_end(rec) || stop;
-            if (es) {
-                const bool es_stop = es->update(rec);
-                if (es->improved() && opt_.early_stopping->restore_best) snapshot(best);
-                if (es_stop) {
-                    history.stopped_early = true;
-                    stop = true;
-                }
-            }
-            if (stop) break;
-        }
-        if (es && opt_.early_stopping->restore_best && !best.empty()) {
-            restore(best);
-            history.best_epoch = es->best_epoch();
-        }
-        refresh_inference_cache();
-        for (auto* cb : callbacks) cb->on_train_end(history);
+            refresh_inference_cache();  // validation and prediction read the projection cache
+        });
         if (opt_.refit) {
             // The epoch count was chosen on the held-out pairs; retrain on every training pair.
             NeuralCFOptions ro = opt_;

@@ -1,7 +1,9 @@
 #pragma once
 /// @file train.hpp
-/// What the models' fit() loops share: the per-epoch history, early stopping, callbacks (progress
-/// reporting among them) and the divergence check.
+/// THE fit loop every iteratively trained model runs (FitLoop: epochs, callbacks, validation,
+/// early stopping with restore-best, the NaN/Inf stop, history), and what it is made of: the
+/// per-epoch history, early stopping, callbacks (progress reporting among them). Contract:
+/// docs/concepts.md, "The fit loop".
 
 #include <cfnet/error.hpp>
 
@@ -54,7 +56,7 @@ struct EpochRecord {
 struct History {
     std::vector<EpochRecord> epochs;
     int best_epoch = 0;       ///< the epoch whose weights the model holds after early stopping (0: the last)
-    bool stopped_early = false;
+    bool stopped_early = false;  ///< early stopping, or a callback's on_epoch_end, stopped training
 
     std::size_t size() const noexcept { return epochs.size(); }
     const EpochRecord& operator[](std::size_t i) const { return epochs.at(i); }
@@ -260,5 +262,149 @@ inline void check_finite_loss(double loss, int epoch, std::size_t step, const ch
         throw NumericalError(detail::concat(model, "::fit: the loss became ", loss, " at epoch ", epoch, ", step ", step,
                                             " (training diverged: lower the learning rate?)"));
 }
+
+/// What a model hands FitLoop besides its training steps. Every hook may be empty.
+struct FitHooks {
+    /// Adds the validation metrics of the current weights to the epoch's record (e.g. "val_rmse").
+    std::function<void(EpochRecord&)> validate;
+    /// Remembers the current weights as the best so far (early stopping improved, restore_best set).
+    std::function<void()> snapshot;
+    /// Puts the last snapshot's weights back (once, in finish(), when a snapshot was taken).
+    std::function<void()> restore;
+};
+
+/// The fit loop. A model runs its own steps (a mini-batch epoch, or one iteration of a solver that
+/// owns the iteration and calls back) and reports them; the loop does everything generic, once:
+///
+///   loop.begin(epochs, steps_per_epoch);            // on_train_begin
+///   while (...) {
+///       const int epoch = loop.begin_epoch();       // on_epoch_begin; starts the epoch's clock
+///       ... each step: loop.batch_end(step, loss, weight);   // NaN/Inf stop, running mean, on_batch_end
+///       if (loop.end_epoch()) break;                // record, validate, early stopping, on_epoch_end
+///   }
+///   return loop.finish();                           // restore-best, on_train_end, the History
+///
+/// run(epochs, steps, run_epoch) is that loop for models that own their epochs. The contract
+/// (requires / ensures of each call) is in docs/concepts.md, "The fit loop".
+class FitLoop {
+public:
+    /// `model` names the model in errors ("AutoencoderCF" -> "AutoencoderCF::fit: the loss became
+    /// nan at epoch 3, step 7 ..."). `early_stopping`, when set, monitors a metric the validate hook
+    /// records (the model checks beforehand that it has validation data).
+    FitLoop(std::string model, std::vector<Callback*> callbacks, const std::optional<EarlyStopping>& early_stopping,
+            FitHooks hooks = {})
+        : model_(std::move(model)), callbacks_(std::move(callbacks)), hooks_(std::move(hooks)) {
+        if (early_stopping) stopper_.emplace(*early_stopping);
+    }
+
+    /// Starts training: on_train_begin(epochs, steps_per_epoch) on every callback.
+    void begin(int epochs, std::size_t steps_per_epoch) {
+        check_state(state_ == State::idle, "begin");
+        state_ = State::between;
+        for (auto* cb : callbacks_) cb->on_train_begin(epochs, steps_per_epoch);
+    }
+
+    /// Starts the next epoch (1-based, returned): on_epoch_begin(epoch), then the epoch's clock starts.
+    int begin_epoch() {
+        check_state(state_ == State::between, "begin_epoch");
+        state_ = State::in_epoch;
+        ++epoch_;
+        total_ = 0;
+        weight_ = 0;
+        for (auto* cb : callbacks_) cb->on_epoch_begin(epoch_);
+        t0_ = std::chrono::steady_clock::now();
+        return epoch_;
+    }
+
+    /// Throws NumericalError naming the model, the epoch and `step` when `loss` is NaN or infinite.
+    /// batch_end() checks too; call this earlier to stop before a diverged batch reaches the weights.
+    void check_loss(std::size_t step, double loss) const { check_finite_loss(loss, epoch_, step, model_.c_str()); }
+
+    /// After step `step` (1-based) of the epoch with mean loss `loss` over `weight` examples (rows,
+    /// pairs; 1 for a full-batch iteration): check_loss, then every callback's on_batch_end(step,
+    /// the weighted running mean of the epoch so far).
+    void batch_end(std::size_t step, double loss, double weight = 1.0) {
+        check_loss(step, loss);
+        total_ += loss * weight;
+        weight_ += weight;
+        for (auto* cb : callbacks_) cb->on_batch_end(step, total_ / weight_);
+    }
+
+    /// Ends the epoch: its record (loss = the weighted mean of its batch losses, the validate
+    /// hook's metrics, the seconds since begin_epoch) joins the history; early stopping updates
+    /// (snapshot when it improved and restore_best is set); then every callback's on_epoch_end.
+    /// Returns true when training should stop (early stopping, or any callback returned true);
+    /// the history then says stopped_early.
+    bool end_epoch() {
+        check_state(state_ == State::in_epoch, "end_epoch");
+        state_ = State::between;
+        EpochRecord rec;
+        rec.epoch = epoch_;
+        rec.loss = total_ / weight_;
+        if (hooks_.validate) hooks_.validate(rec);
+        rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+        history_.epochs.push_back(rec);
+        bool stop = false;
+        if (stopper_) {
+            stop = stopper_->update(rec);
+            if (stopper_->improved() && stopper_->config().restore_best && hooks_.snapshot) {
+                hooks_.snapshot();
+                snapshotted_ = true;
+            }
+        }
+        for (auto* cb : callbacks_) stop = cb->on_epoch_end(rec) || stop;
+        if (stop) history_.stopped_early = true;
+        return stop;
+    }
+
+    /// Ends training (also after an epoch that was begun and not ended, e.g. a solver that
+    /// converged): with restore_best and a snapshot, the restore hook runs and best_epoch is the
+    /// early-stopping best; then every callback's on_train_end(history). Returns the history.
+    History finish() {
+        check_state(state_ != State::idle && state_ != State::finished, "finish");
+        state_ = State::finished;
+        if (stopper_ && stopper_->config().restore_best && snapshotted_) {
+            if (hooks_.restore) hooks_.restore();
+            history_.best_epoch = stopper_->best_epoch();
+        }
+        for (auto* cb : callbacks_) cb->on_train_end(history_);
+        return std::move(history_);
+    }
+
+    /// The whole loop for a model that owns its epochs: begin, then for each epoch begin_epoch,
+    /// run_epoch(epoch) (which calls batch_end per step), end_epoch (stopping when it says so),
+    /// and finish.
+    template <class RunEpoch>
+    History run(int epochs, std::size_t steps_per_epoch, RunEpoch&& run_epoch) {
+        begin(epochs, steps_per_epoch);
+        for (int e = 1; e <= epochs; ++e) {
+            run_epoch(begin_epoch());
+            if (end_epoch()) break;
+        }
+        return finish();
+    }
+
+    /// The current (or last) epoch, 1-based; 0 before the first begin_epoch().
+    int epoch() const noexcept { return epoch_; }
+    /// The history so far.
+    const History& history() const noexcept { return history_; }
+
+private:
+    enum class State { idle, between, in_epoch, finished };
+    void check_state(bool ok, const char* fn) const {
+        if (!ok) throw InvalidArgument(detail::concat("FitLoop::", fn, ": called out of order (", model_, ")"));
+    }
+
+    std::string model_;
+    std::vector<Callback*> callbacks_;
+    FitHooks hooks_;
+    std::optional<EarlyStoppingState> stopper_;
+    History history_;
+    State state_ = State::idle;
+    int epoch_ = 0;
+    double total_ = 0, weight_ = 0;
+    bool snapshotted_ = false;
+    std::chrono::steady_clock::time_point t0_;
+};
 
 }  // namespace cfnet
