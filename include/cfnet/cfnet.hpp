@@ -8,7 +8,6 @@
 #include <cfnet/error.hpp>
 #include <cfnet/tensor.hpp>
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/topk.hpp>
 #include <cfnet/detail/simd_dispatch.hpp>
 // level 1: data
 #include <cfnet/data/rating_matrix.hpp>
@@ -30,6 +29,7 @@
 #include <cfnet/nn/sequential.hpp>
 #include <cfnet/nn/loss.hpp>
 // level 1: metrics
+#include <cfnet/recommender.hpp>
 #include <cfnet/metrics.hpp>
 // level 2
 #include <cfnet/optim/optimizer.hpp>

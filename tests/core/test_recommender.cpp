@@ -1,5 +1,5 @@
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/topk.hpp>
+#include <cfnet/recommender.hpp>
 
 #include <catch2/catch.hpp>
 
