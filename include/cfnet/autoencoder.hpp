@@ -1581,4 +1581,7 @@ private:
     double train_mean_ = 0.0;
 };
 
+static_assert(is_recommender_v<AutoencoderCF<float>> && supports_fold_in_v<AutoencoderCF<float>>,
+              "AutoencoderCF implements the recommender interface (recommender.hpp), with fold-in");
+
 }  // namespace cfnet

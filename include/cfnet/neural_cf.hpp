@@ -1680,4 +1680,7 @@ private:
     std::vector<std::uint8_t> user_mark_, item_mark_;
 };
 
+static_assert(is_recommender_v<NeuralCF<float>> && !supports_fold_in_v<NeuralCF<float>>,
+              "NeuralCF implements the recommender interface (recommender.hpp), without fold-in");
+
 }  // namespace cfnet
