@@ -66,7 +66,8 @@ struct BaselineShape {
         fitted = true;
     }
 
-    std::shared_ptr<const IdMap> users, items;  ///< the training matrix's id maps
+    std::shared_ptr<const IdMap> users = nullptr;  ///< the training matrix's id maps
+    std::shared_ptr<const IdMap> items = nullptr;
 
     /// `input` is in the training matrix's index space (same user and item ids).
     template <class T>

@@ -775,6 +775,15 @@ public:
         }
     }
 
+    /// The training interactions the model keeps (its seen items; every value 1), in its index
+    /// space: an `input` for the calls above when the training matrix is not at hand (a loaded
+    /// model). With it, recommend(interactions(), u, k) equals recommend(u, k).
+    /// @throws InvalidArgument before fit/load.
+    RatingMatrix<T> interactions() const {
+        check_arg(fitted(), "NeuralCF::interactions: the model is not fitted (call fit or load)");
+        return RatingMatrix<T>(users_, items_, seen_ptr_, seen_items_, std::vector<T>(seen_items_.size(), T(1)));
+    }
+
     /// The items user interacted with in the training data (increasing indices).
     Span<index_type> seen_items(index_type user) const {
         check_user("seen_items", user);
