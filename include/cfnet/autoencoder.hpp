@@ -954,7 +954,8 @@ public:
     /// Top-k items for user `user` of `input` (its row of `input` is the model's input), best first,
     /// ties by smaller index; excludes the user's items in `input` unless exclude_seen is false.
     /// Equal to the fold-in recommend(items, ratings, k, exclude_seen) with that user's ratings.
-    /// @throws InvalidArgument as score_items().
+    /// @throws InvalidArgument as score_items(); NumericalError for a NaN candidate score
+    ///         (recommender.hpp's NaN policy, also for the fold-in and batch forms).
     std::vector<Recommendation<T>> recommend(const RatingMatrix<T>& input, index_type user, size_type k,
                                              bool exclude_seen = true) const {
         check_fitted("recommend");
