@@ -9,7 +9,7 @@
 
 #include <cfnet/baselines.hpp>
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/topk.hpp>
+#include <cfnet/recommender.hpp>
 #include <cfnet/metrics.hpp>
 
 #include <benchmark/benchmark.h>

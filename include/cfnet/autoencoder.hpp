@@ -50,7 +50,7 @@
 #include <cfnet/baselines.hpp>
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/topk.hpp>
+#include <cfnet/recommender.hpp>
 #include <cfnet/error.hpp>
 #include <cfnet/metrics.hpp>
 #include <cfnet/nn/activation.hpp>
@@ -480,6 +480,10 @@ public:
 
     const AutoencoderOptions& options() const noexcept { return opt_; }
     bool fitted() const noexcept { return net_.layers() > 0; }
+    /// Recommender interface: predict() gives ratings (recommender.hpp).
+    bool predicts_ratings() const noexcept { return true; }
+    /// Fold-in (recommend(items, ratings, ...), predict_user) works for user_based models only.
+    bool supports_fold_in() const noexcept { return opt_.orientation == Orientation::user_based; }
     /// Number of input (= output) units: items for user_based, users for item_based.
     size_type n_units() const noexcept { return net_.n_units(); }
     /// The original ids of the units (the training data's item ids, or user ids when item_based).
@@ -616,8 +620,9 @@ public:
         const auto scores = score_user(items, ratings, "recommend");
         std::vector<index_type> seen(items);
         std::sort(seen.begin(), seen.end());
-        return top(scores.data(), scores.size(), k, exclude_seen ? seen.data() : nullptr,
-                   exclude_seen ? seen.data() + seen.size() : nullptr);
+        return detail::select_recommendations("AutoencoderCF::recommend", detail::folded_in_user, scores.data(),
+                                              scores.size(), k, exclude_seen ? seen.data() : nullptr,
+                                              exclude_seen ? seen.data() + seen.size() : nullptr);
     }
 
     /// Scores of every item for user `user` of `input` (raw network outputs, no clamping or
@@ -636,7 +641,8 @@ public:
     /// Top-k items for user `user` of `input` (its row of `input` is the model's input), best first,
     /// ties by smaller index; excludes the user's items in `input` unless exclude_seen is false.
     /// Equal to the fold-in recommend(items, ratings, k, exclude_seen) with that user's ratings.
-    /// @throws InvalidArgument as score_items().
+    /// @throws InvalidArgument as score_items(); NumericalError for a NaN candidate score
+    ///         (recommender.hpp's NaN policy, also for the fold-in and batch forms).
     std::vector<Recommendation<T>> recommend(const RatingMatrix<T>& input, index_type user, size_type k,
                                              bool exclude_seen = true) const {
         check_fitted("recommend");
@@ -645,8 +651,8 @@ public:
         std::vector<T> scores(input.n_items());
         make_scorer(input)(user, scores.data());
         const auto seen = input.user_items(user);
-        return top(scores.data(), scores.size(), k, exclude_seen ? seen.begin() : nullptr,
-                   exclude_seen ? seen.end() : nullptr);
+        return detail::select_recommendations("AutoencoderCF::recommend", user, scores.data(), scores.size(), k,
+                                              exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
     }
 
     /// Top-k for each of `users` of `input`, streamed: sink(user, recs) is called once per user in
@@ -663,17 +669,18 @@ public:
         const Scorer scorer = make_scorer(input);
         const size_type chunk = 64, ni = input.n_items();
         std::vector<T> scores;
-        std::vector<index_type> batch;
+        std::vector<index_type> batch, ranked;
+        std::vector<Recommendation<T>> recs;
         for (size_type b0 = 0; b0 < users.size(); b0 += chunk) {
             const size_type b1 = std::min(users.size(), b0 + chunk);
             batch.assign(users.begin() + static_cast<std::ptrdiff_t>(b0), users.begin() + static_cast<std::ptrdiff_t>(b1));
             scorer.score_batch(batch, scores);
             for (size_type r = 0; r < batch.size(); ++r) {
                 const auto seen = input.user_items(batch[r]);
-                const std::vector<Recommendation<T>> recs =
-                    top(scores.data() + r * ni, ni, k, exclude_seen ? seen.begin() : nullptr,
-                        exclude_seen ? seen.end() : nullptr);
-                sink(batch[r], recs);
+                detail::select_recommendations("AutoencoderCF::recommend_batch", batch[r], scores.data() + r * ni, ni, k,
+                                               exclude_seen ? seen.begin() : nullptr,
+                                               exclude_seen ? seen.end() : nullptr, ranked, recs);
+                sink(batch[r], static_cast<const std::vector<Recommendation<T>>&>(recs));
             }
         }
     }
@@ -1175,15 +1182,6 @@ private:
         return scores;
     }
 
-    static std::vector<Recommendation<T>> top(const T* scores, size_type n, size_type k, const index_type* ex_first,
-                                              const index_type* ex_last) {
-        const auto best = top_k<index_type>(scores, n, k, ex_first, ex_last);
-        std::vector<Recommendation<T>> out;
-        out.reserve(best.size());
-        for (const auto i : best) out.push_back({i, scores[i]});
-        return out;
-    }
-
     AutoencoderOptions opt_;
     Net net_;
     std::optional<optim::Adam<T>> adam_;
@@ -1191,5 +1189,8 @@ private:
     std::vector<std::uint8_t> unit_seen_;
     double train_mean_ = 0.0;
 };
+
+static_assert(is_recommender_v<AutoencoderCF<float>> && supports_fold_in_v<AutoencoderCF<float>>,
+              "AutoencoderCF implements the recommender interface (recommender.hpp), with fold-in");
 
 }  // namespace cfnet

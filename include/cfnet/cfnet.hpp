@@ -8,7 +8,6 @@
 #include <cfnet/error.hpp>
 #include <cfnet/tensor.hpp>
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/topk.hpp>
 // kernels (every SIMD intrinsic of the library; includes only config.hpp / tensor.hpp)
 #include <cfnet/kernels/dispatch.hpp>
 #include <cfnet/kernels/vector.hpp>
@@ -36,6 +35,7 @@
 #include <cfnet/nn/sequential.hpp>
 #include <cfnet/nn/loss.hpp>
 // level 1: metrics
+#include <cfnet/recommender.hpp>
 #include <cfnet/metrics.hpp>
 // level 2
 #include <cfnet/optim/optimizer.hpp>

@@ -15,15 +15,23 @@
 ///   std::vector<float> p = ens.predict(split.train, split.test);  // leak-free: input = train
 /// @endcode
 ///
-/// Saving: there is no single ensemble file; save each member (member(k).save(path)) and rebuild
-/// with the (options, weight) list and AutoencoderCF::load (see from_members()).
+/// Saving: save(path) writes a small manifest at `path` (model "AutoencoderEnsemble", weights,
+/// clamp, member count) and each member as its own AutoencoderCF file `path.member<k>`; load(path)
+/// reads them back (from_members() rebuilds from already loaded members).
+///
+/// Recommender interface (recommender.hpp): score_items/make_scorer/recommend/recommend_batch rank
+/// by the weighted average of the members' raw scores (the Scorer below); no fold-in.
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/error.hpp>
+#include <cfnet/recommender.hpp>
+#include <cfnet/serialize.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <optional>
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -186,7 +194,102 @@ public:
         return s;
     }
 
+    // --- the rest of the recommender interface (recommender.hpp) -------------------------------------
+
+    /// predict() gives ratings (the members' averaged, clamped as set).
+    bool predicts_ratings() const noexcept { return true; }
+
+    /// The Scorer's scores of every item for user `user` of `input`, into out[0 .. input.n_items()).
+    /// Builds a Scorer (for item-based members: every item's code); use make_scorer() or
+    /// recommend_batch() for many users.
+    /// @throws InvalidArgument as make_scorer, or for a user index out of range.
+    void score_items(const RatingMatrix<T>& input, index_type user, T* out) const {
+        check_user(input, user, "score_items");
+        make_scorer(input)(user, out);
+    }
+
+    /// Top-k items for user `user` of `input` by the Scorer's scores, best first, ties by smaller
+    /// index; the user's items in `input` excluded unless !exclude_seen.
+    /// @throws InvalidArgument as score_items; NumericalError for a NaN candidate score.
+    std::vector<Recommendation<T>> recommend(const RatingMatrix<T>& input, index_type user, size_type k,
+                                             bool exclude_seen = true) const {
+        check_user(input, user, "recommend");
+        std::vector<T> scores(input.n_items());
+        make_scorer(input)(user, scores.data());
+        const auto seen = input.user_items(user);
+        return detail::select_recommendations("AutoencoderEnsemble::recommend", user, scores.data(), scores.size(), k,
+                                              exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
+    }
+
+    /// recommend(input, u, k, exclude_seen) for each of `users` in order (one Scorer for all),
+    /// streamed to sink(u, const std::vector<Recommendation<T>>&).
+    /// @throws InvalidArgument as recommend (before any sink call).
+    template <class Sink>
+    void recommend_batch(const RatingMatrix<T>& input, const std::vector<index_type>& users, size_type k, Sink&& sink,
+                         bool exclude_seen = true) const {
+        for (const auto u : users) check_user(input, u, "recommend_batch");
+        const Scorer scorer = make_scorer(input);
+        std::vector<T> scores(input.n_items());
+        std::vector<index_type> ranked;
+        std::vector<Recommendation<T>> recs;
+        for (const auto u : users) {
+            scorer(u, scores.data());
+            const auto seen = input.user_items(u);
+            detail::select_recommendations("AutoencoderEnsemble::recommend_batch", u, scores.data(), scores.size(), k,
+                                           exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr,
+                                           ranked, recs);
+            sink(u, static_cast<const std::vector<Recommendation<T>>&>(recs));
+        }
+    }
+
+    /// Writes the manifest to `path` and member k to `path.member<k>` (AutoencoderCF::save).
+    /// @throws InvalidArgument before fit(); IoError when a file cannot be written.
+    void save(const std::string& path) const {
+        check_arg(fitted(), "AutoencoderEnsemble::save: the ensemble is not fitted (call fit())");
+        for (size_type k = 0; k < members_.size(); ++k) members_[k].save(member_path(path, k));
+        Metadata m;
+        m["model"] = "AutoencoderEnsemble";
+        m["members"] = std::to_string(members_.size());
+        std::string w;
+        for (size_type k = 0; k < weights_.size(); ++k) w += (k ? " " : "") + metadata_number(weights_[k]);
+        m["weights"] = w;
+        m["clamp"] = clamp_min_ ? metadata_number(*clamp_min_) + " " + metadata_number(*clamp_max_) : std::string();
+        save_tensors<T>(path, m, {});
+    }
+
+    /// Reads an ensemble written by save(). @throws IoError for an unreadable, corrupt or other
+    /// model's manifest or member file; InvalidArgument as from_members.
+    static AutoencoderEnsemble load(const std::string& path) {
+        const ModelFile<T> file = read_model_file<T>(path);
+        const MetadataReader meta(file.metadata, "AutoencoderEnsemble::load", path);
+        if (meta.text("model") != "AutoencoderEnsemble")
+            throw IoError("AutoencoderEnsemble::load: '" + path + "' holds a '" + meta.text("model") +
+                          "' model, not AutoencoderEnsemble");
+        const auto n = meta.count<size_type>("members");
+        std::vector<double> weights;
+        std::istringstream ws(meta.text("weights"));
+        for (std::string tok; ws >> tok;) weights.push_back(std::stod(tok));
+        if (weights.size() != n)
+            throw IoError(detail::concat("AutoencoderEnsemble::load: '", path, "': ", n, " members but ", weights.size(),
+                                         " weights"));
+        std::vector<Model> models;
+        for (size_type k = 0; k < n; ++k) models.push_back(Model::load(member_path(path, k)));
+        AutoencoderEnsemble e = from_members(std::move(models), std::move(weights));
+        std::istringstream cs(meta.text("clamp"));
+        std::string lo, hi;
+        if (cs >> lo >> hi) e.clamp(std::stod(lo), std::stod(hi));
+        return e;
+    }
+
+    /// The file of member k of an ensemble saved at `path`.
+    static std::string member_path(const std::string& path, size_type k) { return path + ".member" + std::to_string(k); }
+
 private:
+    void check_user(const RatingMatrix<T>& input, index_type user, const char* fn) const {
+        check_arg(user < input.n_users(), "AutoencoderEnsemble::", fn, ": user index ", user, " out of range (",
+                  input.n_users(), " users)");
+    }
+
     template <class F>
     std::vector<T> combine(F&& member_predict, size_type n) const {
         check_arg(fitted(), "AutoencoderEnsemble::predict: the ensemble is not fitted (call fit())");
@@ -213,5 +316,8 @@ private:
     std::vector<double> weights_;
     std::optional<double> clamp_min_, clamp_max_;
 };
+
+static_assert(is_recommender_v<AutoencoderEnsemble<float>> && !supports_fold_in_v<AutoencoderEnsemble<float>>,
+              "AutoencoderEnsemble implements the recommender interface (recommender.hpp), without fold-in");
 
 }  // namespace cfnet

@@ -21,7 +21,7 @@
 /// and evaluate_ranking() skips such users (and counts them in RankingReport::users_skipped).
 
 #include <cfnet/data/rating_matrix.hpp>
-#include <cfnet/detail/topk.hpp>
+#include <cfnet/recommender.hpp>
 #include <cfnet/error.hpp>
 
 #include <algorithm>
@@ -36,7 +36,7 @@
 
 namespace cfnet {
 
-static_assert(std::is_same_v<index_type, std::uint32_t>, "detail/topk.hpp defaults to std::uint32_t indices");
+static_assert(std::is_same_v<index_type, std::uint32_t>, "recommender.hpp's top_k defaults to std::uint32_t indices");
 
 // --- rating prediction ------------------------------------------------------------------------
 

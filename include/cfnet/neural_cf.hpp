@@ -46,7 +46,7 @@
 #include <cfnet/data/sampling.hpp>
 #include <cfnet/data/split.hpp>
 #include <cfnet/detail/rng.hpp>
-#include <cfnet/detail/topk.hpp>
+#include <cfnet/recommender.hpp>
 #include <cfnet/error.hpp>
 #include <cfnet/kernels/dense.hpp>
 #include <cfnet/kernels/relu.hpp>
@@ -539,7 +539,7 @@ public:
         check_user("recommend", user);
         Scratch s;
         std::vector<Recommendation<T>> out;
-        recommend_into(user, k, exclude_seen, s, out);
+        recommend_into(user, k, exclude_seen, seen_begin(user), seen_end(user), s, out);
         return out;
     }
 
@@ -555,9 +555,99 @@ public:
         Scratch s;
         std::vector<Recommendation<T>> out;
         for (const auto u : users) {
-            recommend_into(u, k, exclude_seen, s, out);
+            recommend_into(u, k, exclude_seen, seen_begin(u), seen_end(u), s, out);
             sink(u, static_cast<const std::vector<Recommendation<T>>&>(out));
         }
+    }
+
+    // --- the recommender interface (recommender.hpp) ----------------------------------------------
+    // `input` is the users' interaction history in the model's index space (pass the training
+    // matrix). NeuralCF scores from its embeddings alone: `input` only names the items that
+    // exclude_seen removes. With the training matrix, each call equals its input-free form above.
+
+    /// True once fit() or load() has run (initialize() alone gives no id maps or seen items).
+    bool fitted() const noexcept { return initialized_ && users_ && items_; }
+    /// predict() gives ratings for explicit feedback; implicit models give logits.
+    bool predicts_ratings() const noexcept { return opt_.feedback == Feedback::ratings; }
+
+    /// predict(pairs), with `input` checked to be in the model's index space.
+    /// @throws InvalidArgument before fit/load, for another index space or an index out of range.
+    std::vector<T> predict(const RatingMatrix<T>& input, const std::vector<std::pair<index_type, index_type>>& pairs) const {
+        check_input(input, "predict");
+        return predict(pairs);
+    }
+
+    /// Predictions for every pair stored in `pairs` (e.g. the test matrix), in its CSR order.
+    /// @throws InvalidArgument as above, or when `pairs` is in another index space than `input`.
+    std::vector<T> predict(const RatingMatrix<T>& input, const RatingMatrix<T>& pairs) const {
+        check_input(input, "predict");
+        check_arg(input.same_space(pairs), "NeuralCF::predict: the pairs are in another index space than the input");
+        std::vector<index_type> u, i;
+        u.reserve(pairs.nnz());
+        i.reserve(pairs.nnz());
+        for (size_type r = 0; r < pairs.n_users(); ++r)
+            for (const auto item : pairs.user_items(static_cast<index_type>(r))) {
+                u.push_back(static_cast<index_type>(r));
+                i.push_back(item);
+            }
+        std::vector<T> out(u.size());
+        predict(u.data(), i.data(), u.size(), out.data());
+        return out;
+    }
+
+    /// score_items(user, out), with `input` checked to be in the model's index space.
+    void score_items(const RatingMatrix<T>& input, index_type user, T* out) const {
+        check_input(input, "score_items");
+        score_items(user, out);
+    }
+
+    /// A scorer for top-N evaluation: scorer(u, out) is score_items(u, out) (`this` is kept by
+    /// reference: the model must outlive it).
+    auto make_scorer(const RatingMatrix<T>& input) const {
+        check_input(input, "make_scorer");
+        return [this](index_type u, T* out) { score_items(u, out); };
+    }
+
+    /// The k best items for `user`, excluding the user's items in `input` when exclude_seen.
+    /// @throws InvalidArgument as score_items; NumericalError if a candidate's score is NaN.
+    std::vector<Recommendation<T>> recommend(const RatingMatrix<T>& input, index_type user, size_type k,
+                                             bool exclude_seen = true) const {
+        check_user("recommend", user);
+        check_input(input, "recommend");
+        Scratch s;
+        std::vector<Recommendation<T>> out;
+        const auto seen = input.user_items(user);
+        recommend_into(user, k, exclude_seen, seen.begin(), seen.end(), s, out);
+        return out;
+    }
+
+    /// recommend(input, user, k, exclude_seen) for each of `users` in order, streamed to
+    /// sink(user, const std::vector<Recommendation<T>>&).
+    /// @throws InvalidArgument as recommend (before any sink call).
+    template <class Sink>
+    void recommend_batch(const RatingMatrix<T>& input, const std::vector<index_type>& users, size_type k, Sink&& sink,
+                         bool exclude_seen = true) const {
+        check_init("recommend_batch");
+        check_input(input, "recommend_batch");
+        for (size_type j = 0; j < users.size(); ++j)
+            check_arg(users[j] < nu_, "NeuralCF::recommend_batch: user index ", users[j], " at position ", j,
+                      " out of range (", nu_, " users)");
+        Scratch s;
+        std::vector<Recommendation<T>> out;
+        for (const auto u : users) {
+            const auto seen = input.user_items(u);
+            recommend_into(u, k, exclude_seen, seen.begin(), seen.end(), s, out);
+            sink(u, static_cast<const std::vector<Recommendation<T>>&>(out));
+        }
+    }
+
+    /// The training interactions the model keeps (its seen items; every value 1), in its index
+    /// space: an `input` for the calls above when the training matrix is not at hand (a loaded
+    /// model). With it, recommend(interactions(), u, k) equals recommend(u, k).
+    /// @throws InvalidArgument before fit/load.
+    RatingMatrix<T> interactions() const {
+        check_arg(fitted(), "NeuralCF::interactions: the model is not fitted (call fit or load)");
+        return RatingMatrix<T>(users_, items_, seen_ptr_, seen_items_, std::vector<T>(seen_items_.size(), T(1)));
     }
 
     /// The items user interacted with in the training data (increasing indices).
@@ -755,6 +845,15 @@ private:
     void check_user(const char* fn, index_type user) const {
         check_init(fn);
         check_arg(user < nu_, "NeuralCF::", fn, ": user index ", user, " out of range (", nu_, " users)");
+    }
+    /// `input` is in the fitted model's index space: same user and item ids.
+    void check_input(const RatingMatrix<T>& input, const char* fn) const {
+        check_arg(fitted(), "NeuralCF::", fn, ": the model is not fitted (call fit or load)");
+        check_arg(input.n_users() == nu_ && input.n_items() == ni_, "NeuralCF::", fn, ": the input has ",
+                  input.n_users(), " users x ", input.n_items(), " items but the model was trained on ", nu_, " x ",
+                  ni_);
+        check_arg(input.users().ids() == users_->ids() && input.items().ids() == items_->ids(), "NeuralCF::", fn,
+                  ": the input's user or item ids differ from the model's (same counts, another index space)");
     }
     void check_batch(const char* fn, const index_type* users, const index_type* items, size_type n) const {
         check_init(fn);
@@ -1330,22 +1429,17 @@ private:
                     out[i] = static_cast<T>(mu_ + static_cast<double>(fb_user_[user]) + static_cast<double>(fb_item_[i]));
     }
 
-    void recommend_into(index_type user, size_type k, bool exclude_seen, Scratch& s,
-                        std::vector<Recommendation<T>>& out) const {
+    const index_type* seen_begin(index_type user) const { return seen_items_.data() + seen_ptr_[user]; }
+    const index_type* seen_end(index_type user) const { return seen_items_.data() + seen_ptr_[user + 1]; }
+
+    /// Scores `user` and keeps the k best outside [seen_first, seen_last) when exclude_seen.
+    void recommend_into(index_type user, size_type k, bool exclude_seen, const index_type* seen_first,
+                        const index_type* seen_last, Scratch& s, std::vector<Recommendation<T>>& out) const {
         s.scores.resize(ni_);
         score_user(user, s.scores.data(), s);
-        const index_type* first = nullptr;
-        const index_type* last = nullptr;
-        if (exclude_seen) {
-            first = seen_items_.data() + seen_ptr_[user];
-            last = seen_items_.data() + seen_ptr_[user + 1];
-        }
-        const size_type bad = detail::top_k_into(s.scores.data(), ni_, k, first, last, s.top);
-        if (bad != ni_)
-            throw NumericalError(detail::concat("NeuralCF::recommend: score of user index ", user, ", item index ", bad,
-                                                " is NaN"));
-        out.clear();
-        for (const auto i : s.top) out.push_back({i, s.scores[i]});
+        detail::select_recommendations("NeuralCF::recommend", user, s.scores.data(), ni_, k,
+                                       exclude_seen ? seen_first : nullptr, exclude_seen ? seen_last : nullptr, s.top,
+                                       out);
     }
 
     // --- metadata -------------------------------------------------------------------------------------
@@ -1397,5 +1491,8 @@ private:
     std::vector<const Matrix<T>*> xin_;  // input of each hidden layer, then of the output layer
     std::vector<std::uint8_t> user_mark_, item_mark_;
 };
+
+static_assert(is_recommender_v<NeuralCF<float>> && !supports_fold_in_v<NeuralCF<float>>,
+              "NeuralCF implements the recommender interface (recommender.hpp), without fold-in");
 
 }  // namespace cfnet

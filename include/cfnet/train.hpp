@@ -30,13 +30,6 @@
 
 namespace cfnet {
 
-/// One recommended item (its index in the model's item space) and its score, best first in lists.
-template <class T = float>
-struct Recommendation {
-    std::uint32_t item = 0;
-    T score = T(0);
-};
-
 /// One epoch of training: the mean training loss, the validation metrics computed after it (named,
 /// e.g. "val_loss", "val_rmse", "val_ndcg@10") and the wall time of the epoch in seconds.
 struct EpochRecord {

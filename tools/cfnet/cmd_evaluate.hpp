@@ -5,10 +5,9 @@
 /// (docs/evaluation.md). The model's input is the training part only (leak-free).
 
 #include "common.hpp"
+#include "models.hpp"
 
-#include <cfnet/autoencoder.hpp>
 #include <cfnet/metrics.hpp>
-#include <cfnet/neural_cf.hpp>
 #include <cfnet/serialize.hpp>
 
 #include <cstdint>
@@ -40,48 +39,28 @@ struct Evaluation {
 
 namespace detail {
 
-inline Evaluation evaluate_autoencoder(const std::string& path, const cfnet::Split<float>& split, const std::string& split_name,
-                                       std::size_t k, double threshold) {
-    const auto model = cfnet::AutoencoderCF<float>::load(path);
+/// Loads the model of type M from `path` and evaluates it through the recommender interface:
+/// rating metrics when it predicts ratings, ranking metrics from its scorer; input = training data.
+template <class M>
+Evaluation evaluate_model(ModelType<M>, const std::string& path, const cfnet::Split<float>& split,
+                          const std::string& split_name, std::size_t k, double threshold) {
+    static_assert(cfnet::is_recommender_v<M>, "cfnet evaluate programs against the recommender interface");
+    const M model = M::load(path);
     check_same_ids(model.item_map().ids(), split.train.items().ids(), "items", path, split_name);
     check_same_ids(model.user_map().ids(), split.train.users().ids(), "users", path, split_name);
     Evaluation e;
-    e.model = "AutoencoderCF";
-    const std::vector<float> pred = model.predict(split.train, split.test);  // input = train: leak-free
-    cfnet::RatingReport r;
-    r.rmse = cfnet::rmse(pred, split.test.values());
-    r.mae = cfnet::mae(pred, split.test.values());
-    r.count = pred.size();
-    e.rating = r;
-    const auto scorer = model.make_scorer(split.train);
-    e.ranking = cfnet::evaluate_ranking(split.train, split.test, k, [&](cfnet::index_type u, float* out) { scorer(u, out); },
-                                        cfnet::RankingOptions().threshold(threshold));
-    return e;
-}
-
-inline Evaluation evaluate_neural_cf(const std::string& path, const cfnet::Split<float>& split, const std::string& split_name,
-                                     std::size_t k, double threshold) {
-    const auto model = cfnet::NeuralCF<float>::load(path);
-    check_same_ids(model.item_map().ids(), split.train.items().ids(), "items", path, split_name);
-    check_same_ids(model.user_map().ids(), split.train.users().ids(), "users", path, split_name);
-    Evaluation e;
-    e.model = "NeuralCF";
-    if (model.options().feedback == cfnet::Feedback::ratings) {
-        std::vector<std::pair<cfnet::index_type, cfnet::index_type>> pairs;
-        pairs.reserve(split.test.nnz());
-        for (std::size_t u = 0; u < split.test.n_users(); ++u)
-            for (const auto i : split.test.user_items(static_cast<cfnet::index_type>(u)))
-                pairs.emplace_back(static_cast<cfnet::index_type>(u), i);
-        const std::vector<float> pred = model.predict(pairs);
+    e.model = ModelName<M>::value;
+    if (model.predicts_ratings()) {
+        const std::vector<float> pred = model.predict(split.train, split.test);  // input = train: leak-free
         cfnet::RatingReport r;
         r.rmse = cfnet::rmse(pred, split.test.values());
         r.mae = cfnet::mae(pred, split.test.values());
         r.count = pred.size();
         e.rating = r;
     }
-    e.ranking = cfnet::evaluate_ranking(
-        split.train, split.test, k, [&](cfnet::index_type u, float* out) { model.score_items(u, out); },
-        cfnet::RankingOptions().threshold(threshold));
+    const auto scorer = model.make_scorer(split.train);
+    e.ranking = cfnet::evaluate_ranking(split.train, split.test, k, [&](cfnet::index_type u, float* out) { scorer(u, out); },
+                                        cfnet::RankingOptions().threshold(threshold));
     return e;
 }
 
@@ -95,9 +74,8 @@ inline int run_evaluate(const EvaluateArgs& a) {
     const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "evaluate");
     const examples::Workload w = load_data(a.data, sc.split, sc.seed);
     if (w.split.test.empty()) throw cfnet::IoError("evaluate: --split " + sc.split + " holds out no rating");
-    const Evaluation e = kind == ModelKind::autoencoder
-                             ? detail::evaluate_autoencoder(a.model_file, w.split, sc.split, a.k, a.threshold)
-                             : detail::evaluate_neural_cf(a.model_file, w.split, sc.split, a.k, a.threshold);
+    const Evaluation e = dispatch_model(
+        kind, [&](auto type) { return detail::evaluate_model(type, a.model_file, w.split, sc.split, a.k, a.threshold); });
     const auto& r = e.ranking;
     std::cout << "model:      " << e.model << " (" << a.model_file << ")\n"
               << "data:       " << w.data_source << ", split " << sc.split << ", seed " << sc.seed << ": "

@@ -5,12 +5,11 @@
 /// autoencoder models).
 
 #include "common.hpp"
+#include "models.hpp"
 
-#include <cfnet/autoencoder.hpp>
 #include <cfnet/data/movielens.hpp>
-#include <cfnet/neural_cf.hpp>
+#include <cfnet/recommender.hpp>
 #include <cfnet/serialize.hpp>
-#include <cfnet/train.hpp>
 
 #include <cstdint>
 #include <iomanip>
@@ -68,6 +67,67 @@ inline void fold_in_indices(const FoldInRatings& r, const cfnet::IdMap& items, c
     }
 }
 
+/// What `cfnet recommend` found: the model's name, the data source and the list.
+struct RecommendOutcome {
+    const char* model = "";
+    std::string source;
+    std::vector<RecommendedItem> items;
+};
+
+/// Loads the model of type M and asks it through the recommender interface: fold-in (--ratings)
+/// when the model supports it, else the user's top-k with `input` = the model's own interactions
+/// when it carries them, or the training matrix rebuilt from --data/--split.
+template <class M>
+RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfnet::ModelFileInfo& info,
+                                bool exclude_seen) {
+    static_assert(cfnet::is_recommender_v<M>, "cfnet recommend programs against the recommender interface");
+    RecommendOutcome o;
+    o.model = ModelName<M>::value;
+    std::vector<cfnet::Recommendation<float>> recs;
+    std::optional<M> model;
+    cfnet::movielens::ItemCatalog catalog;
+    if (!a.ratings.empty()) {
+        if constexpr (!cfnet::supports_fold_in_v<M>) {
+            throw cfnet::InvalidArgument("recommend: --ratings (fold-in of a new user) needs a user-based AutoencoderCF "
+                                         "model; '" + a.model_file + "' holds a " + o.model + " model (use --user ID)");
+        } else {
+            model.emplace(M::load(a.model_file));
+            if (!model->supports_fold_in())
+                throw cfnet::InvalidArgument("recommend: --ratings (fold-in) needs a user-based AutoencoderCF model; '" +
+                                             a.model_file + "' is item-based (use --user ID)");
+            const FoldInRatings r = read_fold_in_ratings(a.ratings);
+            std::vector<cfnet::index_type> idx;
+            std::vector<float> val;
+            fold_in_indices(r, model->item_map(), a.ratings, idx, val);
+            recs = model->recommend(idx, val, a.k, exclude_seen);
+            o.source = load_titles(a.data, catalog);  // no split is needed for a new user
+        }
+    } else if constexpr (carries_interactions_v<M>) {
+        // The model keeps its training users, items and seen items: only the titles are needed.
+        model.emplace(M::load(a.model_file));
+        o.source = load_titles(a.data, catalog);
+        const auto u = user_index_of(model->user_map(), *a.user, a.model_file);
+        recs = model->recommend(model->interactions(), u, a.k, exclude_seen);
+    } else {
+        // The user's training ratings are the model's input: rebuild the training matrix.
+        const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "recommend");
+        const examples::Workload w = load_data(a.data, sc.split, sc.seed);
+        const auto& train = w.split.train;
+        catalog = w.data.items;
+        o.source = w.data_source;
+        model.emplace(M::load(a.model_file));
+        check_same_ids(model->item_map().ids(), train.items().ids(), "items", a.model_file, sc.split);
+        check_same_ids(model->user_map().ids(), train.users().ids(), "users", a.model_file, sc.split);
+        const auto u = user_index_of(model->user_map(), *a.user, a.model_file);
+        recs = model->recommend(train, u, a.k, exclude_seen);
+    }
+    for (const auto& r : recs) {
+        const cfnet::id_type id = model->item_map().id(r.item);
+        o.items.push_back({id, title_of(catalog, id), r.score});
+    }
+    return o;
+}
+
 }  // namespace detail
 
 /// Runs `cfnet recommend`. @throws UsageError, cfnet::IoError / ParseError (files),
@@ -79,58 +139,12 @@ inline int run_recommend(const RecommendArgs& a) {
     const ModelKind kind = model_kind(info, a.model_file);
     const bool exclude_seen = !a.include_seen;
 
-    std::vector<cfnet::Recommendation<float>> recs;
-    const cfnet::IdMap* item_space = nullptr;
-    std::optional<cfnet::AutoencoderCF<float>> ae;
-    std::optional<cfnet::NeuralCF<float>> ncf;
-    std::optional<examples::Workload> w;
-    cfnet::movielens::ItemCatalog catalog;
-    std::string source;
+    const detail::RecommendOutcome res =
+        dispatch_model(kind, [&](auto type) { return detail::recommend_with(type, a, info, exclude_seen); });
+    const std::vector<RecommendedItem>& out = res.items;
+    const std::string& source = res.source;
 
-    if (!a.ratings.empty()) {
-        if (kind != ModelKind::autoencoder)
-            throw cfnet::InvalidArgument("recommend: --ratings (fold-in of a new user) needs a user-based AutoencoderCF "
-                                         "model; '" + a.model_file + "' holds a NeuralCF model (use --user ID)");
-        ae.emplace(cfnet::AutoencoderCF<float>::load(a.model_file));
-        if (ae->options().orientation != cfnet::Orientation::user_based)
-            throw cfnet::InvalidArgument("recommend: --ratings (fold-in) needs a user-based AutoencoderCF model; '" +
-                                         a.model_file + "' is item-based (use --user ID)");
-        const FoldInRatings r = read_fold_in_ratings(a.ratings);
-        std::vector<cfnet::index_type> idx;
-        std::vector<float> val;
-        detail::fold_in_indices(r, ae->item_map(), a.ratings, idx, val);
-        recs = ae->recommend(idx, val, a.k, exclude_seen);
-        item_space = &ae->item_map();
-        source = load_titles(a.data, catalog);  // no split is needed for a new user
-    } else if (kind == ModelKind::autoencoder) {
-        // The user's training ratings are the autoencoder's input: rebuild the training matrix.
-        const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "recommend");
-        w.emplace(load_data(a.data, sc.split, sc.seed));
-        const auto& train = w->split.train;
-        catalog = w->data.items;
-        source = w->data_source;
-        ae.emplace(cfnet::AutoencoderCF<float>::load(a.model_file));
-        check_same_ids(ae->item_map().ids(), train.items().ids(), "items", a.model_file, sc.split);
-        check_same_ids(ae->user_map().ids(), train.users().ids(), "users", a.model_file, sc.split);
-        const auto u = detail::user_index_of(ae->user_map(), *a.user, a.model_file);
-        recs = ae->recommend(train, u, a.k, exclude_seen);
-        item_space = &ae->item_map();
-    } else {
-        // NeuralCF keeps its training users, items and seen items: only the titles are needed.
-        ncf.emplace(cfnet::NeuralCF<float>::load(a.model_file));
-        source = load_titles(a.data, catalog);
-        const auto u = detail::user_index_of(ncf->user_map(), *a.user, a.model_file);
-        recs = ncf->recommend(u, a.k, exclude_seen);
-        item_space = &ncf->item_map();
-    }
-
-    std::vector<RecommendedItem> out;
-    for (const auto& r : recs) {
-        const cfnet::id_type id = item_space->id(r.item);
-        out.push_back({id, title_of(catalog, id), r.score});
-    }
-
-    std::cout << "model: " << (kind == ModelKind::autoencoder ? "AutoencoderCF" : "NeuralCF") << " (" << a.model_file
+    std::cout << "model: " << res.model << " (" << a.model_file
               << ")\n";
     if (a.user)
         std::cout << "user " << *a.user << ": top " << a.k << (exclude_seen ? " of the items not rated in training\n" : " items\n");
@@ -144,7 +158,7 @@ inline int run_recommend(const RecommendArgs& a) {
 
     if (!a.json.empty()) {
         nlohmann::json j;
-        j["model"] = kind == ModelKind::autoencoder ? "AutoencoderCF" : "NeuralCF";
+        j["model"] = res.model;
         j["model_file"] = a.model_file;
         j["data"] = source;
         j["user"] = a.user ? nlohmann::json(*a.user) : nlohmann::json(nullptr);

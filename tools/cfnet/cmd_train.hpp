@@ -4,6 +4,7 @@
 /// (with the split recorded in its metadata) and, optionally, the training history.
 
 #include "common.hpp"
+#include "models.hpp"
 
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/neural_cf.hpp>
@@ -163,6 +164,14 @@ inline cfnet::NeuralCFOptions ncf_options(const TrainArgs& a) {
     return o;
 }
 
+/// The options of model type M from the command line (dispatch_model's types).
+inline cfnet::AutoencoderOptions options_for(ModelType<cfnet::AutoencoderCF<float>>, const TrainArgs& a) {
+    return autoencoder_options(a);
+}
+inline cfnet::NeuralCFOptions options_for(ModelType<cfnet::NeuralCF<float>>, const TrainArgs& a) {
+    return ncf_options(a);
+}
+
 /// Adds the CLI's entries (split, seed, data) to the metadata of the model file at `path`.
 inline void record_split(const std::string& path, const TrainArgs& a) {
     cfnet::ModelFile<float> f = cfnet::read_model_file<float>(path);
@@ -208,15 +217,14 @@ inline int run_train(const TrainArgs& a) {
 
     cfnet::History history;
     const auto t1 = std::chrono::steady_clock::now();
-    if (a.model == "autoencoder") {
-        cfnet::AutoencoderCF<float> model(detail::autoencoder_options(a));
+    const ModelKind kind = a.model == "autoencoder" ? ModelKind::autoencoder : ModelKind::neural_cf;
+    const char* model_name = dispatch_model(kind, [&](auto type) {
+        using M = typename decltype(type)::type;
+        M model(detail::options_for(type, a));
         history = model.fit(train, callbacks);
         model.save(a.out);
-    } else {
-        cfnet::NeuralCF<float> model(detail::ncf_options(a));
-        history = model.fit(train, callbacks);
-        model.save(a.out);
-    }
+        return ModelName<M>::value;
+    });
     const double fit_seconds = examples::seconds_since(t1);
     detail::record_split(a.out, a);
     if (!a.history.empty()) {
@@ -227,7 +235,7 @@ inline int run_train(const TrainArgs& a) {
     }
 
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.out);
-    std::cout << "model:    " << (a.model == "autoencoder" ? "AutoencoderCF" : "NeuralCF") << " (preset " << a.preset
+    std::cout << "model:    " << model_name << " (preset " << a.preset
               << ")\n"
               << "data:     " << w.data_source << ", split " << a.split << ", seed " << a.seed << '\n'
               << "epochs:   " << history.size();
