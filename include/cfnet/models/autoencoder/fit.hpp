@@ -1,0 +1,181 @@
+#pragma once
+/// @file models/autoencoder/fit.hpp
+/// AutoencoderCF's training: mini-batch Adam (input dropout, the network's fused step) and
+/// full-batch L-BFGS on AutoRec's objective, both through the one fit loop (train.hpp: callbacks,
+/// validation, early stopping with restore-best, NaN stop). Part of models/autoencoder/model.hpp.
+
+#include <cfnet/models/autoencoder/model.hpp>
+#include <cfnet/optim/lbfgs.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace cfnet {
+
+template <class T>
+History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMatrix<T>* validation,
+                                   const std::vector<Callback*>& callbacks) {
+    if (validation)
+        check_arg(train.same_space(*validation), "AutoencoderCF::fit: validation (", validation->n_users(),
+                  " users x ", validation->n_items(), " items) is not in the training matrix's index space (",
+                  train.n_users(), " x ", train.n_items(), ")");
+    check_arg(!opt_.early_stopping || validation != nullptr,
+              "AutoencoderCF::fit: early stopping needs validation data");
+    initialize(train);
+    const bool ub = opt_.orientation == Orientation::user_based;
+    std::optional<RatingMatrix<T>> transposed;
+    if (!ub) transposed.emplace(train.transposed());
+    const RatingMatrix<T>& data = ub ? train : *transposed;
+
+    // Validation: "val_rmse" and "val_mae" of predict(train, validation) after every epoch. Its
+    // per-fit invariants (the input in the model's orientation -- `data` --, the fallback baseline
+    // fitted on train, the pairs) are made once here, not per epoch.
+    std::optional<Validation> val;
+    if (validation && !validation->empty()) val.emplace(*this, train, *validation);
+    std::vector<Matrix<T>> best;
+    FitHooks hooks;
+    if (val)
+        hooks.validate = [&](EpochRecord& rec) {
+            const auto pred = predict_oriented(data, val->fallback ? &*val->fallback : nullptr, val->rows,
+                                               val->cols, val->pairs);
+            const auto rep = evaluate_rating(*validation, PredictionsAt{validation, &pred});
+            rec.metrics["val_rmse"] = rep.rmse;
+            rec.metrics["val_mae"] = rep.mae;
+        };
+    hooks.snapshot = [&] { snapshot(best); };
+    hooks.restore = [&] { restore(best); };
+    FitLoop loop("AutoencoderCF", callbacks, opt_.early_stopping, std::move(hooks));
+    if (opt_.solver == Solver::lbfgs) return fit_lbfgs(data, loop);
+
+    const size_type n_rows = data.n_users(), bs = opt_.batch_size;
+    const size_type steps = (n_rows + bs - 1) / bs;
+    Rng shuffle_rng(detail::ae_seed(opt_.seed, detail::ae_stream_shuffle));
+    Rng drop_rng(detail::ae_seed(opt_.seed, detail::ae_stream_dropout));
+    const nn::MaskedMSE<T> loss(opt_.loss_normalization);
+    nn::SparseBatch<T> input(data.n_items()), target(data.n_items());
+    const bool in_drop = opt_.input_dropout > 0;
+    const bool hid_drop = opt_.hidden_dropout > 0;
+    std::vector<index_type> dropped_idx;
+    std::vector<T> dropped_val;
+    const T keep_scale = static_cast<T>(1.0 / (1.0 - opt_.input_dropout));
+
+    return loop.run(opt_.epochs, steps, [&](int /*epoch*/) {
+        const auto order = shuffle_rng.permutation<index_type>(n_rows);
+        for (size_type s = 0; s < steps; ++s) {
+            const size_type b0 = s * bs, b1 = std::min(n_rows, b0 + bs);
+            target.clear();
+            if (in_drop) input.clear();
+            for (size_type r = b0; r < b1; ++r) {
+                detail::add_matrix_row(target, data, order[r]);
+                if (in_drop) {
+                    const auto items = data.user_items(order[r]);
+                    const auto vals = data.user_ratings(order[r]);
+                    dropped_idx.clear();
+                    dropped_val.clear();
+                    for (size_type p = 0; p < items.size(); ++p) {
+                        if (drop_rng.uniform() < opt_.input_dropout) continue;
+                        dropped_idx.push_back(items[p]);
+                        dropped_val.push_back(vals[p] * keep_scale);
+                    }
+                    input.add_row(dropped_idx.data(), dropped_val.data(), dropped_idx.size());
+                }
+            }
+            const double l = net_.step(in_drop ? input : target, target, loss, &*adam_, opt_.lazy_adam,
+                                       opt_.hidden_dropout, hid_drop ? &drop_rng : nullptr);
+            loop.batch_end(s + 1, l, static_cast<double>(b1 - b0));
+        }
+    });
+}
+
+template <class T>
+History AutoencoderCF<T>::fit_lbfgs(const RatingMatrix<T>& data, FitLoop& loop) {
+    const auto ps = net_.parameters();
+    size_type n_params = 0;
+    for (const auto* p : ps) n_params += p->value.size();
+    std::vector<T> x(n_params);
+    auto unpack = [&](const T* xv) {
+        for (auto* p : ps) {
+            std::copy(xv, xv + p->value.size(), p->value.data());
+            xv += p->value.size();
+        }
+    };
+    {
+        T* xv = x.data();
+        for (const auto* p : ps) xv = std::copy(p->value.data(), p->value.data() + p->value.size(), xv);
+    }
+    const nn::MaskedMSE<T> loss(nn::MaskNormalization::global);
+    nn::SparseBatch<T> batch(data.n_items());
+    const size_type n_rows = data.n_users();
+    const size_type widest = *std::max_element(opt_.hidden.begin(), opt_.hidden.end());
+    const size_type chunk = std::max<size_type>(1, (size_type(1) << 22) / widest);  // <= 4M workspace floats
+    const double lambda = opt_.l2_lambda;
+    const double n_ratings = static_cast<double>(data.nnz());
+
+    // F and its gradient: the rows in chunks; each chunk's gradient of the (global) masked MSE
+    // times its rating count is its gradient of the sum of squares.
+    auto objective = [&](const T* xv, T* g) -> double {
+        unpack(xv);
+        double sse = 0;
+        bool first = true;
+        for (size_type b0 = 0; b0 < n_rows; b0 += chunk) {
+            const size_type b1 = std::min(n_rows, b0 + chunk);
+            batch.clear();
+            for (size_type r = b0; r < b1; ++r) detail::add_matrix_row(batch, data, static_cast<index_type>(r));
+            const size_type nnz = batch.nnz();
+            if (nnz == 0) continue;
+            for (auto* p : ps) p->zero_grad();
+            sse += static_cast<double>(nnz) * net_.step(batch, batch, loss, nullptr, false, 0.0, nullptr);
+            const T scale = static_cast<T>(nnz);
+            T* gv = g;
+            for (const auto* p : ps) {
+                const T* gp = p->grad.data();
+                const size_type sz = p->grad.size();
+                if (first)
+                    for (size_type k = 0; k < sz; ++k) gv[k] = scale * gp[k];
+                else
+                    for (size_type k = 0; k < sz; ++k) gv[k] += scale * gp[k];
+                gv += sz;
+            }
+            first = false;
+        }
+        if (first) std::fill(g, g + n_params, T(0));
+        double penalty = 0;
+        const T lam = static_cast<T>(lambda);
+        T* gv = g;
+        for (size_type k = 0; k < ps.size(); ++k) {
+            const T* w = ps[k]->value.data();
+            const size_type sz = ps[k]->value.size();
+            if (k % 2 == 0 && lambda > 0) {  // weights (even slots), not biases
+                double s = 0;
+                for (size_type q = 0; q < sz; ++q) {
+                    s += static_cast<double>(w[q]) * static_cast<double>(w[q]);
+                    gv[q] += lam * w[q];
+                }
+                penalty += s;
+            }
+            gv += sz;
+        }
+        return sse + 0.5 * lambda * penalty;
+    };
+
+    loop.begin(opt_.epochs, 1);
+    loop.begin_epoch();
+    auto on_iteration = [&](int it, double f, const T* xv) {
+        unpack(xv);
+        loop.batch_end(1, f / n_ratings);
+        const bool stop = loop.end_epoch();
+        if (!stop && it < opt_.epochs) loop.begin_epoch();
+        return stop;
+    };
+    optim::Lbfgs<T> solver(optim::LbfgsOptions()
+                               .history(opt_.lbfgs_history)
+                               .max_iterations(opt_.epochs)
+                               .gradient_tolerance(0.0));
+    solver.minimize(objective, x.data(), n_params, on_iteration);
+    unpack(x.data());
+    return loop.finish();
+}
+
+}  // namespace cfnet

@@ -1,0 +1,93 @@
+#pragma once
+/// @file models/autoencoder/io.hpp
+/// AutoencoderCF's model files (serialize.hpp): the options through their field table, the ids of
+/// the training matrix, the weights by slot name, optionally Adam's state. Part of
+/// models/autoencoder/model.hpp.
+
+#include <cfnet/models/autoencoder/model.hpp>
+#include <cfnet/options_io.hpp>
+#include <cfnet/serialize.hpp>
+
+#include <string>
+#include <vector>
+
+namespace cfnet {
+
+template <class T>
+void AutoencoderCF<T>::save(const std::string& path, bool with_optimizer) const {
+    check_fitted("save");
+    auto& self = const_cast<AutoencoderCF&>(*this);  // refs are read-only here
+    Metadata meta = metadata();
+    check_arg(!with_optimizer || adam_.has_value(), "AutoencoderCF::save: with_optimizer: the ",
+              to_string(opt_.solver), " solver keeps no optimizer state between fits");
+    meta["with_optimizer"] = with_optimizer ? "1" : "0";
+    meta["adam_steps"] = std::to_string(adam_ ? adam_->steps() : 0);
+    std::vector<nn::TensorRef<T>> refs = parameter_refs(self.net_.parameters());
+    Matrix<T> seen = Matrix<T>::from_shape({1, unit_seen_.size()});
+    for (size_type i = 0; i < unit_seen_.size(); ++i) seen(0, i) = unit_seen_[i] ? T(1) : T(0);
+    refs.push_back({"unit_seen", &seen});
+    if (with_optimizer)
+        for (auto& r : self.adam_->state()) refs.push_back(r);
+    save_tensors(path, meta, refs);
+}
+
+template <class T>
+AutoencoderCF<T> AutoencoderCF<T>::load(const std::string& path) {
+    const ModelFile<T> file = read_model_file<T>(path);
+    const MetadataReader meta(file.metadata, "AutoencoderCF::load", path);
+    if (meta.text("model") != "AutoencoderCF")
+        throw IoError("AutoencoderCF::load: '" + path + "' holds a '" + meta.text("model") +
+                      "' model, not AutoencoderCF");
+    const AutoencoderOptions o = read_options<AutoencoderOptions>(meta);
+    try {
+        o.validate();
+    } catch (const InvalidArgument& e) {
+        throw IoError("AutoencoderCF::load: '" + path + "': " + e.what());
+    }
+    AutoencoderCF m(o);
+    m.user_map_ = IdMap(meta.integers<id_type>("user_ids", ','), "user");
+    m.item_map_ = IdMap(meta.integers<id_type>("item_ids", ','), "item");
+    const size_type n_units = m.unit_ids().size();
+    check_arg(n_units > 0, "AutoencoderCF::load: '", path, "' has no units");
+    Rng rng(0);
+    m.net_ = Net(n_units, o.hidden, o.hidden_activation, o.output_activation, rng);
+    m.train_mean_ = meta.number("train_mean");
+    m.make_optimizer();
+    const bool with_opt = meta.flag("with_optimizer");
+    check_arg(!with_opt || m.adam_.has_value(), "AutoencoderCF::load: '", path,
+              "' has optimizer state but its solver is not adam");
+    std::vector<nn::TensorRef<T>> refs = parameter_refs(m.net_.parameters());
+    Matrix<T> seen = xt::zeros<T>({size_type(1), n_units});
+    refs.push_back({"unit_seen", &seen});
+    if (with_opt)
+        for (auto& r : m.adam_->state()) refs.push_back(r);
+    assign_tensors(file, refs, UnknownTensors::reject, path);
+    m.unit_seen_.assign(n_units, 0);
+    for (size_type i = 0; i < m.unit_seen_.size(); ++i) m.unit_seen_[i] = seen(0, i) != T(0);
+    if (with_opt) m.adam_->set_steps(meta.count("adam_steps"));
+    return m;
+}
+
+template <class T>
+AutoencoderCF<T> AutoencoderCF<T>::load(const std::string& path, const RatingMatrix<T>& data) {
+    AutoencoderCF m = load(path);
+    if (m.opt_.orientation == Orientation::user_based)
+        m.check_space(data, "load");
+    else
+        m.check_space(data.transposed(), "load");
+    return m;
+}
+
+template <class T>
+Metadata AutoencoderCF<T>::metadata() const {
+    Metadata m;
+    m["model"] = "AutoencoderCF";
+    m["cfnet_version"] = CFNET_VERSION_STRING;
+    write_options(opt_, m);
+    m["train_mean"] = metadata_number(train_mean_);
+    m["user_ids"] = metadata_list(user_map_.ids(), ',');
+    m["item_ids"] = metadata_list(item_map_.ids(), ',');
+    return m;
+}
+
+}  // namespace cfnet
