@@ -42,6 +42,7 @@
 #include <cfnet/optim/sgd.hpp>
 #include <cfnet/optim/adam.hpp>
 #include <cfnet/optim/lbfgs.hpp>
+#include <cfnet/metadata.hpp>
 #include <cfnet/serialize.hpp>
 #include <cfnet/options_io.hpp>
 // level 3

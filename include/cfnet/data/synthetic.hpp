@@ -258,6 +258,37 @@ inline void validate(const SyntheticOptions& o) {
     check_arg(!o.timestamps || o.timestamp_span >= 1, f, ": timestamp_span must be >= 1, got ", o.timestamp_span);
 }
 
+/// Appends c distinct items drawn by popularity, sorted, to `items` (one user's): rejection of
+/// repeats while c is small against the catalogue (giving up on a pathological rejection rate),
+/// else Efraimidis-Spirakis (the c smallest Exp(1) / w_i). seen[i] == stamp marks the user's items.
+inline void draw_items(std::size_t c, std::uint32_t stamp, const AliasTable& alias, const std::vector<double>& popularity,
+                       Rng& rng, std::vector<std::uint32_t>& seen, std::vector<std::pair<double, index_type>>& keys,
+                       std::vector<index_type>& items) {
+    const std::size_t ni = popularity.size(), first = items.size();
+    bool done = false;
+    if (c * 4 < ni) {
+        std::size_t attempts = 0;
+        const std::size_t limit = 16 * c + 1024;
+        while (items.size() - first < c && attempts < limit) {
+            ++attempts;
+            const index_type i = alias.draw(rng);
+            if (seen[i] == stamp) continue;
+            seen[i] = stamp;
+            items.push_back(i);
+        }
+        done = items.size() - first == c;
+        if (!done) items.resize(first);
+    }
+    if (!done) {
+        keys.resize(ni);
+        for (std::size_t i = 0; i < ni; ++i)
+            keys[i] = {-std::log1p(-rng.uniform()) / popularity[i], static_cast<index_type>(i)};
+        std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(c - 1), keys.end());
+        for (std::size_t k = 0; k < c; ++k) items.push_back(keys[k].second);
+    }
+    std::sort(items.begin() + static_cast<std::ptrdiff_t>(first), items.end());
+}
+
 }  // namespace detail
 
 /// Generates the ratings described by `options` (see the file comment for the model).
@@ -305,31 +336,8 @@ RatingMatrix<T> generate(const SyntheticOptions& options) {
     std::vector<std::uint32_t> seen(ni, 0);  // seen[i] == u + 1: user u already has item i
     std::vector<std::pair<double, index_type>> keys;
     for (std::size_t u = 0; u < nu; ++u) {
-        const std::size_t c = counts[u];
         const std::size_t first = items.size();
-        const auto stamp = static_cast<std::uint32_t>(u + 1);
-        bool done = false;
-        if (c * 4 < ni) {  // rejection of repeats; gives up on a pathological rejection rate
-            std::size_t attempts = 0;
-            const std::size_t limit = 16 * c + 1024;
-            while (items.size() - first < c && attempts < limit) {
-                ++attempts;
-                const index_type i = alias.draw(item_rng);
-                if (seen[i] == stamp) continue;
-                seen[i] = stamp;
-                items.push_back(i);
-            }
-            done = items.size() - first == c;
-            if (!done) items.resize(first);
-        }
-        if (!done) {  // Efraimidis-Spirakis: the c smallest Exp(1) / w_i
-            keys.resize(ni);
-            for (std::size_t i = 0; i < ni; ++i)
-                keys[i] = {-std::log1p(-item_rng.uniform()) / popularity[i], static_cast<index_type>(i)};
-            std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(c - 1), keys.end());
-            for (std::size_t k = 0; k < c; ++k) items.push_back(keys[k].second);
-        }
-        std::sort(items.begin() + static_cast<std::ptrdiff_t>(first), items.end());
+        detail::draw_items(counts[u], static_cast<std::uint32_t>(u + 1), alias, popularity, item_rng, seen, keys, items);
 
         const double* pu = p.data() + u * o.rank;
         for (std::size_t k = first; k < items.size(); ++k) {

@@ -52,6 +52,36 @@ void zero_grad(const ParameterList<T>& params) {
     for (auto* p : params) p->zero_grad();
 }
 
+/// Copies every parameter's values, in list order, into x (parameter_count(params) elements): the
+/// flat vector a full-batch optimizer (optim/lbfgs.hpp) works on.
+template <class T>
+void copy_values_to(const ParameterList<T>& params, T* x) {
+    for (const auto* p : params) x = std::copy(p->value.data(), p->value.data() + p->size(), x);
+}
+
+/// The inverse of copy_values_to: every parameter's values from x.
+template <class T>
+void copy_values_from(const T* x, const ParameterList<T>& params) {
+    for (auto* p : params) {
+        std::copy(x, x + p->size(), p->value.data());
+        x += p->size();
+    }
+}
+
+/// g (flat, in list order) = scale * grads when overwrite, else g += scale * grads.
+template <class T>
+void add_scaled_grads(const ParameterList<T>& params, T scale, T* g, bool overwrite) {
+    for (const auto* p : params) {
+        const T* gp = p->grad.data();
+        const std::size_t n = p->size();
+        if (overwrite)
+            for (std::size_t k = 0; k < n; ++k) g[k] = scale * gp[k];
+        else
+            for (std::size_t k = 0; k < n; ++k) g[k] += scale * gp[k];
+        g += n;
+    }
+}
+
 /// Total number of scalars in `params`.
 template <class T>
 std::size_t parameter_count(const ParameterList<T>& params) {

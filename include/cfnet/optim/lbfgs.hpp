@@ -156,12 +156,8 @@ public:
     /// @throws NumericalError when f is not finite at the starting point.
     template <class F, class Callback>
     LbfgsResult minimize(F&& f, T* x, size_type n, Callback&& callback) {
-        const size_type m = opt_.history();
-        std::vector<std::vector<T>> s_hist, y_hist;
-        std::vector<double> rho;
-        size_type head = 0, count = 0;
+        Curvature hist(opt_.history(), n);
         std::vector<T> g(n), d(n), x_trial(n), g_trial(n);
-        std::vector<double> alpha(m);
         LbfgsResult res;
         double fx = f(static_cast<const T*>(x), g.data());
         res.evaluations = 1;
@@ -176,43 +172,19 @@ public:
                 res.status = LbfgsStatus::gradient_converged;
                 return res;
             }
-            // d = -H g (two-loop recursion)
-            for (size_type i = 0; i < n; ++i) d[i] = -g[i];
-            double step0 = 1.0;
-            if (count == 0) {
-                step0 = std::min(1.0, 1.0 / gnorm);
-            } else {
-                for (size_type k = 0; k < count; ++k) {
-                    const size_type j = (head + m - 1 - k) % m;
-                    alpha[j] = rho[j] * detail::lbfgs_dot(s_hist[j].data(), d.data(), n);
-                    const T a = static_cast<T>(alpha[j]);
-                    const T* yj = y_hist[j].data();
-                    for (size_type i = 0; i < n; ++i) d[i] -= a * yj[i];
-                }
-                const size_type last = (head + m - 1) % m;
-                const double gamma =
-                    1.0 / (rho[last] * detail::lbfgs_dot(y_hist[last].data(), y_hist[last].data(), n));
-                for (size_type i = 0; i < n; ++i) d[i] = static_cast<T>(gamma * static_cast<double>(d[i]));
-                for (size_type k = count; k-- > 0;) {
-                    const size_type j = (head + m - 1 - k) % m;
-                    const double beta = rho[j] * detail::lbfgs_dot(y_hist[j].data(), d.data(), n);
-                    const T c = static_cast<T>(alpha[j] - beta);
-                    const T* sj = s_hist[j].data();
-                    for (size_type i = 0; i < n; ++i) d[i] += c * sj[i];
-                }
-            }
+            double step0 = hist.direction(g, gnorm, d);
             double dphi0 = detail::lbfgs_dot(g.data(), d.data(), n);
             if (!(dphi0 < 0)) {  // not a descent direction (numerical trouble): steepest descent
                 for (size_type i = 0; i < n; ++i) d[i] = -g[i];
-                count = 0;
+                hist.count = 0;
                 step0 = std::min(1.0, 1.0 / gnorm);
                 dphi0 = -gnorm * gnorm;
             }
             double f_new = 0;
             const bool ok = line_search(f, x, fx, dphi0, step0, n, d, x_trial, g_trial, f_new, res.evaluations);
             if (!ok) {
-                if (count > 0 && !retried) {  // drop the curvature history, try steepest descent
-                    count = 0;
+                if (hist.count > 0 && !retried) {  // drop the curvature history, try steepest descent
+                    hist.count = 0;
                     retried = true;
                     --it;
                     continue;
@@ -221,24 +193,7 @@ public:
                 return res;
             }
             retried = false;
-            // s = x_new - x, y = g_new - g
-            if (s_hist.size() < m) {
-                s_hist.emplace_back(n);
-                y_hist.emplace_back(n);
-                rho.push_back(0.0);
-            }
-            T* s = s_hist[head].data();
-            T* y = y_hist[head].data();
-            for (size_type i = 0; i < n; ++i) {
-                s[i] = x_trial[i] - x[i];
-                y[i] = g_trial[i] - g[i];
-            }
-            const double sy = detail::lbfgs_dot(s, y, n), yy = detail::lbfgs_dot(y, y, n);
-            if (sy > 1e-10 * yy && yy > 0) {
-                rho[head] = 1.0 / sy;
-                head = (head + 1) % m;
-                count = std::min(count + 1, m);
-            }
+            hist.push(x_trial, x, g_trial, g);
             std::copy(x_trial.begin(), x_trial.end(), x);
             std::swap(g, g_trial);
             const double f_prev = fx;
@@ -266,6 +221,63 @@ public:
     }
 
 private:
+    /// The last m curvature pairs s = x_new - x, y = g_new - g (a ring buffer) and their rho = 1/(s.y).
+    struct Curvature {
+        size_type m, n;
+        std::vector<std::vector<T>> s, y;
+        std::vector<double> rho, alpha;
+        size_type head = 0, count = 0;
+
+        Curvature(size_type m_, size_type n_) : m(m_), n(n_), alpha(m_) {}
+
+        /// d = -H g by the two-loop recursion (H: the inverse Hessian approximation of the pairs, scaled
+        /// by gamma = s.y / y.y of the last; steepest descent when there are none). Returns the first
+        /// trial step: 1, or min(1, 1 / |g|) without curvature.
+        double direction(const std::vector<T>& g, double gnorm, std::vector<T>& d) {
+            for (size_type i = 0; i < n; ++i) d[i] = -g[i];
+            if (count == 0) return std::min(1.0, 1.0 / gnorm);
+            for (size_type k = 0; k < count; ++k) {
+                const size_type j = (head + m - 1 - k) % m;
+                alpha[j] = rho[j] * detail::lbfgs_dot(s[j].data(), d.data(), n);
+                const T a = static_cast<T>(alpha[j]);
+                const T* yj = y[j].data();
+                for (size_type i = 0; i < n; ++i) d[i] -= a * yj[i];
+            }
+            const size_type last = (head + m - 1) % m;
+            const double gamma = 1.0 / (rho[last] * detail::lbfgs_dot(y[last].data(), y[last].data(), n));
+            for (size_type i = 0; i < n; ++i) d[i] = static_cast<T>(gamma * static_cast<double>(d[i]));
+            for (size_type k = count; k-- > 0;) {
+                const size_type j = (head + m - 1 - k) % m;
+                const double beta = rho[j] * detail::lbfgs_dot(y[j].data(), d.data(), n);
+                const T c = static_cast<T>(alpha[j] - beta);
+                const T* sj = s[j].data();
+                for (size_type i = 0; i < n; ++i) d[i] += c * sj[i];
+            }
+            return 1.0;
+        }
+
+        /// Records the step from (x, g) to (x_new, g_new) when it has positive curvature.
+        void push(const std::vector<T>& x_new, const T* x, const std::vector<T>& g_new, const std::vector<T>& g) {
+            if (s.size() < m) {
+                s.emplace_back(n);
+                y.emplace_back(n);
+                rho.push_back(0.0);
+            }
+            T* sh = s[head].data();
+            T* yh = y[head].data();
+            for (size_type i = 0; i < n; ++i) {
+                sh[i] = x_new[i] - x[i];
+                yh[i] = g_new[i] - g[i];
+            }
+            const double sy = detail::lbfgs_dot(sh, yh, n), yy = detail::lbfgs_dot(yh, yh, n);
+            if (sy > 1e-10 * yy && yy > 0) {
+                rho[head] = 1.0 / sy;
+                head = (head + 1) % m;
+                count = std::min(count + 1, m);
+            }
+        }
+    };
+
     /// Strong-Wolfe line search along d from x (value f0, slope dphi0 < 0). On success x_t/g_t/f_t
     /// hold the accepted point. Returns false when no point with sufficient decrease was found.
     template <class F>

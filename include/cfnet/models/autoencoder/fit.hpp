@@ -89,81 +89,85 @@ History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMat
     });
 }
 
-template <class T>
-History AutoencoderCF<T>::fit_lbfgs(const RatingMatrix<T>& data, FitLoop& loop) {
-    const auto ps = net_.parameters();
-    size_type n_params = 0;
-    for (const auto* p : ps) n_params += p->value.size();
-    std::vector<T> x(n_params);
-    auto unpack = [&](const T* xv) {
-        for (auto* p : ps) {
-            std::copy(xv, xv + p->value.size(), p->value.data());
-            xv += p->value.size();
-        }
-    };
-    {
-        T* xv = x.data();
-        for (const auto* p : ps) xv = std::copy(p->value.data(), p->value.data() + p->value.size(), xv);
-    }
-    const nn::MaskedMSE<T> loss(nn::MaskNormalization::global);
-    nn::SparseBatch<T> batch(data.n_items());
-    const size_type n_rows = data.n_users();
-    const size_type widest = *std::max_element(opt_.hidden.begin(), opt_.hidden.end());
-    const size_type chunk = std::max<size_type>(1, (size_type(1) << 22) / widest);  // <= 4M workspace floats
-    const double lambda = opt_.l2_lambda;
-    const double n_ratings = static_cast<double>(data.nnz());
+namespace detail {
 
-    // F and its gradient: the rows in chunks; each chunk's gradient of the (global) masked MSE
-    // times its rating count is its gradient of the sum of squares.
-    auto objective = [&](const T* xv, T* g) -> double {
-        unpack(xv);
+/// AutoRec's full-batch objective (Solver::lbfgs): F = the sum of squared errors over the observed
+/// entries of `data` + lambda / 2 * the sum of the weights' squares (even slots; not the biases),
+/// and its gradient into g, computed on chunks of rows: each chunk's gradient of the (global)
+/// masked MSE times its rating count is its gradient of the sum of squares.
+template <class T>
+class AutorecObjective {
+public:
+    AutorecObjective(AutoencoderNet<T>& net, const RatingMatrix<T>& data, double lambda, std::size_t widest)
+        : net_(net), data_(data), lambda_(lambda), ps_(net.parameters()),
+          chunk_(std::max<std::size_t>(1, (std::size_t(1) << 22) / widest)),  // <= 4M workspace floats
+          batch_(data.n_items()) {}
+
+    double operator()(const T* x, T* g) {
+        nn::copy_values_from(x, ps_);
+        const std::size_t n_rows = data_.n_users();
         double sse = 0;
         bool first = true;
-        for (size_type b0 = 0; b0 < n_rows; b0 += chunk) {
-            const size_type b1 = std::min(n_rows, b0 + chunk);
-            batch.clear();
-            for (size_type r = b0; r < b1; ++r) detail::add_matrix_row(batch, data, static_cast<index_type>(r));
-            const size_type nnz = batch.nnz();
+        for (std::size_t b0 = 0; b0 < n_rows; b0 += chunk_) {
+            const std::size_t b1 = std::min(n_rows, b0 + chunk_);
+            batch_.clear();
+            for (std::size_t r = b0; r < b1; ++r) add_matrix_row(batch_, data_, static_cast<index_type>(r));
+            const std::size_t nnz = batch_.nnz();
             if (nnz == 0) continue;
-            for (auto* p : ps) p->zero_grad();
-            sse += static_cast<double>(nnz) * net_.step(batch, batch, loss, nullptr, false, 0.0, nullptr);
-            const T scale = static_cast<T>(nnz);
-            T* gv = g;
-            for (const auto* p : ps) {
-                const T* gp = p->grad.data();
-                const size_type sz = p->grad.size();
-                if (first)
-                    for (size_type k = 0; k < sz; ++k) gv[k] = scale * gp[k];
-                else
-                    for (size_type k = 0; k < sz; ++k) gv[k] += scale * gp[k];
-                gv += sz;
-            }
+            for (auto* p : ps_) p->zero_grad();
+            sse += static_cast<double>(nnz) * net_.step(batch_, batch_, loss_, nullptr, false, 0.0, nullptr);
+            nn::add_scaled_grads(ps_, static_cast<T>(nnz), g, first);
             first = false;
         }
-        if (first) std::fill(g, g + n_params, T(0));
+        if (first) std::fill(g, g + nn::parameter_count(ps_), T(0));
+        return sse + 0.5 * lambda_ * add_weight_penalty(g);
+    }
+
+private:
+    // g += lambda * w for the weights; returns the sum of their squares.
+    double add_weight_penalty(T* g) const {
         double penalty = 0;
-        const T lam = static_cast<T>(lambda);
-        T* gv = g;
-        for (size_type k = 0; k < ps.size(); ++k) {
-            const T* w = ps[k]->value.data();
-            const size_type sz = ps[k]->value.size();
-            if (k % 2 == 0 && lambda > 0) {  // weights (even slots), not biases
+        const T lam = static_cast<T>(lambda_);
+        for (std::size_t k = 0; k < ps_.size(); ++k) {
+            const T* w = ps_[k]->value.data();
+            const std::size_t sz = ps_[k]->size();
+            if (k % 2 == 0 && lambda_ > 0) {  // weights (even slots), not biases
                 double s = 0;
-                for (size_type q = 0; q < sz; ++q) {
+                for (std::size_t q = 0; q < sz; ++q) {
                     s += static_cast<double>(w[q]) * static_cast<double>(w[q]);
-                    gv[q] += lam * w[q];
+                    g[q] += lam * w[q];
                 }
                 penalty += s;
             }
-            gv += sz;
+            g += sz;
         }
-        return sse + 0.5 * lambda * penalty;
-    };
+        return penalty;
+    }
 
+    AutoencoderNet<T>& net_;
+    const RatingMatrix<T>& data_;
+    double lambda_;
+    nn::ParameterList<T> ps_;
+    std::size_t chunk_;
+    nn::SparseBatch<T> batch_;
+    const nn::MaskedMSE<T> loss_{nn::MaskNormalization::global};
+};
+
+}  // namespace detail
+
+template <class T>
+History AutoencoderCF<T>::fit_lbfgs(const RatingMatrix<T>& data, FitLoop& loop) {
+    const auto ps = net_.parameters();
+    const size_type n_params = nn::parameter_count(ps);
+    std::vector<T> x(n_params);
+    nn::copy_values_to(ps, x.data());
+    detail::AutorecObjective<T> objective(net_, data, opt_.l2_lambda,
+                                          *std::max_element(opt_.hidden.begin(), opt_.hidden.end()));
+    const double n_ratings = static_cast<double>(data.nnz());
     loop.begin(opt_.epochs, 1);
     loop.begin_epoch();
     auto on_iteration = [&](int it, double f, const T* xv) {
-        unpack(xv);
+        nn::copy_values_from(xv, ps);
         loop.batch_end(1, f / n_ratings);
         const bool stop = loop.end_epoch();
         if (!stop && it < opt_.epochs) loop.begin_epoch();
@@ -174,7 +178,7 @@ History AutoencoderCF<T>::fit_lbfgs(const RatingMatrix<T>& data, FitLoop& loop) 
                                .max_iterations(opt_.epochs)
                                .gradient_tolerance(0.0));
     solver.minimize(objective, x.data(), n_params, on_iteration);
-    unpack(x.data());
+    nn::copy_values_from(x.data(), ps);
     return loop.finish();
 }
 
