@@ -28,6 +28,9 @@
 #include <cfnet/nn/init.hpp>
 #include <cfnet/nn/sparse.hpp>
 #include <cfnet/nn/dense.hpp>
+#include <cfnet/nn/sparse_input_dense.hpp>
+#include <cfnet/nn/sparse_output_dense.hpp>
+#include <cfnet/nn/update.hpp>
 #include <cfnet/nn/activation.hpp>
 #include <cfnet/nn/dropout.hpp>
 #include <cfnet/nn/embedding.hpp>
