@@ -217,7 +217,7 @@ public:
         std::vector<T> scores(input.n_items());
         make_scorer(input)(user, scores.data());
         const auto seen = input.user_items(user);
-        return detail::select_recommendations("AutoencoderEnsemble::recommend", user, scores.data(), scores.size(), k,
+        return select_recommendations("AutoencoderEnsemble::recommend", user, scores.data(), scores.size(), k,
                                               exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
     }
 
@@ -235,7 +235,7 @@ public:
         for (const auto u : users) {
             scorer(u, scores.data());
             const auto seen = input.user_items(u);
-            detail::select_recommendations("AutoencoderEnsemble::recommend_batch", u, scores.data(), scores.size(), k,
+            select_recommendations("AutoencoderEnsemble::recommend_batch", u, scores.data(), scores.size(), k,
                                            exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr,
                                            ranked, recs);
             sink(u, static_cast<const std::vector<Recommendation<T>>&>(recs));

@@ -1437,7 +1437,7 @@ private:
                         const index_type* seen_last, Scratch& s, std::vector<Recommendation<T>>& out) const {
         s.scores.resize(ni_);
         score_user(user, s.scores.data(), s);
-        detail::select_recommendations("NeuralCF::recommend", user, s.scores.data(), ni_, k,
+        select_recommendations("NeuralCF::recommend", user, s.scores.data(), ni_, k,
                                        exclude_seen ? seen_first : nullptr, exclude_seen ? seen_last : nullptr, s.top,
                                        out);
     }

@@ -11,7 +11,7 @@
 /// scores. NaN is rejected: a NaN score among the candidates throws instead of being ranked
 /// somewhere arbitrary, because it always means a broken model (top_k on raw scores: InvalidArgument;
 /// a model's recommend path and evaluate_ranking: NumericalError naming the user and item, see
-/// detail::select_recommendations). Excluded indices are never read, so their scores may be
+/// select_recommendations). Excluded indices are never read, so their scores may be
 /// anything, NaN included.
 ///
 /// Algorithm: one pass with a bounded heap of the k best seen so far (O(n log k), no allocation
@@ -156,12 +156,11 @@ std::vector<Index> top_k(const std::vector<T>& scores, std::size_t k, const std:
     return top_k<Index>(scores.data(), scores.size(), k, exclude.data(), exclude.data() + exclude.size());
 }
 
-namespace detail {
-
 /// The `user` argument of select_recommendations for a folded-in user (one not in training).
 inline constexpr index_type folded_in_user = std::numeric_limits<index_type>::max();
 
-/// The top-k step of every model's recommend path, and so its one NaN policy: the k best of
+/// The top-k step of every recommend path (the library's models' and a user's own), and so its one
+/// NaN policy: the k best of
 /// scores[0..n) outside [ex_first, ex_last) (sorted, values < n; both null = none), best first,
 /// ties by smaller index, into `out` as (item, score); `ranked` is scratch.
 /// @throws NumericalError "<who>: score of user index <u>, item index <i> is NaN" when a
@@ -173,8 +172,8 @@ void select_recommendations(const char* who, index_type user, const T* scores, s
     const std::size_t bad = top_k_into(scores, n, k, ex_first, ex_last, ranked);
     if (bad != n) {
         if (user == folded_in_user)
-            throw NumericalError(concat(who, ": score of the folded-in user's item index ", bad, " is NaN"));
-        throw NumericalError(concat(who, ": score of user index ", user, ", item index ", bad, " is NaN"));
+            throw NumericalError(detail::concat(who, ": score of the folded-in user's item index ", bad, " is NaN"));
+        throw NumericalError(detail::concat(who, ": score of user index ", user, ", item index ", bad, " is NaN"));
     }
     out.clear();
     out.reserve(ranked.size());
@@ -191,6 +190,8 @@ std::vector<Recommendation<T>> select_recommendations(const char* who, index_typ
     select_recommendations(who, user, scores, n, k, ex_first, ex_last, ranked, out);
     return out;
 }
+
+namespace detail {
 
 // --- the compile-time check: C++17 detection idiom --------------------------------------------
 

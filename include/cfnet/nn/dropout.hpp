@@ -3,18 +3,21 @@
 /// Dropout<T>: inverted dropout. In train mode each entry is zeroed with probability `rate` and the
 /// survivors are scaled by 1 / (1 - rate), so the expected output equals the input and eval mode is
 /// the identity (Keras' and PyTorch's convention). The mask comes from the layer's own Rng, seeded
-/// in the constructor: the same seed and the same sequence of batch shapes give the same masks.
+/// in the constructor (the same seed and the same sequence of batch shapes give the same masks), or
+/// from a caller's stream. SparseDropout<T> is the same noise on a sparse input's stored entries.
 
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/error.hpp>
 #include <cfnet/nn/layer.hpp>
 #include <cfnet/nn/parameter.hpp>
+#include <cfnet/nn/sparse.hpp>
 #include <cfnet/tensor.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace cfnet::nn {
 
@@ -113,5 +116,39 @@ private:
 };
 
 static_assert(is_layer_v<Dropout<float>>);
+
+/// Inverted dropout of a sparse input's stored entries (a denoising autoencoder's input noise):
+/// each stored entry of a row is dropped with probability `rate` (one uniform draw per entry, in
+/// column order) and the survivors are scaled by 1 / (1 - rate); entries not stored stay zeros.
+template <class T = float>
+class SparseDropout {
+public:
+    /// @throws InvalidArgument if rate is outside [0, 1).
+    explicit SparseDropout(double rate) : rate_(rate), keep_(static_cast<T>(1.0 / (1.0 - rate))) {
+        check_arg(std::isfinite(rate) && rate >= 0.0 && rate < 1.0, "SparseDropout: rate must be in [0, 1), got ", rate);
+    }
+
+    /// Appends the row (cols, values: n stored entries, increasing columns) to `batch` after dropout,
+    /// with the draws from `rng`.
+    template <class IndexRange, class ValueRange>
+    void add_row(SparseBatch<T>& batch, const IndexRange& cols, const ValueRange& values, Rng& rng) {
+        idx_.clear();
+        val_.clear();
+        for (std::size_t p = 0; p < cols.size(); ++p) {
+            if (rng.uniform() < rate_) continue;
+            idx_.push_back(cols[p]);
+            val_.push_back(values[p] * keep_);
+        }
+        batch.add_row(idx_.data(), val_.data(), idx_.size());
+    }
+
+    double rate() const noexcept { return rate_; }
+
+private:
+    double rate_;
+    T keep_;
+    std::vector<index_type> idx_;
+    std::vector<T> val_;
+};
 
 }  // namespace cfnet::nn

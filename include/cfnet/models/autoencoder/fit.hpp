@@ -5,6 +5,7 @@
 /// validation, early stopping with restore-best, NaN stop). Part of models/autoencoder/model.hpp.
 
 #include <cfnet/models/autoencoder/model.hpp>
+#include <cfnet/nn/dropout.hpp>
 #include <cfnet/optim/lbfgs.hpp>
 
 #include <algorithm>
@@ -57,9 +58,7 @@ History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMat
     nn::SparseBatch<T> input(data.n_items()), target(data.n_items());
     const bool in_drop = opt_.input_dropout > 0;
     const bool hid_drop = opt_.hidden_dropout > 0;
-    std::vector<index_type> dropped_idx;
-    std::vector<T> dropped_val;
-    const T keep_scale = static_cast<T>(1.0 / (1.0 - opt_.input_dropout));
+    nn::SparseDropout<T> input_dropout(opt_.input_dropout);
 
     return loop.run(opt_.epochs, steps, [&](int /*epoch*/) {
         const auto order = shuffle_rng.permutation<index_type>(n_rows);
@@ -69,18 +68,8 @@ History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMat
             if (in_drop) input.clear();
             for (size_type r = b0; r < b1; ++r) {
                 detail::add_matrix_row(target, data, order[r]);
-                if (in_drop) {
-                    const auto items = data.user_items(order[r]);
-                    const auto vals = data.user_ratings(order[r]);
-                    dropped_idx.clear();
-                    dropped_val.clear();
-                    for (size_type p = 0; p < items.size(); ++p) {
-                        if (drop_rng.uniform() < opt_.input_dropout) continue;
-                        dropped_idx.push_back(items[p]);
-                        dropped_val.push_back(vals[p] * keep_scale);
-                    }
-                    input.add_row(dropped_idx.data(), dropped_val.data(), dropped_idx.size());
-                }
+                if (in_drop)
+                    input_dropout.add_row(input, data.user_items(order[r]), data.user_ratings(order[r]), drop_rng);
             }
             const double l = net_.step(in_drop ? input : target, target, loss, &*adam_, opt_.lazy_adam,
                                        opt_.hidden_dropout, hid_drop ? &drop_rng : nullptr);

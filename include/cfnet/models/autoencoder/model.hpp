@@ -217,7 +217,7 @@ public:
         const auto scores = score_user(items, ratings, "recommend");
         std::vector<index_type> seen(items);
         std::sort(seen.begin(), seen.end());
-        return detail::select_recommendations("AutoencoderCF::recommend", detail::folded_in_user, scores.data(),
+        return select_recommendations("AutoencoderCF::recommend", folded_in_user, scores.data(),
                                               scores.size(), k, exclude_seen ? seen.data() : nullptr,
                                               exclude_seen ? seen.data() + seen.size() : nullptr);
     }
@@ -248,7 +248,7 @@ public:
         std::vector<T> scores(input.n_items());
         make_scorer(input)(user, scores.data());
         const auto seen = input.user_items(user);
-        return detail::select_recommendations("AutoencoderCF::recommend", user, scores.data(), scores.size(), k,
+        return select_recommendations("AutoencoderCF::recommend", user, scores.data(), scores.size(), k,
                                               exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
     }
 
@@ -274,7 +274,7 @@ public:
             scorer.score_batch(batch, scores);
             for (size_type r = 0; r < batch.size(); ++r) {
                 const auto seen = input.user_items(batch[r]);
-                detail::select_recommendations("AutoencoderCF::recommend_batch", batch[r], scores.data() + r * ni, ni, k,
+                select_recommendations("AutoencoderCF::recommend_batch", batch[r], scores.data() + r * ni, ni, k,
                                                exclude_seen ? seen.begin() : nullptr,
                                                exclude_seen ? seen.end() : nullptr, ranked, recs);
                 sink(batch[r], static_cast<const std::vector<Recommendation<T>>&>(recs));
