@@ -1,8 +1,14 @@
 // Benchmarks of the nn layers at the notebook's autoencoder shapes (batch 32,
 // 1682 -> 512 -> 256 -> 64 and back): Dense forward/backward through BLAS next to a raw
-// cblas_sgemm of the same product, the exact sparse paths (6% dense input, 6% of the output
-// entries), the input layer on the notebook's own MovieLens 100K training batches (dense next to
-// sparse), and Embedding gather/scatter at batch 1024 x 32.
+// cblas_sgemm of the same product, the exact sparse layers (SparseInputDense on a 6% dense input,
+// SparseOutputDense at 6% of the output entries, its fused forward_backward_at), the input layer on
+// the notebook's own MovieLens 100K training batches (dense next to sparse), and Embedding
+// gather/scatter at batch 1024 x 32.
+//
+// The sparse benchmarks keep the names they had when the sparse paths were Dense's
+// (forward_sparse, backward_sparse, forward_at, backward_at) and the third argument, the weight
+// layout, now the layout each layer always uses: 0 (in x out) for SparseInputDense, 1 (out x in)
+// for SparseOutputDense, so that their rows compare with older runs' rows of the same name.
 //
 //   OPENBLAS_NUM_THREADS=1 ./bench_nn --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
@@ -13,6 +19,8 @@
 #include <cfnet/nn/dense.hpp>
 #include <cfnet/nn/embedding.hpp>
 #include <cfnet/nn/sparse.hpp>
+#include <cfnet/nn/sparse_input_dense.hpp>
+#include <cfnet/nn/sparse_output_dense.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -93,24 +101,24 @@ void BM_DenseBackward(benchmark::State& state) {
     set_rate(state, in, out);
 }
 
-// Args: in, out, layout
+// SparseInputDense::forward (was Dense::forward_sparse). Args: in, out, 0 (the layer's in x out layout)
 void BM_SparseInputForward(benchmark::State& state) {
     const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
     cfnet::Rng rng(1);
-    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    cfnet::nn::SparseInputDense<float> d(in, out, rng);
     const auto xs = random_sparse(batch, in, 0.06, rng);
-    for (auto _ : state) benchmark::DoNotOptimize(d.forward_sparse(xs).data());
+    for (auto _ : state) benchmark::DoNotOptimize(d.forward(xs).data());
     set_rate(state, in, out);
     state.counters["nnz"] = double(xs.nnz());
 }
 
-// The sparse-input forward kernels side by side at one shape (in_out layout). Args: in, out, kernel
+// The CSR x dense kernels side by side at one shape (SparseInputDense's weights). Args: in, out, kernel
 // (0 baseline loop, 1 AVX2 clone, 2 AVX-512 register-blocked kernel); skipped where the CPU lacks it.
 void BM_SparseInputForwardKernel(benchmark::State& state) {
     const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
     const auto kernel = state.range(2);
     cfnet::Rng rng(1);
-    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, cfnet::nn::WeightLayout::in_out);
+    cfnet::nn::SparseInputDense<float> d(in, out, rng);
     const auto xs = random_sparse(batch, in, 0.06, rng);
     cfnet::Matrix<float> y = cfnet::Matrix<float>::from_shape({batch, out});
     const float* w = d.weight().value.data();
@@ -140,7 +148,7 @@ void BM_SparseInputForwardKernel(benchmark::State& state) {
 // The notebook's first layer (1682 -> 512) on its real input: the 30 batches of 32 users of one
 // epoch over the notebook split's training ratings (80367 ratings, 5.1% dense), users in a seeded
 // shuffled order; each iteration runs the next batch. Arg: 0 dense forward (the batch as a dense
-// 32 x 1682 matrix through gemm), 1 sparse-input forward.
+// 32 x 1682 matrix through Dense's gemm), 1 SparseInputDense::forward.
 struct NotebookBatches {
     std::vector<cfnet::Matrix<float>> dense;
     std::vector<cfnet::nn::SparseBatch<float>> sparse;
@@ -186,12 +194,14 @@ void BM_NotebookInputForward(benchmark::State& state) {
     const auto& nb = notebook_batches();
     const bool sparse = state.range(0) != 0;
     cfnet::Rng rng(1);
+    cfnet::Rng rng2(1);
     cfnet::nn::Dense<float> d(nb.items, 512, rng, cfnet::nn::init::glorot_uniform(), true,
                               cfnet::nn::WeightLayout::in_out);
+    cfnet::nn::SparseInputDense<float> s(nb.items, 512, rng2);  // the same weights
     std::size_t k = 0;
     for (auto _ : state) {
         if (sparse)
-            benchmark::DoNotOptimize(d.forward_sparse(nb.sparse[k]).data());
+            benchmark::DoNotOptimize(s.forward(nb.sparse[k]).data());
         else
             benchmark::DoNotOptimize(d.forward(nb.dense[k]).data());
         k = k + 1 == nb.sparse.size() ? 0 : k + 1;
@@ -201,24 +211,26 @@ void BM_NotebookInputForward(benchmark::State& state) {
     state.counters["rows_touched/batch"] = double(nb.distinct) / double(nb.sparse.size());
 }
 
+// SparseInputDense::backward into the grads (was Dense::backward_sparse)
 void BM_SparseInputBackward(benchmark::State& state) {
     const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
     cfnet::Rng rng(1);
-    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    cfnet::nn::SparseInputDense<float> d(in, out, rng);
     const auto xs = random_sparse(batch, in, 0.06, rng);
     const auto dy = random_matrix(batch, out, rng);
-    d.forward_sparse(xs);
+    d.forward(xs);
     for (auto _ : state) {
-        d.backward_sparse(dy);
+        d.backward(dy);
         benchmark::ClobberMemory();
     }
     set_rate(state, in, out);
 }
 
+// SparseOutputDense::forward_at (was Dense::forward_at). Args: in, out, 1 (the layer's out x in layout)
 void BM_SparseOutputForward(benchmark::State& state) {
     const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
     cfnet::Rng rng(1);
-    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    cfnet::nn::SparseOutputDense<float> d(in, out, rng);
     const auto x = random_matrix(batch, in, rng);
     const auto pattern = random_sparse(batch, out, 0.06, rng);
     for (auto _ : state) benchmark::DoNotOptimize(d.forward_at(x, pattern).data());
@@ -226,10 +238,11 @@ void BM_SparseOutputForward(benchmark::State& state) {
     state.counters["entries"] = double(pattern.nnz());
 }
 
+// SparseOutputDense::backward_at (was Dense::backward_at)
 void BM_SparseOutputBackward(benchmark::State& state) {
     const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
     cfnet::Rng rng(1);
-    cfnet::nn::Dense<float> d(in, out, rng, cfnet::nn::init::glorot_uniform(), true, layout_arg(state.range(2)));
+    cfnet::nn::SparseOutputDense<float> d(in, out, rng);
     const auto x = random_matrix(batch, in, rng);
     const auto pattern = random_sparse(batch, out, 0.06, rng);
     cfnet::Vector<float> de = cfnet::Vector<float>::from_shape({pattern.nnz()});
@@ -237,6 +250,24 @@ void BM_SparseOutputBackward(benchmark::State& state) {
     d.forward_at(x, pattern);
     for (auto _ : state) benchmark::DoNotOptimize(d.backward_at(de).data());
     set_rate(state, in, out);
+}
+
+// SparseOutputDense::forward_backward_at: outputs, a loss gradient (MaskedMSE's form: scale times
+// prediction minus target) and the backward pass in one pass over the output units; the same work
+// as BM_SparseOutputForward + BM_SparseOutputBackward.
+void BM_SparseOutputForwardBackward(benchmark::State& state) {
+    const auto in = std::size_t(state.range(0)), out = std::size_t(state.range(1));
+    cfnet::Rng rng(1);
+    cfnet::nn::SparseOutputDense<float> d(in, out, rng);
+    const auto x = random_matrix(batch, in, rng);
+    const auto pattern = random_sparse(batch, out, 0.06, rng);
+    std::vector<float> pred(pattern.nnz());
+    const float* target = pattern.values().data();
+    const float scale = 2.f / static_cast<float>(pattern.nnz());
+    auto grad = [&](std::size_t, std::size_t pos, float p) { return scale * (p - target[pos]); };
+    for (auto _ : state) benchmark::DoNotOptimize(d.forward_backward_at(x, pattern, grad, pred.data()).data());
+    set_rate(state, in, out);
+    state.counters["entries"] = double(pattern.nnz());
 }
 
 // Args: n, dim, batch
@@ -269,10 +300,15 @@ void autoencoder_shapes(benchmark::internal::Benchmark* b) {
     const std::int64_t shapes[][2] = {{1682, 512}, {512, 256}, {256, 64}, {64, 256}, {256, 512}, {512, 1682}};
     for (const auto& s : shapes) b->Args({s[0], s[1], 0});
 }
-void autoencoder_shapes_both_layouts(benchmark::internal::Benchmark* b) {
+// The first and last layers' shapes, with the layout of the layer: 0 for SparseInputDense, 1 for
+// SparseOutputDense (the names of the rows these benchmarks had with Dense's layout argument).
+void sparse_input_shapes(benchmark::internal::Benchmark* b) {
     const std::int64_t shapes[][2] = {{1682, 512}, {512, 1682}};
-    for (const auto& s : shapes)
-        for (std::int64_t l : {0, 1}) b->Args({s[0], s[1], l});
+    for (const auto& s : shapes) b->Args({s[0], s[1], 0});
+}
+void sparse_output_shapes(benchmark::internal::Benchmark* b) {
+    const std::int64_t shapes[][2] = {{1682, 512}, {512, 1682}};
+    for (const auto& s : shapes) b->Args({s[0], s[1], 1});
 }
 
 }  // namespace
@@ -283,12 +319,13 @@ BENCHMARK(BM_RawSgemm)->Apply([](benchmark::internal::Benchmark* b) {
 });
 BENCHMARK(BM_DenseForward)->Apply(autoencoder_shapes)->Args({512, 1682, 1});
 BENCHMARK(BM_DenseBackward)->Apply(autoencoder_shapes)->Args({512, 1682, 1});
-BENCHMARK(BM_SparseInputForward)->Apply(autoencoder_shapes_both_layouts);
+BENCHMARK(BM_SparseInputForward)->Apply(sparse_input_shapes);
 BENCHMARK(BM_SparseInputForwardKernel)->Args({1682, 512, 0})->Args({1682, 512, 1})->Args({1682, 512, 2});
 BENCHMARK(BM_NotebookInputForward)->Arg(0)->Arg(1);
-BENCHMARK(BM_SparseInputBackward)->Apply(autoencoder_shapes_both_layouts);
-BENCHMARK(BM_SparseOutputForward)->Apply(autoencoder_shapes_both_layouts);
-BENCHMARK(BM_SparseOutputBackward)->Apply(autoencoder_shapes_both_layouts);
+BENCHMARK(BM_SparseInputBackward)->Apply(sparse_input_shapes);
+BENCHMARK(BM_SparseOutputForward)->Apply(sparse_output_shapes);
+BENCHMARK(BM_SparseOutputBackward)->Apply(sparse_output_shapes);
+BENCHMARK(BM_SparseOutputForwardBackward)->Apply(sparse_output_shapes);
 BENCHMARK(BM_EmbeddingGather)->Args({1682, 32, 1024})->Args({943, 32, 1024});
 BENCHMARK(BM_EmbeddingScatter)->Args({1682, 32, 1024})->Args({943, 32, 1024});
 

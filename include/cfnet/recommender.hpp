@@ -169,7 +169,7 @@ template <class T>
 void select_recommendations(const char* who, index_type user, const T* scores, std::size_t n, std::size_t k,
                             const index_type* ex_first, const index_type* ex_last, std::vector<index_type>& ranked,
                             std::vector<Recommendation<T>>& out) {
-    const std::size_t bad = top_k_into(scores, n, k, ex_first, ex_last, ranked);
+    const std::size_t bad = detail::top_k_into(scores, n, k, ex_first, ex_last, ranked);
     if (bad != n) {
         if (user == folded_in_user)
             throw NumericalError(detail::concat(who, ": score of the folded-in user's item index ", bad, " is NaN"));

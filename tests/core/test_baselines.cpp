@@ -109,7 +109,7 @@ TEST_CASE("BiasBaseline converges to the exact regularised least-squares biases"
     for (std::size_t i = 0; i < m.n_items(); ++i) CHECK(b.item_biases()[i] == Approx(x[m.n_users() + i]).margin(1e-9));
 }
 
-TEST_CASE("BiasBaseline: unrated users keep bias 0; options are validated", "[baselines]") {
+TEST_CASE("BiasBaseline: unrated users keep bias 0, and options are validated", "[baselines]") {
     // user 9 and item 9 exist in the index space but have no training rating
     const RM full = RM::from_ratings(Ratings{{0, 0, 5.f, 0}, {9, 9, 1.f, 0}});
     const RM train = RM::from_ratings(Ratings{{0, 0, 5.f, 0}}, full.user_map(), full.item_map());

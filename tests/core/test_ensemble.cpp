@@ -96,7 +96,7 @@ TEST_CASE("AutoencoderEnsemble: prediction = weighted average of the members' ow
     CHECK(ens.predict(s.train, pairs_of(s.test)) == p);
 }
 
-TEST_CASE("AutoencoderEnsemble: clamping applies to the average; a zero weight drops a member", "[ensemble]") {
+TEST_CASE("AutoencoderEnsemble: clamping applies to the average, and a zero weight drops a member", "[ensemble]") {
     const auto s = tiny_split();
     AutoencoderOptions u = user_member();
     u.epochs = 1;  // barely trained, unclamped: predictions far from 1..5

@@ -76,7 +76,7 @@ TEST_CASE("RatingMatrix duplicate policies", "[rating_matrix]") {
     CHECK(mean.user_timestamps(1)[1] == 300);
 }
 
-TEST_CASE("RatingMatrix in a given index space; unknown ids are errors", "[rating_matrix]") {
+TEST_CASE("RatingMatrix in a given index space, where unknown ids are errors", "[rating_matrix]") {
     const auto m = RM::from_ratings(small());
     const auto t = RM::from_ratings({{30, 9, 5.f, 0}}, m.user_map(), m.item_map());
     CHECK(t.same_space(m));

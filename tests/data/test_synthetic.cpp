@@ -124,7 +124,7 @@ TEST_CASE("generate: MovieLens 100K shape, exact counts, grid, per-user bounds",
     CHECK(m.mean() == Approx(3.5).margin(0.25));
 }
 
-TEST_CASE("generate: same seed, same matrix; another seed, another one", "[synthetic]") {
+TEST_CASE("generate: the same seed gives the same matrix, another seed another one", "[synthetic]") {
     auto o = syn::ml100k();
     o.n_users = 200;
     o.n_items = 300;

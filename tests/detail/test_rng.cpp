@@ -38,7 +38,7 @@ TEST_CASE("Rng::below is uniform and in range", "[rng]") {
     CHECK(r.below(1) == 0);
 }
 
-TEST_CASE("Rng::uniform is in [0,1) with the right mean; normal has mean 0, variance 1", "[rng]") {
+TEST_CASE("Rng::uniform lies in the half-open unit interval with the right mean, normal has mean 0 and variance 1", "[rng]") {
     Rng r(3);
     double s = 0, s2 = 0;
     const int n = 200000;

@@ -16,13 +16,6 @@
 using cfnet::Rng;
 using namespace cfnet_test;
 
-TEST_CASE("avx512_tiles: float, a multiple of 16, AVX-512 in use", "[kernels]") {
-    CHECK_FALSE(cfnet::kernels::avx512_tiles<double>(16));
-    CHECK_FALSE(cfnet::kernels::avx512_tiles<float>(24));
-    Dispatch off(false);
-    CHECK_FALSE(cfnet::kernels::avx512_tiles<float>(16));
-}
-
 TEST_CASE("dense_bias_relu and dense_bias_relu_dot equal a double reference of max(x W + b, 0) and its dot with wm",
           "[kernels]") {
     Rng rng(11);

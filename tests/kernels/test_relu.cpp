@@ -1,5 +1,6 @@
 // kernels/relu.hpp: each kernel with dispatch on and off against a double reference; the training
-// kernels (adds, selects, max) give the reference's bits in every version.
+// kernels (relu, relu_backward: selects and products; adds, selects, max) give the reference's bits
+// in every version.
 #include <cfnet/kernels/relu.hpp>
 #include <support/kernels.hpp>
 
@@ -9,6 +10,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 using cfnet::Rng;
@@ -18,7 +21,58 @@ namespace {
 
 double relu(double v) { return v > 0 ? v : 0; }
 
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
 }  // namespace
+
+TEST_CASE("relu and relu_backward: the reference's bits in every version, NaN gradients stay NaN", "[kernels]") {
+    Rng rng(41);
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    for (const std::size_t n : {0, 1, 7, 8, 15, 16, 17, 64, 100}) {
+        auto y0 = uniform(n, -1, 1, rng);
+        auto dy = uniform(n, -1, 1, rng);
+        // special values where they fit: signed zeros, infinities, NaN in the input and in the gradient
+        const float specials[] = {0.f, -0.f, inf, -inf, nan, 1e-40f, -1e-40f};
+        for (std::size_t i = 0; i < n && i < 7; ++i) y0[(i * 5) % n] = specials[i];
+        for (std::size_t i = 0; i < n; i += 3) dy[i] = nan;
+        if (n > 1) dy[1] = inf;
+
+        // the reference, in its own words: y > 0 ? y : 0; dz = dy * (y > 0 ? 1 : 0)
+        std::vector<float> want_y(n), want_dz(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            want_y[i] = y0[i] > 0.f ? y0[i] : 0.f;
+            want_dz[i] = dy[i] * (want_y[i] > 0.f ? 1.f : 0.f);
+        }
+        for (const bool fast : paths()) {
+            INFO("fast " << fast << " n " << n);
+            Dispatch d(fast);
+            auto y = y0;
+            y.push_back(-5.f);  // a guard after the range
+            cfnet::kernels::relu(y.data(), n);
+            CHECK(y.back() == -5.f);
+            y.pop_back();
+            CHECK(same_bits(y, want_y));
+            std::vector<float> dz(n + 1, -9.f);
+            cfnet::kernels::relu_backward(y.data(), dy.data(), dz.data(), n);
+            CHECK(dz[n] == -9.f);
+            dz.pop_back();
+            CHECK(same_bits(dz, want_dz));
+            for (std::size_t i = 0; i < n; ++i)
+                if (std::isnan(dy[i])) CHECK(std::isnan(dz[i]));  // active or not: NaN * 1 and NaN * 0
+            for (std::size_t i = 0; i < n; ++i) CHECK_FALSE(std::isnan(y[i]));  // relu(NaN) = 0, as the reference
+        }
+        // double (the dispatched version): the same rule
+        std::vector<double> yd(y0.begin(), y0.end()), dyd(dy.begin(), dy.end()), dzd(n);
+        cfnet::kernels::relu(yd.data(), n);
+        cfnet::kernels::relu_backward(yd.data(), dyd.data(), dzd.data(), n);
+        for (std::size_t i = 0; i < n; ++i) {
+            CHECK(yd[i] == double(want_y[i]));
+            CHECK((std::isnan(dzd[i]) ? std::isnan(want_dz[i]) : dzd[i] == double(want_dz[i])));
+        }
+    }
+}
 
 TEST_CASE("bias_relu_rows, relu_grad_colsum, gather_add_bias_relu_rows: exact, in every version", "[kernels]") {
     Rng rng(31);

@@ -5,7 +5,10 @@
 #include <cfnet/testing/gradcheck.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <limits>
+#include <string>
+#include <vector>
 
 using cfnet::Matrix;
 using cfnet::testing::check_layer;
@@ -77,4 +80,102 @@ TEST_CASE("activation errors", "[activation][errors]") {
     CHECK_THROWS_WITH(r.backward(Matrix<float>{{1, 2, 3}}), Contains("dy is 1 x 3, expected 1 x 2"));
     CHECK_THROWS_WITH(nn::ELU<float>(0.0), Contains("ELU: alpha must be > 0"));
     CHECK(r.parameters().empty());
+}
+
+namespace {
+const nn::ActivationKind every_kind[] = {nn::ActivationKind::relu,     nn::ActivationKind::sigmoid,
+                                         nn::ActivationKind::tanh,     nn::ActivationKind::identity,
+                                         nn::ActivationKind::elu,      nn::ActivationKind::selu};
+}  // namespace
+
+TEST_CASE("ActivationKind round-trips through to_string / activation_from_string", "[activation]") {
+    const char* names[] = {"relu", "sigmoid", "tanh", "identity", "elu", "selu"};
+    for (std::size_t i = 0; i < 6; ++i) {
+        CHECK(std::string(nn::to_string(every_kind[i])) == names[i]);
+        CHECK(nn::activation_from_string(names[i]) == every_kind[i]);
+    }
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(nn::activation_from_string("ReLU"),
+                      Contains("unknown activation 'ReLU' (expected relu, sigmoid, tanh, identity, elu or selu)"));
+    CHECK_THROWS_AS(nn::activation_from_string(""), cfnet::InvalidArgument);
+}
+
+namespace {
+
+/// apply_activation and activation_backward against the function object with_activation picks,
+/// element by element (exact), and that function object against the named one.
+template <class T>
+void kinds_equal_function_objects() {
+    std::vector<T> x;
+    for (int i = -40; i <= 40; ++i) x.push_back(static_cast<T>(i) / T(8));
+    x.push_back(T(0));
+    x.push_back(-T(0));
+    x.push_back(T(1e-30));
+    x.push_back(T(-1e-30));
+    x.push_back(T(80));
+    x.push_back(T(-80));
+    const std::size_t n = x.size();
+    std::vector<T> dy(n);
+    for (std::size_t i = 0; i < n; ++i) dy[i] = static_cast<T>(std::sin(double(i) + 0.5));
+    for (const bool simd : {true, false}) {
+        cfnet::kernels::simd_dispatch_enabled() = simd;
+        for (const auto kind : every_kind) {
+            INFO(nn::to_string(kind) << " simd " << simd);
+            std::vector<T> y = x;
+            nn::apply_activation(kind, y.data(), n);
+            std::vector<T> dz(n, T(-7));
+            nn::activation_backward(kind, y.data(), dy.data(), dz.data(), n);
+            bool values = true, grads = true;
+            nn::with_activation(kind, [&](auto fn) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    values = values && y[i] == fn.value(x[i]);
+                    grads = grads && dz[i] == dy[i] * fn.derivative(y[i]);
+                }
+            });
+            CHECK(values);
+            CHECK(grads);
+            // with_activation picks the function object of the kind
+            const T probe[] = {T(-0.7), T(0.3)};
+            for (const T v : probe) {
+                T got = T(0);
+                nn::with_activation(kind, [&](auto fn) { got = fn.value(v); });
+                T want = T(0);
+                switch (kind) {
+                    case nn::ActivationKind::relu: want = nn::fn::Relu{}.value(v); break;
+                    case nn::ActivationKind::sigmoid: want = nn::fn::Sigmoid{}.value(v); break;
+                    case nn::ActivationKind::tanh: want = nn::fn::Tanh{}.value(v); break;
+                    case nn::ActivationKind::identity: want = v; break;
+                    case nn::ActivationKind::elu: want = nn::fn::Elu{1.0}.value(v); break;
+                    case nn::ActivationKind::selu: want = nn::fn::Selu{}.value(v); break;
+                }
+                CHECK(got == want);
+            }
+        }
+    }
+    cfnet::kernels::simd_dispatch_enabled() = true;
+}
+
+}  // namespace
+
+TEST_CASE("apply_activation and activation_backward equal the function objects, every kind, exactly",
+          "[activation]") {
+    kinds_equal_function_objects<float>();
+    kinds_equal_function_objects<double>();
+}
+
+TEST_CASE("apply_activation and activation_backward: hand-computed relu, and NaN gradients stay NaN",
+          "[activation]") {
+    std::vector<float> y = {-2.f, 0.f, 3.f};
+    nn::apply_activation(nn::ActivationKind::relu, y.data(), y.size());
+    CHECK(y == std::vector<float>{0.f, 0.f, 3.f});
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const std::vector<float> dy = {nan, 2.f, nan};
+    std::vector<float> dz(3);
+    nn::activation_backward(nn::ActivationKind::relu, y.data(), dy.data(), dz.data(), 3);
+    CHECK(std::isnan(dz[0]));  // NaN * 0: a diverged gradient is not hidden by an inactive unit
+    CHECK(dz[1] == 0.f);
+    CHECK(std::isnan(dz[2]));
+    std::vector<float> id = {1.f, -2.f};
+    nn::apply_activation(nn::ActivationKind::identity, id.data(), 2);
+    CHECK(id == std::vector<float>{1.f, -2.f});
 }

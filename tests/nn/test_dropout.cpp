@@ -32,7 +32,7 @@ TEST_CASE("Dropout drops about a fraction p and scales survivors by 1/(1-p)", "[
     }
 }
 
-TEST_CASE("Dropout backward applies the same mask; eval mode is the identity", "[dropout]") {
+TEST_CASE("Dropout backward applies the same mask, eval mode is the identity", "[dropout]") {
     Dropout<float> d(0.5, 3);
     const Matrix<float> x = {{1, 2, 3, 4}, {5, 6, 7, 8}};
     const Matrix<float> y = d.forward(x);
@@ -84,4 +84,42 @@ TEST_CASE("Dropout errors", "[dropout][errors]") {
     d.forward(ones(2, 3));
     CHECK_THROWS_WITH(d.forward(ones(3, 3)), Contains("the frozen mask is 2 x 3, the input is 3 x 3"));
     CHECK_THROWS_WITH(d.backward(ones(2, 2)), Contains("dy is 2 x 2, expected 2 x 3"));
+}
+
+TEST_CASE("Dropout::forward(x, rng) draws from the given stream", "[dropout]") {
+    const Matrix<float> x1 = ones(4, 7), x2 = ones(3, 5);
+    // two layers sharing one stream give the masks of one layer drawing twice from it
+    Dropout<float> a(0.5, 1), b(0.5, 2), single(0.5, 3);
+    cfnet::Rng shared(99), same(99);
+    a.forward(x1, shared);
+    b.forward(x2, shared);
+    const Matrix<float> m1 = single.forward(x1, same);
+    const Matrix<float> m2 = single.forward(x2, same);
+    CHECK((a.mask() == m1));
+    CHECK((b.mask() == m2));
+    CHECK_FALSE((a.mask() == Dropout<float>(0.5, 1).forward(x1)));  // not the layer's own stream
+    // the layer's own stream is not advanced by forward(x, rng): its next mask is its first
+    CHECK((a.forward(x1) == Dropout<float>(0.5, 1).forward(x1)));
+    // the stream advanced by exactly the entries drawn
+    cfnet::Rng skip(99);
+    for (std::size_t i = 0; i < x1.size() + x2.size(); ++i) skip.uniform();
+    CHECK(shared.next() == skip.next());
+    // eval mode and a frozen mask draw nothing
+    cfnet::Rng r1(5), r2(5);
+    Dropout<float> e(0.5);
+    e.set_mode(Mode::eval);
+    CHECK((e.forward(x1, r1) == x1));
+    Dropout<float> f(0.5);
+    f.freeze_mask(true);
+    f.forward(x1, r1);  // the first forward draws
+    for (std::size_t i = 0; i < x1.size(); ++i) r2.uniform();
+    const Matrix<float> frozen = f.mask();
+    f.forward(x1, r1);
+    CHECK((f.mask() == frozen));
+    CHECK(r1.next() == r2.next());
+    // backward applies the mask drawn from the given stream
+    Dropout<float> g(0.3);
+    cfnet::Rng r3(7);
+    const Matrix<float> y = g.forward(x1, r3);
+    CHECK((g.backward(ones(4, 7)) == y));
 }

@@ -213,3 +213,48 @@ TEST_CASE("BCE with logits: hand-computed and stable for large logits", "[loss]"
     CHECK(gf(0, 1) == Approx(-0.5).epsilon(1e-6));
     CHECK_THROWS_AS(l.value(z, Matrix<double>({2, 1})), cfnet::InvalidArgument);
 }
+
+TEST_CASE("MaskedMSE::gradient_scales times (pred - target) is sparse_gradient, exactly", "[loss]") {
+    cfnet::Rng rng(13);
+    // rows of 3, 0, 5, 1, 0 entries (empty rows at the start of the run and in the middle), stored
+    // at an offset of 2
+    const std::vector<std::size_t> row_ptr = {2, 5, 5, 10, 11, 11};
+    const std::size_t rows = row_ptr.size() - 1;
+    std::vector<float> pred(11), target(11);
+    for (auto& v : pred) v = static_cast<float>(rng.uniform(0, 5));
+    for (auto& v : target) v = static_cast<float>(1 + rng.below(5));
+    for (auto norm : {MaskNormalization::per_sample, MaskNormalization::global}) {
+        const MaskedMSE<float> l(norm);
+        std::vector<float> scale(rows, -1.f), grad(11, 0.f);
+        l.gradient_scales(row_ptr.data(), rows, scale.data());
+        l.sparse_gradient(row_ptr.data(), rows, pred.data(), target.data(), grad.data());
+        bool same = true;
+        for (std::size_t i = 0; i < rows; ++i)
+            for (std::size_t k = row_ptr[i]; k < row_ptr[i + 1]; ++k)
+                same = same && scale[i] * (pred[k] - target[k]) == grad[k];
+        CHECK(same);
+        // hand-computed: per sample 2 / (n_i B) (0 for an empty row), global 2 / N
+        if (norm == MaskNormalization::per_sample) {
+            CHECK(scale[0] == static_cast<float>(2.0 / (3 * 5)));
+            CHECK(scale[1] == 0.f);
+            CHECK(scale[2] == static_cast<float>(2.0 / (5 * 5)));
+            CHECK(scale[3] == static_cast<float>(2.0 / (1 * 5)));
+            CHECK(scale[4] == 0.f);
+        } else {
+            for (const float s : scale) CHECK(s == static_cast<float>(2.0 / 9));
+        }
+    }
+    // a batch without entries: every scale 0 (no division by zero), both normalizations; no rows: nothing
+    const std::vector<std::size_t> empty = {4, 4, 4};
+    for (auto norm : {MaskNormalization::per_sample, MaskNormalization::global}) {
+        std::vector<float> scale(2, -1.f);
+        MaskedMSE<float>(norm).gradient_scales(empty.data(), 2, scale.data());
+        CHECK(scale == std::vector<float>{0.f, 0.f});
+        const std::size_t none[1] = {0};
+        CHECK_NOTHROW(MaskedMSE<float>(norm).gradient_scales(none, 0, scale.data()));
+    }
+    const std::size_t bad[3] = {0, 5, 2};
+    std::vector<float> scale(2);
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(MaskedMSE<float>().gradient_scales(bad, 2, scale.data()), Contains("MaskedMSE::gradient_scales: row_ptr must be non-decreasing"));
+}

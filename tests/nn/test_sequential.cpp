@@ -74,7 +74,9 @@ TEST_CASE("Sequential chains forward/backward, concatenates parameters and propa
     Rng rng2(2);
     nn::Dense<double> e1(3, 2, rng2);
     nn::Dense<double> e2(2, 2, rng2, nn::init::glorot_uniform(), false);
-    const Matrix<double> ref = e2.forward(2.0 * e1.forward(x));
+    // Dense keeps a reference to its input until backward: the intermediate must be a named matrix
+    const Matrix<double> h = 2.0 * e1.forward(x);
+    const Matrix<double> ref = e2.forward(h);
     CHECK(xt::allclose(net.forward(x), ref));
     const Matrix<double> dy = rnd(2, 2, rng);
     const Matrix<double> dref = e1.backward(2.0 * e2.backward(dy));

@@ -30,7 +30,7 @@ TEST_CASE("SparseBatch builds CSR rows and densifies them", "[sparse]") {
     CHECK(back.values() == s.values());
 }
 
-TEST_CASE("SparseBatch clear keeps storage and columns; pattern rows hold ones", "[sparse]") {
+TEST_CASE("SparseBatch clear keeps storage and columns, pattern rows hold ones", "[sparse]") {
     SparseBatch<double> s(4);
     s.add_pattern_row({1, 2});
     const auto* p = s.indices().data();

@@ -169,7 +169,7 @@ TEST_CASE("Adam: matches the naive reference over many steps and minimises a qua
     CHECK(opt.steps() == 3000);
 }
 
-TEST_CASE("Adam: row updates equal step(); the lazy update touches only the listed rows", "[adam]") {
+TEST_CASE("Adam: row updates equal step(), and the lazy update touches only the listed rows", "[adam]") {
     cfnet::Rng rng(4);
     Parameter<float> a("emb", 6, 5), b("emb", 6, 5), bias("b", 1, 5), bias2("b", 1, 5);
     for (auto& x : a.value) x = static_cast<float>(rng.uniform(-1, 1));

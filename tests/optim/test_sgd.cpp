@@ -94,7 +94,7 @@ TEST_CASE("SGD: options are validated", "[sgd]") {
     CHECK(o.weight_decay() == 0.01);
 }
 
-TEST_CASE("SGD: row-range updates equal step(); the lazy update touches only the listed rows", "[sgd]") {
+TEST_CASE("SGD: row-range updates equal step(), and the lazy update touches only the listed rows", "[sgd]") {
     cfnet::Rng rng(3);
     Parameter<float> a("a", 5, 3), b("b", 5, 3);
     for (auto& x : a.value) x = static_cast<float>(rng.uniform(-1, 1));

@@ -1,12 +1,13 @@
 #pragma once
 /// @file nn/sparse.hpp
-/// SparseBatch<T>: a mini-batch in compressed sparse row (CSR) form, the input of Dense's sparse
-/// paths (see docs/concepts.md, "Sparse paths"):
+/// SparseBatch<T>: a mini-batch in compressed sparse row (CSR) form, the batch of the sparse layers
+/// (see docs/concepts.md, "Sparse paths"):
 ///
-/// - as an input (Dense::forward_sparse): the observed entries of each row and their values; the
-///   entries not stored are exact zeros of the input;
-/// - as a pattern (Dense::forward_at): the (row, col) entries at which outputs are wanted. The
-///   values are then not read by the layer (a masked loss typically keeps the targets there).
+/// - as an input (SparseInputDense::forward): the observed entries of each row and their values;
+///   the entries not stored are exact zeros of the input;
+/// - as a pattern (SparseOutputDense::forward_at): the (row, col) entries at which outputs are
+///   wanted. The values are then not read by the layer (a masked loss typically keeps the targets
+///   there).
 ///
 /// Built row by row, reusing its storage:
 ///

@@ -113,6 +113,7 @@ public:
         T* gw = weight_.grad.data();
         const T* bl = bias_.value.data();
         T* gb = bias_.grad.data();
+        if (ub) std::fill(gb, gb + out_, T(0));  // the fused path does not use what grad held
         const bool identity = act_ == ActivationKind::identity;
         // identity output on the fused path with register tiles: the row's gradient never leaves registers
         const bool tiles = uw && identity && kernels::avx512_tiles<T>(h);
@@ -159,11 +160,7 @@ public:
             }
         }
         untouched.finish(out_);
-        if (ub) {
-            ub->apply(bias_.value.data(), gb, 0, out_);
-            for (size_type j = 0; j < out_; ++j)
-                if (cols_.ptr[j] != cols_.ptr[j + 1]) gb[j] = T(0);
-        }
+        if (ub) ub->apply(bias_.value.data(), gb, 0, out_);
         return dx_;
     }
 

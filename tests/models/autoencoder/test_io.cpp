@@ -1,0 +1,94 @@
+// models/autoencoder/io.hpp: AutoencoderCF's model files: bit-identical predictions after
+// save/load in both orientations, and the errors of a file for another item space, another value
+// type or model, or damaged metadata.
+#include <cfnet/models/autoencoder/io.hpp>
+
+#include "support/autoencoder.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+using Catch::Matchers::Contains;
+using cfnet::AutoencoderCF;
+using cfnet::RatingMatrix;
+using cfnet_test::low_rank_split;
+using cfnet_test::model_path;
+using cfnet_test::small_options;
+
+TEST_CASE("AutoencoderCF: save/load round trip gives bit-identical predictions", "[autoencoder]") {
+    const auto lr = low_rank_split(50, 30, 4);
+    const auto& train = lr.train;
+    for (const bool item_based : {false, true}) {
+        auto o = small_options();
+        o.epochs = 2;
+        o.hidden_activation = cfnet::ActivationKind::tanh;
+        o.clamp(1, 5).fallback().item_based(item_based);
+        AutoencoderCF<float> model(o);
+        model.fit(train);
+        const auto path = model_path("roundtrip.cfnet");
+        model.save(path, true);
+        const auto loaded = AutoencoderCF<float>::load(path, train);
+        const auto p1 = model.predict(train, lr.test);
+        const auto p2 = loaded.predict(train, lr.test);
+        CHECK(p1 == p2);
+        CHECK(loaded.options().hidden == o.hidden);
+        CHECK(loaded.options().orientation == o.orientation);
+        CHECK(loaded.options().clamp_max.value() == 5.0);
+        CHECK(loaded.user_map() == train.users());
+        CHECK(loaded.item_map() == train.items());
+        for (const float v : p1) CHECK((v >= 1.0f && v <= 5.0f));
+        // a copy is independent and predicts the same
+        AutoencoderCF<float> copy = loaded;
+        CHECK(copy.predict(train, lr.test) == p1);
+        std::filesystem::remove(path);
+    }
+}
+
+TEST_CASE_METHOD(cfnet_test::ErrorFixture, "AutoencoderCF: a model file for another item space, type or model, or with damaged metadata, is rejected", "[autoencoder]") {
+    SECTION("mismatched item space") {
+        AutoencoderCF<float> m(o);
+        m.fit(train);
+        const auto path = model_path("space.cfnet");
+        m.save(path);
+        const auto other = low_rank_split(40, 25, 6).train;  // 25 items instead of 20
+        CHECK_THROWS_WITH(AutoencoderCF<float>::load(path, other), Contains("mismatched item space"));
+        CHECK_THROWS_WITH(m.predict(other, {{0, 0}}), Contains("mismatched item space"));
+        // same count, other ids
+        std::vector<cfnet::Rating<float>> r;
+        for (std::size_t i = 0; i < train.n_items(); ++i) r.push_back({1, static_cast<cfnet::id_type>(100 + i), 3.0f, 0});
+        CHECK_THROWS_WITH(AutoencoderCF<float>::load(path, RatingMatrix<float>::from_ratings(r)),
+                          Contains("mismatched item space"));
+        // a double model cannot read a float file
+        CHECK_THROWS_AS(AutoencoderCF<double>::load(path), cfnet::InvalidArgument);
+        // damaged configuration: an IoError naming the file and the key, for each kind of value
+        const auto good = cfnet::read_model_file<float>(path);
+        const auto bad_path = model_path("bad_meta.cfnet");
+        for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+                 {"learning_rate", "0.001x"}, {"batch_size", "-3"}, {"hidden", "512,,64"}, {"lazy_adam", "maybe"},
+                 {"orientation", "diagonal"}, {"item_ids", "1,2,x"}, {"hidden_activation", "swish"}, {"seed", ""}}) {
+            auto f = good;
+            f.metadata[key] = value;
+            cfnet::save_model_file(bad_path, f);
+            INFO(key);
+            CHECK_THROWS_AS(AutoencoderCF<float>::load(bad_path), cfnet::IoError);
+            CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains(bad_path));
+            CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains("'" + key + "'"));
+        }
+        auto f = good;
+        f.metadata.erase("epochs");
+        cfnet::save_model_file(bad_path, f);
+        CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains("metadata key 'epochs' is missing"));
+        f = good;
+        f.metadata["model"] = "NeuralCF";
+        cfnet::save_model_file(bad_path, f);
+        CHECK_THROWS_WITH(AutoencoderCF<float>::load(bad_path), Contains("holds a 'NeuralCF' model"));
+        std::filesystem::remove(bad_path);
+        std::filesystem::remove(path);
+        CHECK_THROWS_AS(AutoencoderCF<float>::load(path), cfnet::IoError);
+    }
+}
