@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/nn/dropout.hpp>
 #include <cfnet/nn/loss.hpp>
 #include <cfnet/nn/sparse.hpp>
 #include <cfnet/nn/sparse_input_dense.hpp>
@@ -102,10 +103,8 @@ public:
         const cfnet::RatingMatrix<T> items = train.transposed();  // row i = item i's ratings by user
         const std::size_t n = items.n_users(), bs = opt_.batch_size, steps = (n + bs - 1) / bs;
         cfnet::Rng shuffle(opt_.shuffle_seed), noise(opt_.dropout_seed);
-        const T keep_scale = static_cast<T>(1.0 / (1.0 - opt_.input_dropout));
+        cfnet::nn::SparseDropout<T> dropout(opt_.input_dropout);  // drops stored entries, rescales the rest
         cfnet::nn::SparseBatch<T> input(items.n_items()), target(items.n_items());
-        std::vector<cfnet::index_type> kept_users;
-        std::vector<T> kept_ratings;
 
         cfnet::FitLoop loop("DenoisingItemAutoencoder", callbacks, std::nullopt);
         return loop.run(opt_.epochs, steps, [&](int /*epoch*/) {
@@ -118,14 +117,7 @@ public:
                     const auto users = items.user_items(order[k]);
                     const auto ratings = items.user_ratings(order[k]);
                     target.add_row(users, ratings);
-                    kept_users.clear();
-                    kept_ratings.clear();
-                    for (std::size_t p = 0; p < users.size(); ++p) {
-                        if (noise.uniform() < opt_.input_dropout) continue;  // dropped: the net must predict it
-                        kept_users.push_back(users[p]);
-                        kept_ratings.push_back(ratings[p] * keep_scale);
-                    }
-                    input.add_row(kept_users, kept_ratings);
+                    dropout.add_row(input, users, ratings, noise);  // what is dropped, the net must predict
                 }
                 loop.batch_end(s + 1, step(input, target), static_cast<double>(b1 - b0));
             }
