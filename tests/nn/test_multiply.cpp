@@ -9,7 +9,7 @@ using cfnet::Matrix;
 using cfnet::Rng;
 using cfnet::nn::Multiply;
 
-TEST_CASE("Multiply is the element-wise product; product_dot scores one row", "[multiply]") {
+TEST_CASE("Multiply is the element-wise product, product_dot scores one row", "[multiply]") {
     Multiply<float> m;
     const Matrix<float> a{{1, 2}, {3, 4}}, b{{5, 6}, {7, -8}};
     CHECK((m.forward(a, b) == Matrix<float>{{5, 12}, {21, -32}}));
