@@ -5,7 +5,9 @@
 /// nn/layer.hpp. Its sparse relatives are nn/sparse_input_dense.hpp and nn/sparse_output_dense.hpp.
 ///
 /// - forward keeps a reference to the caller's input (no copy): x must stay alive and unchanged
-///   until backward. infer(x, y) is the same computation without caching anything (const).
+///   until backward. infer(x, y) is the same computation without caching anything (const);
+///   infer_dot(x, wm, out) fuses it with a following single-output layer's dot product and
+///   infer_partial_dot(x, first, out) adds a slice of a single-output layer's input (scoring).
 /// - With f = ReLU, a bias and the in_out layout, the product, bias and ReLU are one kernel
 ///   (kernels::dense_bias_relu: register tiles where the CPU allows, else a GEMM and one pass).
 /// - backward(dy, uw, ub) takes the optimizer protocol's RowUpdates (nn/update.hpp): with them the
@@ -93,6 +95,40 @@ public:
 
     /// forward without caching anything (const: concurrent calls are safe), into y.
     void infer(const Matrix<T>& x, Matrix<T>& y) const { compute(x, y); }
+
+    /// out[r] += f(x[r] W + b) . wm for every row r of x (wm: out_features() values): this layer
+    /// fused with a following single-output layer's dot product (scoring). With f = ReLU, a bias and
+    /// the in_out layout this is kernels::dense_bias_relu_dot (register tiles where the CPU allows:
+    /// the activations are never written); otherwise infer into `scratch` and a dot per row.
+    /// `scratch` is resized as needed (callers reuse it). Const: concurrent calls are safe.
+    /// @pre x.shape(1) == in_features(). @throws InvalidArgument otherwise.
+    void infer_dot(const Matrix<T>& x, const T* wm, T* out, Matrix<T>& scratch) const {
+        check_arg(x.shape(1) == in_, "Dense::infer_dot: input has ", x.shape(1), " columns, expected in_features = ",
+                  in_);
+        const size_type n = x.shape(0);
+        if (act_ == ActivationKind::relu && has_bias_ && layout_ == WeightLayout::in_out) {
+            if (kernels::dense_bias_relu_dot_scratch<T>(n, out_) > 0) detail::ensure_shape(scratch, n, out_);
+            kernels::dense_bias_relu_dot(x.data(), n, in_, weight_.value.data(), out_, bias_.value.data(), wm, out,
+                                         scratch.data());
+            return;
+        }
+        compute(x, scratch);
+        kernels::dot_rows(static_cast<const T*>(scratch.data()), static_cast<const T*>(nullptr), wm, out, n, out_);
+    }
+
+    /// out[r] += x[r] . W[first .. first + x.shape(1), 0] for every row r: the contribution of input
+    /// features [first, first + x.shape(1)) to this single-output layer's pre-activation (no bias;
+    /// summed as kernels::dot_rows). Lets a scorer add the parts of a concatenated input one by one
+    /// without building the concatenation.
+    /// @pre out_features() == 1, in_out layout, first + x.shape(1) <= in_features().
+    /// @throws InvalidArgument otherwise.
+    void infer_partial_dot(const Matrix<T>& x, size_type first, T* out) const {
+        check_arg(out_ == 1 && layout_ == WeightLayout::in_out && first + x.shape(1) <= in_,
+                  "Dense::infer_partial_dot: needs a single-output in_out layer and features [", first, ", ",
+                  first + x.shape(1), ") within its ", in_, " inputs");
+        kernels::dot_rows(x.data(), static_cast<const T*>(nullptr), weight_.value.data() + first, out, x.shape(0),
+                          x.shape(1));
+    }
 
     /// dz = dy * f'(y); dx = dz W^T. Without RowUpdates, ADDS x^T dz to the weight gradient and the
     /// column sums of dz to the bias gradient; with them (nn/update.hpp) updates the weights and the

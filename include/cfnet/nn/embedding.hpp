@@ -3,6 +3,7 @@
 /// Embedding<T>: a lookup table of n vectors of size dim. forward(indices) gathers rows;
 /// backward(dy) scatter-adds dy's rows into the gradient rows of the indices used (repeated
 /// indices accumulate), touching nothing else. touched_rows() lists those rows for lazy optimizers.
+/// add_row_sq_norms / add_row_decay give an L2 penalty on looked-up rows and its gradient.
 ///
 /// Its forward takes indices, not a matrix, so it is not a layer in the sense of nn/layer.hpp (it
 /// is always a network's first layer); check it with testing::check_gradient directly.
@@ -80,6 +81,36 @@ public:
             touched_valid_ = true;
         }
         return touched_;
+    }
+
+    // --- row-wise regularisation and gradient bookkeeping (rows named by the caller) ---------------
+
+    /// s plus the squared norms of rows idx[0..n) (repeats counted), summed in double in order: an
+    /// L2 penalty on the looked-up vectors (several tables can accumulate into one s).
+    double add_row_sq_norms(const index_type* idx, size_type n, double s) const {
+        const T* w = weight_.value.data();
+        for (size_type b = 0; b < n; ++b) {
+            const T* r = w + idx[b] * dim_;
+            for (size_type j = 0; j < dim_; ++j) s += static_cast<double>(r[j]) * static_cast<double>(r[j]);
+        }
+        return s;
+    }
+
+    /// grad[idx[b]] += scale * value[idx[b]] for b < n, in order: that penalty's gradient.
+    void add_row_decay(const index_type* idx, size_type n, T scale) {
+        const T* w = weight_.value.data();
+        T* g = weight_.grad.data();
+        for (size_type b = 0; b < n; ++b) {
+            const T* r = w + idx[b] * dim_;
+            T* gr = g + idx[b] * dim_;
+            for (size_type j = 0; j < dim_; ++j) gr[j] += scale * r[j];
+        }
+    }
+
+    /// Sets the gradient rows `rows` to zero (after an optimizer step on the rows a batch touched).
+    void zero_grad_rows(const std::vector<std::size_t>& rows) {
+        T* g = weight_.grad.data();
+        for (const auto r : rows) std::fill(g + r * dim_, g + (r + 1) * dim_, T(0));
     }
 
     ParameterList<T> parameters() { return {&weight_}; }

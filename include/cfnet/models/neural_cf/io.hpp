@@ -1,0 +1,145 @@
+#pragma once
+/// @file models/neural_cf/io.hpp
+/// NeuralCF's model files (serialize.hpp format): save() writes the options (their field table,
+/// options.hpp), the id maps, the parameters under NeuralCFNetwork::named_tensors' names, the seen
+/// items and the unseen-user fallback; load() reads and checks them. A loaded model predicts
+/// bit-identically. Included by model.hpp (the member functions are declared there).
+
+#include <cfnet/models/neural_cf/model.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace cfnet {
+
+template <class T>
+void NeuralCF<T>::save(const std::string& path) const {
+    check_arg(initialized_ && users_ && items_, "NeuralCF::save: the model is not fitted");
+    auto& self = const_cast<NeuralCF&>(*this);  // named_tensors hands out non-const refs; nothing is written
+    Metadata meta;
+    write_options(opt_, meta);
+    meta["model"] = "NeuralCF";
+    meta["n_users"] = std::to_string(nu_);
+    meta["n_items"] = std::to_string(ni_);
+    meta["user_ids"] = metadata_list(users_->ids(), ' ');
+    meta["item_ids"] = metadata_list(items_->ids(), ' ');
+    meta["fallback"] = fallback_ ? "1" : "0";
+    meta["fallback.mu"] = metadata_number(mu_);
+    auto refs = self.named_tensors();
+    Matrix<T> counts = Matrix<T>::from_shape({1, nu_});
+    Matrix<T> seen = Matrix<T>::from_shape({1, seen_items_.size()});
+    check_arg(ni_ <= exact_int_limit(), "NeuralCF::save: ", ni_, " items cannot be stored exactly in this scalar type");
+    for (size_type u = 0; u < nu_; ++u) counts(0, u) = static_cast<T>(seen_ptr_[u + 1] - seen_ptr_[u]);
+    for (size_type k = 0; k < seen_items_.size(); ++k) seen(0, k) = static_cast<T>(seen_items_[k]);
+    refs.push_back({"seen.counts", &counts});
+    refs.push_back({"seen.items", &seen});
+    Matrix<T> fb_u, fb_i;
+    if (fallback_) {
+        fb_u = Matrix<T>::from_shape({1, nu_});
+        fb_i = Matrix<T>::from_shape({1, ni_});
+        std::copy(fb_user_.begin(), fb_user_.end(), fb_u.begin());
+        std::copy(fb_item_.begin(), fb_item_.end(), fb_i.begin());
+        refs.push_back({"fallback.user", &fb_u});
+        refs.push_back({"fallback.item", &fb_i});
+    }
+    save_tensors(path, meta, refs);
+}
+
+
+template <class T>
+NeuralCFOptions NeuralCF<T>::options_from_metadata(const MetadataReader& m, const std::string& path) {
+    NeuralCFOptions o = read_options<NeuralCFOptions>(m);
+    // early_stopping is not stored, and refit is meaningless (and invalid) without it: a model
+    // trained with refit holds the refit's weights, so it loads as a model without refit.
+    if (!o.early_stopping) o.refit = false;
+    try {
+        o.validate();
+    } catch (const InvalidArgument& e) {
+        throw IoError("NeuralCF::load: '" + path + "': " + e.what());
+    }
+    return o;
+}
+
+
+template <class T>
+void NeuralCF<T>::read_seen(const Matrix<T>& counts, const Matrix<T>& seen, const std::string& path) {
+    const size_type nu = nu_, ni = ni_;
+    // Index data stored as T: every value is checked to be a whole number in range before it is
+    // converted (a crafted file with a valid checksum must not reach an out-of-range cast).
+    const auto bad_index = [&](const char* tensor, size_type k, T v, const char* what) {
+        return IoError(detail::concat("NeuralCF::load: '", path, "': tensor '", tensor, "' entry ", k, " = ", v,
+                                      " is not ", what));
+    };
+    seen_ptr_.assign(nu + 1, 0);
+    for (size_type u = 0; u < nu; ++u) {
+        const T v = counts(0, u);
+        if (!(v >= 0 && v <= static_cast<T>(ni) && v == std::floor(v)))
+            throw bad_index("seen.counts", u, v, detail::concat("a count of items in [0, ", ni, "]").c_str());
+        seen_ptr_[u + 1] = seen_ptr_[u] + static_cast<size_type>(v);
+    }
+    if (seen_ptr_[nu] != seen.size())
+        throw IoError(detail::concat("NeuralCF::load: '", path, "': tensor 'seen.counts' adds up to ", seen_ptr_[nu],
+                                     " but tensor 'seen.items' holds ", seen.size(), " values"));
+    seen_items_.resize(seen.size());
+    for (size_type u = 0; u < nu; ++u)
+        for (size_type k = seen_ptr_[u]; k < seen_ptr_[u + 1]; ++k) {
+            const T v = seen(0, k);
+            if (!(v >= 0 && v < static_cast<T>(ni) && v == std::floor(v)))
+                throw bad_index("seen.items", k, v, detail::concat("an item index in [0, ", ni, ")").c_str());
+            const auto i = static_cast<index_type>(v);
+            if (k > seen_ptr_[u] && !(seen_items_[k - 1] < i))
+                throw bad_index("seen.items", k, v,
+                                detail::concat("above the previous item of user index ", u,
+                                               " (each user's items are stored in increasing order)")
+                                    .c_str());
+            seen_items_[k] = i;
+        }
+}
+
+template <class T>
+NeuralCF<T> NeuralCF<T>::load(const std::string& path) {
+    ModelFile<T> file = read_model_file<T>(path);
+    const MetadataReader meta(file.metadata, "NeuralCF::load", path);
+    if (meta.text("model") != "NeuralCF")
+        throw IoError("NeuralCF::load: '" + path + "' holds a '" + meta.text("model") + "' model, not NeuralCF");
+    NeuralCF m(options_from_metadata(meta, path));
+    const size_type nu = meta.count("n_users");
+    const size_type ni = meta.count("n_items");
+    m.initialize(nu, ni);
+    m.users_ = std::make_shared<IdMap>(meta.integers<id_type>("user_ids", ' '), "user");
+    m.items_ = std::make_shared<IdMap>(meta.integers<id_type>("item_ids", ' '), "item");
+    if (m.users_->size() != nu || m.items_->size() != ni)
+        throw IoError("NeuralCF::load: '" + path + "': id maps do not match n_users/n_items");
+    const Matrix<T>* seen_stored = file.find("seen.items");
+    if (!seen_stored) throw IoError("NeuralCF::load: '" + path + "': tensor 'seen.items' is missing");
+    Matrix<T> counts = Matrix<T>::from_shape({1, nu});
+    Matrix<T> seen = Matrix<T>::from_shape({1, seen_stored->shape(1)});
+    m.fallback_ = meta.flag("fallback");
+    Matrix<T> fb_u, fb_i;
+    auto refs = m.named_tensors();
+    refs.push_back({"seen.counts", &counts});
+    refs.push_back({"seen.items", &seen});
+    if (m.fallback_) {
+        fb_u = Matrix<T>::from_shape({1, nu});
+        fb_i = Matrix<T>::from_shape({1, ni});
+        refs.push_back({"fallback.user", &fb_u});
+        refs.push_back({"fallback.item", &fb_i});
+    }
+    assign_tensors(file, refs, UnknownTensors::reject, path);
+    m.read_seen(counts, seen, path);
+    if (m.fallback_) {
+        m.mu_ = meta.number("fallback.mu");
+        m.fb_user_.assign(fb_u.begin(), fb_u.end());
+        m.fb_item_.assign(fb_i.begin(), fb_i.end());
+        m.user_known_.assign(nu, 0);
+        m.item_known_.assign(ni, 0);
+        for (size_type u = 0; u < nu; ++u) m.user_known_[u] = m.seen_ptr_[u + 1] > m.seen_ptr_[u];
+        for (const auto i : m.seen_items_) m.item_known_[i] = 1;
+    }
+    m.net_.refresh_projections();
+    return m;
+}
+
+}  // namespace cfnet
