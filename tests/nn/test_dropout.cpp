@@ -123,3 +123,42 @@ TEST_CASE("Dropout::forward(x, rng) draws from the given stream", "[dropout]") {
     const Matrix<float> y = g.forward(x1, r3);
     CHECK((g.backward(ones(4, 7)) == y));
 }
+
+TEST_CASE("SparseDropout drops stored entries with one draw each and scales the rest", "[dropout]") {
+    using cfnet::nn::SparseBatch;
+    using cfnet::nn::SparseDropout;
+    using cfnet::nn::index_type;
+    // a hand-made row: the draws of a copy of the stream decide which entries stay
+    const std::vector<index_type> cols{1, 4, 5, 9, 12, 20};
+    const std::vector<float> vals{1, 2, 3, 4, 5, 6};
+    SparseDropout<float> d(0.5);
+    SparseBatch<float> batch(32);
+    cfnet::Rng rng(11), copy(11);
+    d.add_row(batch, cols, vals, rng);
+    std::vector<index_type> kept;
+    std::vector<float> kept_vals;
+    for (std::size_t p = 0; p < cols.size(); ++p)
+        if (!(copy.uniform() < 0.5)) {
+            kept.push_back(cols[p]);
+            kept_vals.push_back(vals[p] * 2.0f);
+        }
+    CHECK(batch.rows() == 1);
+    CHECK(batch.indices() == kept);
+    CHECK(batch.values() == kept_vals);
+    CHECK(rng.next() == copy.next());  // exactly one draw per stored entry
+    // about a fraction p dropped on a long row; rate 0 keeps everything unscaled
+    std::vector<index_type> many(1000);
+    std::vector<float> ones(1000, 1.f);
+    for (std::size_t i = 0; i < many.size(); ++i) many[i] = static_cast<index_type>(i);
+    SparseBatch<float> big(1000);
+    SparseDropout<float> d3(0.3);
+    d3.add_row(big, many, ones, rng);
+    CHECK(big.nnz() > 620);
+    CHECK(big.nnz() < 780);
+    for (const float v : big.values()) CHECK(v == Approx(1.0 / 0.7));
+    SparseBatch<float> same(1000);
+    SparseDropout<float>(0.0).add_row(same, many, ones, rng);
+    CHECK(same.nnz() == 1000);
+    CHECK(same.values() == ones);
+    CHECK_THROWS_WITH(SparseDropout<float>(1.0), Catch::Matchers::Contains("SparseDropout: rate must be in [0, 1)"));
+}
