@@ -234,15 +234,7 @@ public:
     template <class Sink>
     void recommend_batch(const std::vector<index_type>& users, size_type k, Sink&& sink, bool exclude_seen = true) const {
         check_init("recommend_batch");
-        for (size_type j = 0; j < users.size(); ++j)
-            check_arg(users[j] < nu_, "NeuralCF::recommend_batch: user index ", users[j], " at position ", j,
-                      " out of range (", nu_, " users)");
-        Scratch s;
-        std::vector<Recommendation<T>> out;
-        for (const auto u : users) {
-            recommend_into(u, k, exclude_seen, seen_begin(u), seen_end(u), s, out);
-            sink(u, static_cast<const std::vector<Recommendation<T>>&>(out));
-        }
+        recommend_each(users, k, sink, exclude_seen, [&](index_type u) { return std::make_pair(seen_begin(u), seen_end(u)); });
     }
 
     // --- the recommender interface (recommender.hpp) ----------------------------------------------
@@ -314,16 +306,10 @@ public:
                          bool exclude_seen = true) const {
         check_init("recommend_batch");
         check_input(input, "recommend_batch");
-        for (size_type j = 0; j < users.size(); ++j)
-            check_arg(users[j] < nu_, "NeuralCF::recommend_batch: user index ", users[j], " at position ", j,
-                      " out of range (", nu_, " users)");
-        Scratch s;
-        std::vector<Recommendation<T>> out;
-        for (const auto u : users) {
+        recommend_each(users, k, sink, exclude_seen, [&](index_type u) {
             const auto seen = input.user_items(u);
-            recommend_into(u, k, exclude_seen, seen.begin(), seen.end(), s, out);
-            sink(u, static_cast<const std::vector<Recommendation<T>>&>(out));
-        }
+            return std::make_pair(seen.begin(), seen.end());
+        });
     }
 
     /// The training interactions the model keeps (its seen items; every value 1), in its index
@@ -379,6 +365,23 @@ public:
     static NeuralCF load(const std::string& path);
 
 private:
+    // recommend_batch's body: every user checked first, then sink(u, recs) in order, the seen items
+    // of u from seen(u) as a [begin, end) pair.
+    template <class Sink, class Seen>
+    void recommend_each(const std::vector<index_type>& users, size_type k, Sink& sink, bool exclude_seen,
+                        Seen&& seen) const {
+        for (size_type j = 0; j < users.size(); ++j)
+            check_arg(users[j] < nu_, "NeuralCF::recommend_batch: user index ", users[j], " at position ", j,
+                      " out of range (", nu_, " users)");
+        Scratch s;
+        std::vector<Recommendation<T>> out;
+        for (const auto u : users) {
+            const auto [first, last] = seen(u);
+            recommend_into(u, k, exclude_seen, first, last, s, out);
+            sink(u, static_cast<const std::vector<Recommendation<T>>&>(out));
+        }
+    }
+
     static constexpr size_type chunk_rows = NeuralCFNetwork<T>::chunk_rows;
 
     struct Scratch {
