@@ -1,6 +1,6 @@
 // options_io.hpp: the codecs' text, round trips through a field table, missing keys, and the
 // IoError of a bad value (naming reader, file, key and value). The models' tables are tested with
-// their model files in tests/models/test_model_files.cpp.
+// their model files in tests/models/neural_cf/test_io.cpp and tests/models/autoencoder/test_io.cpp.
 #include <cfnet/options_io.hpp>
 
 #include <catch2/catch.hpp>

@@ -1,8 +1,10 @@
 // data/sampling.hpp: sample_negatives' layout (each positive followed by its negatives, users in
 // index order, items increasing), negatives never among the user's positives and spread over the
 // rest, determinism by seed, reuse of the output, and the error for a user who rated every item.
-// (tests/models/test_neural_cf.cpp also samples negatives, as NeuralCF uses them.)
+// One case samples NeuralCF's low-rank test matrix (tests/support/neural_cf.hpp), as NeuralCF does.
 #include <cfnet/data/sampling.hpp>
+
+#include "support/neural_cf.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -135,4 +137,33 @@ TEST_CASE("sample_negatives: a user who interacted with every item is an error n
     const auto owner = m.entry_users();
     const auto rest = m.filter([&](std::size_t k) { return owner[k] == 1; });
     CHECK_NOTHROW(cfnet::sample_negatives(rest, 1, rng, s));
+}
+
+TEST_CASE("sample_negatives: never a positive of the user, N per positive, resampled", "[sampling]") {
+    const auto m = cfnet_test::low_rank<float>(30, 25, 0.4, 5);
+    cfnet::Rng rng(1);
+    cfnet::ImplicitSamples<float> s1, s2;
+    cfnet::sample_negatives(m, 4, rng, s1);
+    REQUIRE(s1.size() == m.nnz() * 5);
+    std::size_t pos = 0;
+    for (std::size_t k = 0; k < s1.size(); ++k) {
+        const auto seen = m.user_items(s1.users[k]);
+        const bool is_seen = std::binary_search(seen.begin(), seen.end(), s1.items[k]);
+        if (s1.labels[k] == 1.0f) {
+            ++pos;
+            CHECK(is_seen);
+        } else {
+            REQUIRE(s1.labels[k] == 0.0f);
+            CHECK(!is_seen);
+        }
+    }
+    CHECK(pos == m.nnz());
+    cfnet::sample_negatives(m, 4, rng, s2);
+    CHECK(s1.users == s2.users);
+    CHECK(s1.items != s2.items);  // a new draw
+
+    // a user who rated every item leaves nothing to sample
+    std::vector<cfnet::Rating<float>> full{{1, 1, 1.f, 0}, {1, 2, 1.f, 0}, {2, 1, 1.f, 0}};
+    const auto f = cfnet::RatingMatrix<float>::from_ratings(full);
+    CHECK_THROWS_AS(cfnet::sample_negatives(f, 1, rng, s1), cfnet::InvalidArgument);
 }

@@ -1,9 +1,11 @@
 // models/autoencoder/io.hpp: AutoencoderCF's model files: bit-identical predictions after
-// save/load in both orientations, and the errors of a file for another item space, another value
-// type or model, or damaged metadata.
+// save/load in both orientations, every stored option (the field table) surviving save -> load with
+// a non-default value, and the errors of a file for another item space, another value type or
+// model, or damaged metadata (a bad value of every key names the file and the key).
 #include <cfnet/models/autoencoder/io.hpp>
 
 #include "support/autoencoder.hpp"
+#include "support/model_files.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,9 +18,13 @@
 using Catch::Matchers::Contains;
 using cfnet::AutoencoderCF;
 using cfnet::RatingMatrix;
+using cfnet_test::check_bad_values;
+using cfnet_test::check_every_field;
 using cfnet_test::low_rank_split;
 using cfnet_test::model_path;
+using cfnet_test::small_data;
 using cfnet_test::small_options;
+using cfnet_test::table_keys;
 
 TEST_CASE("AutoencoderCF: save/load round trip gives bit-identical predictions", "[autoencoder]") {
     const auto lr = low_rank_split(50, 30, 4);
@@ -91,4 +97,47 @@ TEST_CASE_METHOD(cfnet_test::ErrorFixture, "AutoencoderCF: a model file for anot
         std::filesystem::remove(path);
         CHECK_THROWS_AS(AutoencoderCF<float>::load(path), cfnet::IoError);
     }
+}
+
+TEST_CASE("AutoencoderCF model file: every option survives save -> load, and a bad value names file and key", "[autoencoder]") {
+    const auto data = small_data();
+    const std::string dir = cfnet_test::scratch_dir("ae_options");
+    cfnet::AutoencoderOptions adam;
+    adam.hidden = {6, 3};
+    adam.hidden_activation = cfnet::ActivationKind::sigmoid;
+    adam.output_activation = cfnet::ActivationKind::elu;
+    adam.item_based();
+    adam.dropout(0.1, 0.2);
+    adam.learning_rate = 2e-3;
+    adam.weight_decay = 1e-4;
+    adam.decoupled_weight_decay = true;
+    adam.batch_size = 8;
+    adam.epochs = 1;
+    adam.seed = 7;
+    adam.loss_normalization = cfnet::nn::MaskNormalization::global;
+    adam.lazy_adam = true;
+    adam.clamp(1.5, 4.5);
+    adam.unseen_fallback = true;
+    cfnet::AutoencoderOptions lbfgs;
+    lbfgs.hidden = {5};
+    lbfgs.lbfgs(3.5, 2);
+    lbfgs.lbfgs_history = 4;
+
+    std::vector<cfnet::AutoencoderOptions> saved{adam, lbfgs}, loaded;
+    for (std::size_t c = 0; c < saved.size(); ++c) {
+        cfnet::AutoencoderCF<float> m(saved[c]);
+        m.fit(data);
+        const std::string path = dir + "/ae" + std::to_string(c) + ".cfnet";
+        m.save(path);
+        const auto l = cfnet::AutoencoderCF<float>::load(path);
+        loaded.push_back(l.options());
+        CHECK(l.predict(data, data) == m.predict(data, data));
+        if (c == 0) check_bad_values(path, table_keys<cfnet::AutoencoderOptions>(), [](const std::string& p) {
+            return cfnet::AutoencoderCF<float>::load(p);
+        });
+    }
+    check_every_field(saved, loaded);
+    CHECK(loaded[0].clamp_min == adam.clamp_min);
+    CHECK(loaded[0].learning_rate == adam.learning_rate);
+    CHECK(!loaded[1].clamp_min.has_value());
 }

@@ -1,80 +1,34 @@
-// Model files through the options field tables (options_io.hpp): every stored option of
-// AutoencoderOptions and NeuralCFOptions survives save -> load with a non-default value, a bad
-// value names the file and the key, NeuralCFOptions::accurate() (refit) saves a loadable file
-// (issue 14), and NeuralCF's index tensors are range-checked on load (issue 17).
-#include <cfnet/autoencoder.hpp>
-#include <cfnet/data/synthetic.hpp>
-#include <cfnet/neural_cf.hpp>
+// models/neural_cf/io.hpp: NeuralCF's model files: bit-identical scores and recommendations after
+// save/load, every stored option (the field table) surviving save -> load with a non-default
+// value, a damaged or bogus value of each key naming the file and the key, files without the later
+// keys (dense_init, refit) loading with the defaults, a NeuralCFOptions::accurate() (refit) model
+// saving a loadable file (issue 14), and the index tensors range-checked on load (issue 17).
+#include <cfnet/models/neural_cf/io.hpp>
+
+#include "support/files.hpp"
+#include "support/model_files.hpp"
+#include "support/neural_cf.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "support/files.hpp"
-
-#include <algorithm>
-#include <cmath>
+#include <cstddef>
+#include <cstdio>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
-namespace {
-
 using Catch::Contains;
+using cfnet::index_type;
+using cfnet_test::check_bad_values;
+using cfnet_test::check_every_field;
+using cfnet_test::low_rank;
+using cfnet_test::same_recs;
+using cfnet_test::small_data;
+using cfnet_test::small_options;
+using cfnet_test::table_keys;
 
-cfnet::RatingMatrix<float> small_data() {
-    auto so = cfnet::synthetic::ml100k();
-    so.n_users = 40;
-    so.n_items = 50;
-    so.n_ratings = 700;
-    so.min_ratings_per_user = 5;
-    return cfnet::synthetic::generate<float>(so);
-}
-
-template <class Options>
-cfnet::Metadata option_texts(const Options& o) {
-    cfnet::Metadata m;
-    cfnet::write_options(o, m);
-    return m;
-}
-
-/// Every table field holds a non-default value in at least one of `configs` (so the test exercises
-/// every entry), and each loaded model's stored options read back as saved (`except` keys aside).
-template <class Options>
-void check_every_field(const std::vector<Options>& saved, const std::vector<Options>& loaded,
-                       const std::vector<std::string>& except = {}) {
-    const cfnet::Metadata d = option_texts(Options{});
-    for (const auto& f : cfnet::options_table<Options>().fields()) {
-        INFO("field " << f.key << " (" << f.codec << ")");
-        bool set = false;
-        for (const auto& o : saved) set = set || option_texts(o).at(f.key) != d.at(f.key);
-        CHECK(set);
-        if (std::find(except.begin(), except.end(), f.key) != except.end()) continue;
-        for (std::size_t c = 0; c < saved.size(); ++c) CHECK(option_texts(loaded[c]).at(f.key) == option_texts(saved[c]).at(f.key));
-    }
-}
-
-/// Replaces each option's value by "bogus" in turn: load must throw an IoError naming the file,
-/// the key and the value.
-template <class Load>
-void check_bad_values(const std::string& path, const std::vector<std::string>& keys, Load load) {
-    const auto good = cfnet::read_model_file<float>(path);
-    const std::string bad_path = cfnet_test::scratch_dir("bad") + "/bad.cfnet";
-    for (const auto& key : keys) {
-        INFO(key);
-        auto f = good;
-        REQUIRE(f.metadata.count(key) == 1);
-        f.metadata[key] = "bogus";
-        cfnet::save_model_file(bad_path, f);
-        CHECK_THROWS_AS(load(bad_path), cfnet::IoError);
-        CHECK_THROWS_WITH(load(bad_path), Contains("'" + bad_path + "'") && Contains("metadata '" + key + "' = 'bogus'"));
-    }
-}
-
-template <class Options>
-std::vector<std::string> table_keys() {
-    std::vector<std::string> keys;
-    for (const auto& f : cfnet::options_table<Options>().fields()) keys.push_back(f.key);
-    return keys;
-}
+namespace {
 
 std::vector<std::pair<cfnet::index_type, cfnet::index_type>> all_pairs(std::size_t nu, std::size_t ni) {
     std::vector<std::pair<cfnet::index_type, cfnet::index_type>> p;
@@ -85,50 +39,54 @@ std::vector<std::pair<cfnet::index_type, cfnet::index_type>> all_pairs(std::size
 
 }  // namespace
 
-TEST_CASE("AutoencoderCF model file: every option survives save -> load, and a bad value names file and key") {
-    const auto data = small_data();
-    const std::string dir = cfnet_test::scratch_dir("ae_options");
-    cfnet::AutoencoderOptions adam;
-    adam.hidden = {6, 3};
-    adam.hidden_activation = cfnet::ActivationKind::sigmoid;
-    adam.output_activation = cfnet::ActivationKind::elu;
-    adam.item_based();
-    adam.dropout(0.1, 0.2);
-    adam.learning_rate = 2e-3;
-    adam.weight_decay = 1e-4;
-    adam.decoupled_weight_decay = true;
-    adam.batch_size = 8;
-    adam.epochs = 1;
-    adam.seed = 7;
-    adam.loss_normalization = cfnet::nn::MaskNormalization::global;
-    adam.lazy_adam = true;
-    adam.clamp(1.5, 4.5);
-    adam.unseen_fallback = true;
-    cfnet::AutoencoderOptions lbfgs;
-    lbfgs.hidden = {5};
-    lbfgs.lbfgs(3.5, 2);
-    lbfgs.lbfgs_history = 4;
-
-    std::vector<cfnet::AutoencoderOptions> saved{adam, lbfgs}, loaded;
-    for (std::size_t c = 0; c < saved.size(); ++c) {
-        cfnet::AutoencoderCF<float> m(saved[c]);
-        m.fit(data);
-        const std::string path = dir + "/ae" + std::to_string(c) + ".cfnet";
-        m.save(path);
-        const auto l = cfnet::AutoencoderCF<float>::load(path);
-        loaded.push_back(l.options());
-        CHECK(l.predict(data, data) == m.predict(data, data));
-        if (c == 0) check_bad_values(path, table_keys<cfnet::AutoencoderOptions>(), [](const std::string& p) {
-            return cfnet::AutoencoderCF<float>::load(p);
-        });
+TEST_CASE("NeuralCF: save/load round trip predicts bit-identically", "[neural_cf]") {
+    const auto all = low_rank<float>(30, 25, 0.4, 6);
+    auto o = small_options(cfnet::NcfArchitecture::neumf);
+    o.bias_terms = true;
+    o.unseen_fallback = true;
+    o.dropout = 0.1;
+    o.dense_init = cfnet::DenseInit::fan_in_uniform;
+    cfnet::NeuralCF<float> m(o);
+    m.fit(all);
+    const std::string path = cfnet_test::scratch_dir("ncf_roundtrip") + "/roundtrip.cfnet";
+    m.save(path);
+    const auto l = cfnet::NeuralCF<float>::load(path);
+    std::remove(path.c_str());
+    CHECK(l.options().architecture == cfnet::NcfArchitecture::neumf);
+    CHECK(l.options().hidden == o.hidden);
+    CHECK(l.options().dropout == o.dropout);
+    CHECK(l.options().dense_init == o.dense_init);
+    for (index_type u = 0; u < all.n_users(); ++u) {
+        CHECK(m.score_items(u) == l.score_items(u));
+        CHECK(same_recs(m.recommend(u, 5), l.recommend(u, 5)));
     }
-    check_every_field(saved, loaded);
-    CHECK(loaded[0].clamp_min == adam.clamp_min);
-    CHECK(loaded[0].learning_rate == adam.learning_rate);
-    CHECK(!loaded[1].clamp_min.has_value());
+    CHECK(m.predict_id(3, 105) == l.predict_id(3, 105));
+    CHECK_THROWS_AS(l.predict_id(3, 99999), cfnet::InvalidArgument);
+    // damaged configuration: an IoError naming the file and the key, for each kind of value
+    m.save(path);
+    const auto good = cfnet::read_model_file<float>(path);
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"options.dropout", "0.2.1"}, {"options.batch_size", "-1"}, {"options.hidden", "16 x"},
+             {"options.bias_terms", "true"}, {"user_ids", "1 2 z"}, {"n_items", "1e3"}, {"fallback.mu", ""},
+             {"options.architecture", "cnn"}}) {
+        auto f = good;
+        f.metadata[key] = value;
+        cfnet::save_model_file(path, f);
+        INFO(key);
+        CHECK_THROWS_AS(cfnet::NeuralCF<float>::load(path), cfnet::IoError);
+        CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(path), Catch::Contains("'" + key + "'") && Catch::Contains(path));
+    }
+    auto f = good;
+    f.metadata.erase("options.seed");
+    cfnet::save_model_file(path, f);
+    CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(path), Catch::Contains("metadata key 'options.seed' is missing"));
+    std::remove(path.c_str());
+    CHECK_THROWS_AS(cfnet::NeuralCF<float>::load("does_not_exist.cfnet"), cfnet::IoError);
+    cfnet::NeuralCF<float> unfitted;
+    CHECK_THROWS_AS(unfitted.save(path), cfnet::InvalidArgument);
 }
 
-TEST_CASE("NeuralCF model file: every option survives save -> load, and a bad value names file and key") {
+TEST_CASE("NeuralCF model file: every option survives save -> load, and a bad value names file and key", "[neural_cf]") {
     const auto data = small_data();
     const std::string dir = cfnet_test::scratch_dir("ncf_options");
     cfnet::NeuralCFOptions expl;
@@ -181,7 +139,7 @@ TEST_CASE("NeuralCF model file: every option survives save -> load, and a bad va
     CHECK(loaded[0].dense_l2 == expl.dense_l2);
 }
 
-TEST_CASE("NeuralCF model file: files without the later keys (dense_init, refit) load with the defaults") {
+TEST_CASE("NeuralCF model file: files without the later keys (dense_init, refit) load with the defaults", "[neural_cf]") {
     const auto data = small_data();
     cfnet::NeuralCFOptions o;
     o.epochs = 1;
@@ -203,7 +161,7 @@ TEST_CASE("NeuralCF model file: files without the later keys (dense_init, refit)
     CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(path), Contains("metadata key 'options.eval_k' is missing"));
 }
 
-TEST_CASE("NeuralCF: a model fitted with NeuralCFOptions::accurate() (refit) saves a file that loads (issue 14)") {
+TEST_CASE("NeuralCF: a model fitted with NeuralCFOptions::accurate() (refit) saves a file that loads (issue 14)", "[neural_cf]") {
     const auto data = small_data();
     auto o = cfnet::NeuralCFOptions::accurate();
     o.epochs = 2;
@@ -226,7 +184,7 @@ TEST_CASE("NeuralCF: a model fitted with NeuralCFOptions::accurate() (refit) sav
     CHECK(a.metadata == b.metadata);
 }
 
-TEST_CASE("NeuralCF::load: seen.counts and seen.items must hold whole numbers in range (issue 17)") {
+TEST_CASE("NeuralCF::load: seen.counts and seen.items must hold whole numbers in range (issue 17)", "[neural_cf]") {
     const auto data = small_data();
     cfnet::NeuralCFOptions o;
     o.epochs = 1;
