@@ -218,7 +218,7 @@ public:
         make_scorer(input)(user, scores.data());
         const auto seen = input.user_items(user);
         return select_recommendations("AutoencoderEnsemble::recommend", user, scores.data(), scores.size(), k,
-                                              exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
+                                      exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
     }
 
     /// recommend(input, u, k, exclude_seen) for each of `users` in order (one Scorer for all),
@@ -236,8 +236,8 @@ public:
             scorer(u, scores.data());
             const auto seen = input.user_items(u);
             select_recommendations("AutoencoderEnsemble::recommend_batch", u, scores.data(), scores.size(), k,
-                                           exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr,
-                                           ranked, recs);
+                                   exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr,
+                                   ranked, recs);
             sink(u, static_cast<const std::vector<Recommendation<T>>&>(recs));
         }
     }

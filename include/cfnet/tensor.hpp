@@ -34,6 +34,14 @@ using Matrix = xt::xtensor<T, 2, xt::layout_type::row_major>;
 template <class T = float>
 using Vector = xt::xtensor<T, 1, xt::layout_type::row_major>;
 
+/// Gives m the shape rows x cols, reallocating only when the shape changes: the layers' output and
+/// scratch buffers, grown once and reused from batch to batch. The contents are unspecified after a
+/// reshape.
+template <class T>
+void ensure_shape(Matrix<T>& m, std::size_t rows, std::size_t cols) {
+    if (m.shape(0) != rows || m.shape(1) != cols) m.resize({rows, cols});
+}
+
 enum class Trans { no, yes };
 
 namespace detail {

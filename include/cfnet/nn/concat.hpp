@@ -36,7 +36,7 @@ public:
             widths_[i] = parts[i]->shape(1);
             total += widths_[i];
         }
-        if (y_.shape(0) != n || y_.shape(1) != total) y_.resize({n, total});
+        ensure_shape(y_, n, total);
         for (size_type r = 0; r < n; ++r) {
             T* yr = y_.data() + r * total;
             for (size_type i = 0; i < parts.size(); ++i) {
@@ -64,7 +64,7 @@ public:
         const size_type n = dy.shape(0), total = dy.shape(1);
         grads_.resize(widths_.size());
         for (size_type i = 0; i < widths_.size(); ++i)
-            if (grads_[i].shape(0) != n || grads_[i].shape(1) != widths_[i]) grads_[i].resize({n, widths_[i]});
+            ensure_shape(grads_[i], n, widths_[i]);
         for (size_type r = 0; r < n; ++r) {
             const T* src = dy.data() + r * total;
             for (size_type i = 0; i < widths_.size(); ++i) {

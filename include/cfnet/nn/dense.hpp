@@ -42,15 +42,6 @@ enum class WeightLayout {
     out_in   ///< W is out x in (PyTorch)
 };
 
-namespace detail {
-
-template <class T>
-void ensure_shape(Matrix<T>& m, std::size_t rows, std::size_t cols) {
-    if (m.shape(0) != rows || m.shape(1) != cols) m.resize({rows, cols});
-}
-
-}  // namespace detail
-
 /// Fully connected layer y = f(x W + b). Parameters, in order: "weight" (in x out or out x in, see
 /// WeightLayout), then "bias" (1 x out) when the layer has one. The bias starts at zero.
 template <class T = float>
@@ -107,7 +98,7 @@ public:
                   in_);
         const size_type n = x.shape(0);
         if (act_ == ActivationKind::relu && has_bias_ && layout_ == WeightLayout::in_out) {
-            if (kernels::dense_bias_relu_dot_scratch<T>(n, out_) > 0) detail::ensure_shape(scratch, n, out_);
+            if (kernels::dense_bias_relu_dot_scratch<T>(n, out_) > 0) ensure_shape(scratch, n, out_);
             kernels::dense_bias_relu_dot(x.data(), n, in_, weight_.value.data(), out_, bias_.value.data(), wm, out,
                                          scratch.data());
             return;
@@ -142,7 +133,7 @@ public:
                   ", expected ", n, " x ", out_);
         const T* dz = dy.data();
         if (act_ != ActivationKind::identity) {
-            detail::ensure_shape(dz_, n, out_);
+            ensure_shape(dz_, n, out_);
             activation_backward(act_, y_.data(), dy.data(), dz_.data(), n * out_);
             dz = dz_.data();
         }
@@ -152,7 +143,7 @@ public:
             for (size_type r = 0; r < n; ++r)
                 for (size_type o = 0; o < out_; ++o) gb[o] += dz[r * out_ + o];
         }
-        detail::ensure_shape(dx_, n, in_);
+        ensure_shape(dx_, n, in_);
         const T* w = weight_.value.data();
         T* gw = weight_.grad.data();
         if (layout_ == WeightLayout::in_out && uw && kernels::avx512_tiles<T>(out_)) {
@@ -223,7 +214,7 @@ private:
     void compute(const Matrix<T>& x, Matrix<T>& y) const {
         check_arg(x.shape(1) == in_, "Dense::forward: input has ", x.shape(1), " columns, expected in_features = ", in_);
         const size_type n = x.shape(0);
-        detail::ensure_shape(y, n, out_);
+        ensure_shape(y, n, out_);
         const T* w = weight_.value.data();
         if (act_ == ActivationKind::relu && has_bias_ && layout_ == WeightLayout::in_out) {
             kernels::dense_bias_relu(x.data(), n, in_, w, out_, bias_.value.data(), y.data());

@@ -49,7 +49,7 @@ public:
                       ")");
         idx_.assign(idx, idx + count);
         touched_valid_ = false;
-        if (y_.shape(0) != count || y_.shape(1) != dim_) y_.resize({count, dim_});
+        ensure_shape(y_, count, dim_);
         const T* w = weight_.value.data();
         T* y = y_.data();
         for (size_type b = 0; b < count; ++b) std::copy(w + idx[b] * dim_, w + (idx[b] + 1) * dim_, y + b * dim_);

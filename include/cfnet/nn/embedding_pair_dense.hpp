@@ -75,7 +75,7 @@ public:
         const T* W = weight_.value.data();
         side_a_.project(W, out_);
         side_b_.project(W + da_ * out_, out_);
-        ensure(y_, n, out_);
+        ensure_shape(y_, n, out_);
         const T* bias = bias_.value.data();
         const index_type* pa = side_a_.rows.positions().data();
         const index_type* pb = side_b_.rows.positions().data();
@@ -101,7 +101,7 @@ public:
         const size_type n = y_.shape(0);
         check_arg(dy.shape(0) == n && dy.shape(1) == out_, "EmbeddingPairDense::backward: dy is ", dy.shape(0), " x ",
                   dy.shape(1), ", expected ", n, " x ", out_);
-        ensure(dz_, n, out_);
+        ensure_shape(dz_, n, out_);
         T* gb = bias_.grad.data();
         if (act_ == ActivationKind::relu) {
             kernels::relu_grad_colsum(dy.data(), y_.data(), dz_.data(), n, out_, gb);
@@ -110,8 +110,8 @@ public:
             for (size_type r = 0; r < n; ++r)
                 for (size_type k = 0; k < out_; ++k) gb[k] += dz_(r, k);
         }
-        ensure(side_a_.sums, side_a_.rows.size(), out_);
-        ensure(side_b_.sums, side_b_.rows.size(), out_);
+        ensure_shape(side_a_.sums, side_a_.rows.size(), out_);
+        ensure_shape(side_b_.sums, side_b_.rows.size(), out_);
         std::fill(side_a_.sums.begin(), side_a_.sums.end(), T(0));
         std::fill(side_b_.sums.begin(), side_b_.sums.end(), T(0));
         const index_type* pa = side_a_.rows.positions().data();
@@ -142,8 +142,8 @@ public:
         check_tables("project", A, B);
         const T* W = weight_.value.data();
         const size_type na = A.size(), nb = B.size();
-        ensure(pa, na, out_);
-        ensure(pb, nb, out_);
+        ensure_shape(pa, na, out_);
+        ensure_shape(pb, nb, out_);
         gemm(Trans::no, Trans::no, na, out_, da_, T(1), A.weight().value.data(), da_, W, out_, T(0), pa.data(), out_);
         const T* bias = bias_.value.data();
         for (size_type i = 0; i < nb; ++i) std::copy(bias, bias + out_, pb.data() + i * out_);
@@ -154,7 +154,7 @@ public:
     /// y[r] = f(pa[a[r]] + pb[b[r]]) for r < n, from project()'s output (indices not checked).
     void infer_projected(const Matrix<T>& pa, const index_type* a, const Matrix<T>& pb, const index_type* b, size_type n,
                          Matrix<T>& y) const {
-        ensure(y, n, out_);
+        ensure_shape(y, n, out_);
         for (size_type r = 0; r < n; ++r) {
             const T* x = pa.data() + a[r] * out_;
             const T* z = pb.data() + b[r] * out_;
@@ -171,7 +171,7 @@ public:
     /// y[r] = f(pa[a] + pb[first + r]) for r < n: one row of A against a block of B's rows.
     void infer_projected_broadcast(const Matrix<T>& pa, index_type a, const Matrix<T>& pb, size_type first, size_type n,
                                    Matrix<T>& y) const {
-        ensure(y, n, out_);
+        ensure_shape(y, n, out_);
         const T* x = pa.data() + a * out_;
         const T* z = pb.data() + first * out_;
         if (act_ == ActivationKind::relu) return kernels::broadcast_add_relu_rows(x, z, y.data(), n, out_);
@@ -201,7 +201,7 @@ private:
         void gather(const Embedding<T>& E, const index_type* idx, size_type n, size_type d) {
             rows.assign(idx, n, E.size());
             const size_type m = rows.size();
-            ensure(x, m, d);
+            ensure_shape(x, m, d);
             const T* w = E.weight().value.data();
             for (size_type k = 0; k < m; ++k) {
                 const size_type r = rows.rows()[k];
@@ -211,14 +211,14 @@ private:
         /// proj = x Wh (Wh: this side's d x out half of W).
         void project(const T* Wh, size_type out) {
             const size_type m = x.shape(0), d = x.shape(1);
-            ensure(proj, m, out);
+            ensure_shape(proj, m, out);
             gemm(Trans::no, Trans::no, m, out, d, T(1), x.data(), d, Wh, out, T(0), proj.data(), out);
         }
         /// gWh += x^T sums; the table's rows += sums Wh^T.
         void backward(const T* Wh, T* gWh, size_type out, Embedding<T>& E) {
             const size_type m = x.shape(0), d = x.shape(1);
             gemm(Trans::yes, Trans::no, d, out, m, T(1), x.data(), d, sums.data(), out, T(1), gWh, out);
-            ensure(dx, m, d);
+            ensure_shape(dx, m, d);
             gemm(Trans::no, Trans::yes, m, d, out, T(1), sums.data(), out, Wh, out, T(0), dx.data(), d);
             T* g = E.weight().grad.data();
             for (size_type k = 0; k < m; ++k)
@@ -226,9 +226,6 @@ private:
         }
     };
 
-    static void ensure(Matrix<T>& m, size_type rows, size_type cols) {
-        if (m.shape(0) != rows || m.shape(1) != cols) m.resize({rows, cols});
-    }
     void check_tables(const char* fn, const Embedding<T>& A, const Embedding<T>& B) const {
         check_arg(A.dim() == da_ && B.dim() == db_, "EmbeddingPairDense::", fn, ": tables of widths ", A.dim(), " and ",
                   B.dim(), ", expected ", da_, " and ", db_);

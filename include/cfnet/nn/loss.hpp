@@ -36,7 +36,7 @@ void check_same_shape(const char* fn, const char* a_name, const Matrix<T>& a, co
 
 template <class T>
 void shape_like(Matrix<T>& grad, const Matrix<T>& pred) {
-    if (grad.shape(0) != pred.shape(0) || grad.shape(1) != pred.shape(1)) grad.resize({pred.shape(0), pred.shape(1)});
+    ensure_shape(grad, pred.shape(0), pred.shape(1));
 }
 
 inline void check_row_ptr(const char* fn, const std::size_t* row_ptr, std::size_t rows) {

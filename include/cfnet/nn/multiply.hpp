@@ -26,7 +26,7 @@ public:
                   b.shape(0), " x ", b.shape(1));
         a_ = &a;
         b_ = &b;
-        ensure(y_, a.shape(0), a.shape(1));
+        ensure_shape(y_, a.shape(0), a.shape(1));
         const T* pa = a.data();
         const T* pb = b.data();
         T* y = y_.data();
@@ -40,8 +40,8 @@ public:
         check_arg(a_ != nullptr, "Multiply::backward: must follow forward");
         check_arg(dy.shape() == y_.shape(), "Multiply::backward: dy is ", dy.shape(0), " x ", dy.shape(1), ", expected ",
                   y_.shape(0), " x ", y_.shape(1));
-        ensure(da_, dy.shape(0), dy.shape(1));
-        ensure(db_, dy.shape(0), dy.shape(1));
+        ensure_shape(da_, dy.shape(0), dy.shape(1));
+        ensure_shape(db_, dy.shape(0), dy.shape(1));
         const T* g = dy.data();
         const T* pa = a_->data();
         const T* pb = b_->data();
@@ -64,9 +64,6 @@ public:
     ParameterList<T> parameters() { return {}; }
 
 private:
-    static void ensure(Matrix<T>& m, size_type rows, size_type cols) {
-        if (m.shape(0) != rows || m.shape(1) != cols) m.resize({rows, cols});
-    }
     const Matrix<T>* a_ = nullptr;
     const Matrix<T>* b_ = nullptr;
     Matrix<T> y_, da_, db_;

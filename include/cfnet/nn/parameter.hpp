@@ -82,6 +82,20 @@ void add_scaled_grads(const ParameterList<T>& params, T scale, T* g, bool overwr
     }
 }
 
+/// Copies every parameter's values, in list order, into `saved` (early stopping's snapshot of the
+/// best weights; reuses saved's storage when the shapes match).
+template <class T>
+void save_values(const ParameterList<T>& params, std::vector<Matrix<T>>& saved) {
+    saved.resize(params.size());
+    for (std::size_t k = 0; k < params.size(); ++k) saved[k] = params[k]->value;
+}
+
+/// The inverse of save_values: every parameter's values from `saved`.
+template <class T>
+void load_values(const std::vector<Matrix<T>>& saved, const ParameterList<T>& params) {
+    for (std::size_t k = 0; k < params.size(); ++k) params[k]->value = saved[k];
+}
+
 /// Total number of scalars in `params`.
 template <class T>
 std::size_t parameter_count(const ParameterList<T>& params) {

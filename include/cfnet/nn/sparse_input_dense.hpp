@@ -147,7 +147,7 @@ private:
         check_arg(x.cols() == in_, "SparseInputDense::forward: input has ", x.cols(), " columns, expected in_features = ",
                   in_);
         const size_type n = x.rows();
-        if (y.shape(0) != n || y.shape(1) != out_) y.resize({n, out_});
+        ensure_shape(y, n, out_);
         const T* b = bias_.value.data();
         for (size_type r = 0; r < n; ++r) std::copy(b, b + out_, y.data() + r * out_);
         c.build(x);

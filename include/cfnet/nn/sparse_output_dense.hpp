@@ -77,7 +77,7 @@ public:
         const size_type n = x_->shape(0);
         if (dz_.size() != d.size()) dz_.resize({d.size()});
         activation_backward(act_, ye_.data(), d.data(), dz_.data(), d.size());
-        if (dx_.shape(0) != n || dx_.shape(1) != in_) dx_.resize({n, in_});
+        ensure_shape(dx_, n, in_);
         std::fill(dx_.begin(), dx_.end(), T(0));
         kernels::column_grads(cols_, out_, x_->data(), weight_.value.data(), dz_.data(), in_, dx_.data(),
                               weight_.grad.data());
@@ -103,7 +103,7 @@ public:
         cols_.build(pattern);
         x_ = nullptr;  // backward_at does not follow this pass
         ye_.resize({0});
-        if (dx_.shape(0) != n || dx_.shape(1) != h) dx_.resize({n, h});
+        ensure_shape(dx_, n, h);
         std::fill(dx_.begin(), dx_.end(), T(0));
         if (grow_.size() < h) grow_.resize(h);
         if (coef_.size() < n) coef_.resize(n);

@@ -45,8 +45,8 @@ History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMat
             rec.metrics["val_rmse"] = rep.rmse;
             rec.metrics["val_mae"] = rep.mae;
         };
-    hooks.snapshot = [&] { snapshot(best); };
-    hooks.restore = [&] { restore(best); };
+    hooks.snapshot = [&] { nn::save_values(net_.parameters(), best); };
+    hooks.restore = [&] { nn::load_values(best, net_.parameters()); };
     FitLoop loop("AutoencoderCF", callbacks, opt_.early_stopping, std::move(hooks));
     if (opt_.solver == Solver::lbfgs) return fit_lbfgs(data, loop);
 

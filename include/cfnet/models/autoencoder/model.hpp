@@ -218,8 +218,8 @@ public:
         std::vector<index_type> seen(items);
         std::sort(seen.begin(), seen.end());
         return select_recommendations("AutoencoderCF::recommend", folded_in_user, scores.data(),
-                                              scores.size(), k, exclude_seen ? seen.data() : nullptr,
-                                              exclude_seen ? seen.data() + seen.size() : nullptr);
+                                      scores.size(), k, exclude_seen ? seen.data() : nullptr,
+                                      exclude_seen ? seen.data() + seen.size() : nullptr);
     }
 
     /// Scores of every item for user `user` of `input` (raw network outputs, no clamping or
@@ -249,7 +249,7 @@ public:
         make_scorer(input)(user, scores.data());
         const auto seen = input.user_items(user);
         return select_recommendations("AutoencoderCF::recommend", user, scores.data(), scores.size(), k,
-                                              exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
+                                      exclude_seen ? seen.begin() : nullptr, exclude_seen ? seen.end() : nullptr);
     }
 
     /// Top-k for each of `users` of `input`, streamed: sink(user, recs) is called once per user in
@@ -275,8 +275,8 @@ public:
             for (size_type r = 0; r < batch.size(); ++r) {
                 const auto seen = input.user_items(batch[r]);
                 select_recommendations("AutoencoderCF::recommend_batch", batch[r], scores.data() + r * ni, ni, k,
-                                               exclude_seen ? seen.begin() : nullptr,
-                                               exclude_seen ? seen.end() : nullptr, ranked, recs);
+                                       exclude_seen ? seen.begin() : nullptr,
+                                       exclude_seen ? seen.end() : nullptr, ranked, recs);
                 sink(batch[r], static_cast<const std::vector<Recommendation<T>>&>(recs));
             }
         }
@@ -429,15 +429,6 @@ private:
 
     void rebind() {
         if (adam_) adam_->rebind(net_.parameters());
-    }
-
-    void snapshot(std::vector<Matrix<T>>& out) const {
-        out.clear();
-        for (const auto* p : net_.parameters()) out.push_back(p->value);
-    }
-    void restore(const std::vector<Matrix<T>>& in) {
-        const auto ps = net_.parameters();
-        for (size_type k = 0; k < ps.size(); ++k) std::copy(in[k].begin(), in[k].end(), ps[k]->value.begin());
     }
 
     /// The model file's metadata: options, ids, training mean (models/autoencoder/io.hpp).

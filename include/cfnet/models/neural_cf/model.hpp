@@ -445,9 +445,9 @@ private:
         std::vector<Matrix<T>> best;
         FitHooks hooks;
         if (st.val && !st.val->empty()) hooks.validate = [&](EpochRecord& rec) { validate_into(*st.data, *st.val, rec); };
-        hooks.snapshot = [&] { snapshot(best); };
+        hooks.snapshot = [&] { nn::save_values(parameters(), best); };
         hooks.restore = [&] {
-            restore(best);
+            nn::load_values(best, parameters());
             net_.refresh_projections();
         };
         FitLoop loop("NeuralCF", callbacks, opt_.early_stopping, std::move(hooks));
@@ -574,16 +574,6 @@ private:
         }
     }
 
-    void snapshot(std::vector<Matrix<T>>& best) {
-        const auto params = parameters();
-        best.resize(params.size());
-        for (size_type k = 0; k < params.size(); ++k) best[k] = params[k]->value;
-    }
-    void restore(const std::vector<Matrix<T>>& best) {
-        const auto params = parameters();
-        for (size_type k = 0; k < params.size(); ++k) params[k]->value = best[k];
-    }
-
     void fit_fallback(const RatingMatrix<T>& data) {
         BiasBaseline<T> b;
         b.fit(data);
@@ -629,8 +619,7 @@ private:
         s.scores.resize(ni_);
         score_user(user, s.scores.data(), s);
         select_recommendations("NeuralCF::recommend", user, s.scores.data(), ni_, k,
-                                       exclude_seen ? seen_first : nullptr, exclude_seen ? seen_last : nullptr, s.top,
-                                       out);
+                               exclude_seen ? seen_first : nullptr, exclude_seen ? seen_last : nullptr, s.top, out);
     }
 
     static NeuralCFOptions options_from_metadata(const MetadataReader& m, const std::string& path);

@@ -133,7 +133,7 @@ public:
         if (has_gmf()) gmf = &multiply_.forward(user_gmf_->forward(users, n), item_gmf_->forward(items, n));
         const Matrix<T>* in = !has_gmf() ? tower : !has_mlp() ? gmf : &concat_.forward(*gmf, *tower);
         const Matrix<T>& y = out_->forward(*in);
-        if (z_.shape(0) != n || z_.shape(1) != 1) z_.resize({n, 1});
+        ensure_shape(z_, n, 1);
         std::copy(y.begin(), y.end(), z_.begin());
         if (opt_.bias_terms) {
             const Matrix<T>& bu = user_bias_->forward(users, n);
@@ -146,7 +146,7 @@ public:
     /// The data loss of the last forward against targets[0..n) (MSE or BCE on logits); with
     /// `gradient`, also dL/dz for backward.
     double loss(const T* targets, size_type n, bool gradient) {
-        if (target_.shape(0) != n || target_.shape(1) != 1) target_.resize({n, 1});
+        ensure_shape(target_, n, 1);
         std::copy(targets, targets + n, target_.data());
         if (opt_.feedback == Feedback::ratings) {
             nn::MeanSquaredError<T> mse;
