@@ -5,6 +5,7 @@
 #include <cfnet/nn/dense.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/nn.hpp>
 
 #include <cfnet/nn/activation.hpp>
 #include <cfnet/optim/adam.hpp>
@@ -23,14 +24,9 @@ using cfnet::nn::Dense;
 using cfnet::nn::WeightLayout;
 using cfnet::testing::check_layer;
 
-namespace {
+using namespace cfnet_test;
 
-template <class T>
-Matrix<T> random_matrix(std::size_t r, std::size_t c, Rng& rng) {
-    Matrix<T> m = Matrix<T>::from_shape({r, c});
-    for (auto& v : m) v = static_cast<T>(rng.uniform(-1, 1));
-    return m;
-}
+namespace {
 
 /// The naive reference: y = x W + b, W taken through weight_at (layout independent).
 template <class T>
@@ -44,17 +40,6 @@ Matrix<T> naive_forward(const Dense<T>& layer, const Matrix<T>& x) {
             y(r, o) = static_cast<T>(s);
         }
     return y;
-}
-
-template <class T>
-double max_rel_diff(const Matrix<T>& a, const Matrix<T>& b) {
-    REQUIRE(a.shape() == b.shape());
-    double scale = 1e-30, diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        scale = std::max(scale, std::abs(double(b.data()[i])));
-        diff = std::max(diff, std::abs(double(a.data()[i]) - double(b.data()[i])));
-    }
-    return diff / scale;
 }
 
 const WeightLayout layouts[] = {WeightLayout::in_out, WeightLayout::out_in};

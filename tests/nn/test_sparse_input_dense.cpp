@@ -5,6 +5,7 @@
 #include <cfnet/nn/sparse_input_dense.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/nn.hpp>
 
 #include <cfnet/nn/dense.hpp>
 #include <cfnet/optim/adam.hpp>
@@ -25,46 +26,9 @@ using cfnet::nn::SparseInputDense;
 using cfnet::nn::WeightLayout;
 using cfnet::testing::check_gradient;
 
+using namespace cfnet_test;
+
 namespace {
-
-template <class T>
-Matrix<T> random_matrix(std::size_t r, std::size_t c, Rng& rng) {
-    Matrix<T> m = Matrix<T>::from_shape({r, c});
-    for (auto& v : m) v = static_cast<T>(rng.uniform(-1, 1));
-    return m;
-}
-
-/// A random CSR batch with about `density` of the entries, values in [1, 5].
-template <class T>
-SparseBatch<T> random_sparse(std::size_t rows, std::size_t cols, double density, Rng& rng) {
-    SparseBatch<T> s(cols);
-    std::vector<cfnet::nn::index_type> idx;
-    std::vector<T> val;
-    for (std::size_t r = 0; r < rows; ++r) {
-        idx.clear();
-        val.clear();
-        for (std::size_t c = 0; c < cols; ++c) {
-            if (rng.uniform() < density) {
-                idx.push_back(static_cast<cfnet::nn::index_type>(c));
-                val.push_back(static_cast<T>(1 + rng.below(5)));
-            }
-        }
-        s.add_row(idx, val);
-    }
-    return s;
-}
-
-/// max |a - b| / max |b| (0 for two empty matrices).
-template <class T>
-double max_rel_diff(const Matrix<T>& a, const Matrix<T>& b) {
-    REQUIRE(a.shape() == b.shape());
-    double scale = 1e-30, diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        scale = std::max(scale, std::abs(double(b.data()[i])));
-        diff = std::max(diff, std::abs(double(a.data()[i]) - double(b.data()[i])));
-    }
-    return diff / scale;
-}
 
 /// The input units present in `x`, increasing.
 template <class T>

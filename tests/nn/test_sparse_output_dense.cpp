@@ -6,6 +6,7 @@
 #include <cfnet/nn/sparse_output_dense.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/nn.hpp>
 
 #include <cfnet/nn/dense.hpp>
 #include <cfnet/nn/loss.hpp>
@@ -28,56 +29,9 @@ using cfnet::nn::SparseOutputDense;
 using cfnet::nn::WeightLayout;
 using cfnet::testing::check_gradient;
 
+using namespace cfnet_test;
+
 namespace {
-
-template <class T>
-Matrix<T> random_matrix(std::size_t r, std::size_t c, Rng& rng) {
-    Matrix<T> m = Matrix<T>::from_shape({r, c});
-    for (auto& v : m) v = static_cast<T>(rng.uniform(-1, 1));
-    return m;
-}
-
-/// A random CSR batch with about `density` of the entries, values in [1, 5].
-template <class T>
-SparseBatch<T> random_sparse(std::size_t rows, std::size_t cols, double density, Rng& rng) {
-    SparseBatch<T> s(cols);
-    std::vector<cfnet::nn::index_type> idx;
-    std::vector<T> val;
-    for (std::size_t r = 0; r < rows; ++r) {
-        idx.clear();
-        val.clear();
-        for (std::size_t c = 0; c < cols; ++c) {
-            if (rng.uniform() < density) {
-                idx.push_back(static_cast<cfnet::nn::index_type>(c));
-                val.push_back(static_cast<T>(1 + rng.below(5)));
-            }
-        }
-        s.add_row(idx, val);
-    }
-    return s;
-}
-
-template <class T>
-double max_rel_diff(const T* a, const T* b, std::size_t n) {
-    double scale = 1e-30, diff = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        scale = std::max(scale, std::abs(double(b[i])));
-        diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-    }
-    return diff / scale;
-}
-
-template <class T>
-double max_rel_diff(const Matrix<T>& a, const Matrix<T>& b) {
-    REQUIRE(a.shape() == b.shape());
-    return max_rel_diff(a.data(), b.data(), a.size());
-}
-
-template <class T>
-double max_rel_diff(const std::vector<T>& a, const std::vector<T>& b) {
-    REQUIRE(a.size() == b.size());
-    return max_rel_diff(a.data(), b.data(), a.size());
-}
 
 /// The dense reference: Dense out_in (W out x in, the same storage) with the same weights, bias,
 /// activation.

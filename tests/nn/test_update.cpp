@@ -4,6 +4,7 @@
 #include <cfnet/nn/update.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/kernels.hpp>
 
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/kernels/adam.hpp>
@@ -15,28 +16,9 @@
 using cfnet::Rng;
 using cfnet::nn::RowUpdate;
 using cfnet::nn::UntouchedRuns;
+using namespace cfnet_test;
 
 namespace {
-
-std::vector<float> uniform(std::size_t n, double lo, double hi, Rng& rng) {
-    std::vector<float> v(n);
-    for (auto& x : v) x = static_cast<float>(rng.uniform(lo, hi));
-    return v;
-}
-
-/// Adam's constants of step 3 (lr 0.01) in a weight-decay mode: 0 none, 1 coupled, 2 decoupled.
-cfnet::kernels::AdamStepConstants<float> constants(int mode) {
-    cfnet::kernels::AdamStepConstants<float> c;
-    c.lr_t = 0.01f * std::sqrt(1.f - 0.999f * 0.999f * 0.999f) / (1.f - 0.9f * 0.9f * 0.9f);
-    c.c1 = 0.1f;
-    c.c2 = 0.001f;
-    c.eps = 1e-7f;
-    c.wd = mode == 1 ? 0.05f : 0.f;
-    c.lr_wd = mode == 2 ? 0.01f * 0.05f : 0.f;
-    c.coupled = mode == 1;
-    c.decoupled = mode == 2;
-    return c;
-}
 
 /// Parameter values and moments (m, v > 0 so that a zero gradient still moves the values).
 struct State {
@@ -55,10 +37,10 @@ TEST_CASE("RowUpdate::apply equals kernels::adam_update on the range (g: the ran
             const State s0(n, rng);
             const auto g = uniform(e - b, -1, 1, rng);
             State a = s0, ref = s0;
-            const RowUpdate<float> u{a.m.data(), a.v.data(), constants(mode), false};
+            const RowUpdate<float> u{a.m.data(), a.v.data(), adam_constants(mode), false};
             u.apply(a.p.data(), with_grad ? g.data() : nullptr, b, e);
             cfnet::kernels::adam_update(ref.p.data() + b, with_grad ? g.data() : nullptr, ref.m.data() + b,
-                                        ref.v.data() + b, e - b, constants(mode));
+                                        ref.v.data() + b, e - b, adam_constants(mode));
             CHECK(a.p == ref.p);
             CHECK(a.m == ref.m);
             CHECK(a.v == ref.v);
@@ -79,9 +61,9 @@ TEST_CASE("RowUpdate::untouched_rows: Adam with a zero gradient, nothing when la
         const State s0(rows * width, rng);
         // exact: rows [2, 6) updated as apply(p, nullptr, 2 w, 6 w)
         State a = s0, ref = s0;
-        const RowUpdate<float> exact{a.m.data(), a.v.data(), constants(mode), false};
+        const RowUpdate<float> exact{a.m.data(), a.v.data(), adam_constants(mode), false};
         exact.untouched_rows(a.p.data(), 2, 6, width);
-        const RowUpdate<float> r{ref.m.data(), ref.v.data(), constants(mode), false};
+        const RowUpdate<float> r{ref.m.data(), ref.v.data(), adam_constants(mode), false};
         r.apply(ref.p.data(), nullptr, 2 * width, 6 * width);
         CHECK(a.p == ref.p);
         CHECK(a.m == ref.m);
@@ -89,13 +71,13 @@ TEST_CASE("RowUpdate::untouched_rows: Adam with a zero gradient, nothing when la
         CHECK_FALSE(a.p == s0.p);
         // an empty run: nothing
         State e = s0;
-        const RowUpdate<float> ue{e.m.data(), e.v.data(), constants(mode), false};
+        const RowUpdate<float> ue{e.m.data(), e.v.data(), adam_constants(mode), false};
         ue.untouched_rows(e.p.data(), 4, 4, width);
         CHECK(e.p == s0.p);
         CHECK(e.m == s0.m);
         // lazy: nothing at all
         State l = s0;
-        const RowUpdate<float> lazy{l.m.data(), l.v.data(), constants(mode), true};
+        const RowUpdate<float> lazy{l.m.data(), l.v.data(), adam_constants(mode), true};
         lazy.untouched_rows(l.p.data(), 0, rows, width);
         CHECK(l.p == s0.p);
         CHECK(l.m == s0.m);
@@ -109,13 +91,13 @@ TEST_CASE("UntouchedRuns updates exactly the runs between touched rows (hand-mad
     const State s0(rows * width, rng);
     // touched rows 0, 3, 4, 8: the runs without a gradient are [1, 3), [5, 8), [9, 10)
     State a = s0;
-    const RowUpdate<float> u{a.m.data(), a.v.data(), constants(1), false};
+    const RowUpdate<float> u{a.m.data(), a.v.data(), adam_constants(1), false};
     UntouchedRuns<float> runs(&u, a.p.data(), width);
     for (const std::size_t t : {0, 3, 4, 8}) runs.touched(t);
     runs.finish(rows);
 
     State ref = s0;
-    const RowUpdate<float> r{ref.m.data(), ref.v.data(), constants(1), false};
+    const RowUpdate<float> r{ref.m.data(), ref.v.data(), adam_constants(1), false};
     for (const std::size_t row : {1, 2, 5, 6, 7, 9}) r.apply(ref.p.data(), nullptr, row * width, (row + 1) * width);
     CHECK(a.p == ref.p);
     CHECK(a.m == ref.m);
@@ -129,21 +111,21 @@ TEST_CASE("UntouchedRuns updates exactly the runs between touched rows (hand-mad
 
     // every row touched, the last one included: nothing; no row touched: every row
     State all = s0;
-    const RowUpdate<float> ua{all.m.data(), all.v.data(), constants(0), false};
+    const RowUpdate<float> ua{all.m.data(), all.v.data(), adam_constants(0), false};
     UntouchedRuns<float> none_left(&ua, all.p.data(), width);
     for (std::size_t t = 0; t < rows; ++t) none_left.touched(t);
     none_left.finish(rows);
     CHECK(all.p == s0.p);
     State every = s0, every_ref = s0;
-    const RowUpdate<float> ue{every.m.data(), every.v.data(), constants(0), false};
+    const RowUpdate<float> ue{every.m.data(), every.v.data(), adam_constants(0), false};
     UntouchedRuns<float>(&ue, every.p.data(), width).finish(rows);
-    const RowUpdate<float> uer{every_ref.m.data(), every_ref.v.data(), constants(0), false};
+    const RowUpdate<float> uer{every_ref.m.data(), every_ref.v.data(), adam_constants(0), false};
     uer.apply(every_ref.p.data(), nullptr, 0, rows * width);
     CHECK(every.p == every_ref.p);
 
     // lazy, or no RowUpdate: nothing
     State l = s0;
-    const RowUpdate<float> ul{l.m.data(), l.v.data(), constants(1), true};
+    const RowUpdate<float> ul{l.m.data(), l.v.data(), adam_constants(1), true};
     UntouchedRuns<float> lazy_runs(&ul, l.p.data(), width);
     lazy_runs.touched(3);
     lazy_runs.finish(rows);
