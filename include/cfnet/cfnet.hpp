@@ -17,6 +17,7 @@
 #include <cfnet/kernels/dense.hpp>
 // level 1: data
 #include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/data/implicit.hpp>
 #include <cfnet/data/io.hpp>
 #include <cfnet/data/movielens.hpp>
 #include <cfnet/data/split.hpp>
