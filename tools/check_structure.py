@@ -4,7 +4,7 @@
 1. Levels: a header includes only headers of its own level or lower ones
      0 config error tensor metadata detail/*    0.5 kernels/*
      1 data/* nn/* metrics recommender          2 optim/* serialize options_io
-     3 train                                    4 baselines ensemble autoencoder neural_cf ease mult_vae models/**
+     3 train tune                                4 baselines ensemble autoencoder neural_cf ease mult_vae models/**
    testing/* sits above nn only; cfnet.hpp (the umbrella) includes everything and nothing includes it.
    kernels/ includes only config.hpp, tensor.hpp and kernels/; nn/ never includes data/.
 2. Every SIMD intrinsic and target attribute lives in kernels/.
@@ -23,7 +23,7 @@ LEVELS = [  # (prefix or exact name, level); the first match wins
     ("kernels/", 0.5),
     ("data/", 1), ("nn/", 1), ("metrics.hpp", 1), ("recommender.hpp", 1),
     ("optim/", 2), ("serialize.hpp", 2), ("options_io.hpp", 2),
-    ("train.hpp", 3),
+    ("train.hpp", 3), ("tune.hpp", 3),
     ("baselines.hpp", 4), ("ensemble.hpp", 4), ("autoencoder.hpp", 4), ("neural_cf.hpp", 4), ("ease.hpp", 4),
     ("mult_vae.hpp", 4), ("models/", 4),
     ("testing/", 1.5),

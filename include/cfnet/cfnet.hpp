@@ -51,6 +51,7 @@
 #include <cfnet/options_io.hpp>
 // level 3
 #include <cfnet/train.hpp>
+#include <cfnet/tune.hpp>
 // level 4
 #include <cfnet/baselines.hpp>
 #include <cfnet/autoencoder.hpp>

@@ -177,6 +177,27 @@ TEST_CASE("generate: half-star grid, very active users and uniform popularity", 
     for (index_type u = 0; u < flat.n_users(); ++u) CHECK(flat.user_count(u) == 140);
 }
 
+TEST_CASE("ml_latest_small: MovieLens latest-small's shape with a long tail of items", "[synthetic]") {
+    const auto m = cfnet::synthetic::generate<float>(cfnet::synthetic::ml_latest_small());
+    REQUIRE(m.n_users() == 610);
+    REQUIRE(m.n_items() == 9724);
+    REQUIRE(m.nnz() == 100836);
+    std::vector<std::size_t> counts(m.n_items());
+    std::size_t once = 0;
+    for (cfnet::index_type i = 0; i < m.n_items(); ++i) {
+        counts[i] = m.item_count(i);
+        once += counts[i] == 1;
+    }
+    std::sort(counts.begin(), counts.end());
+    CHECK(counts[counts.size() / 2] <= 4);  // the real file's median is 3
+    CHECK(once > m.n_items() / 10);         // items with a single rating: 35% in the real file
+    std::size_t light_users = 0, off_grid = 0;
+    for (cfnet::index_type u = 0; u < m.n_users(); ++u) light_users += m.user_count(u) < 20;
+    for (float v : m.values()) off_grid += !(v >= 0.5f && v <= 5.0f && std::fmod(v * 2.0f, 1.0f) == 0.0f);
+    CHECK(light_users == 0);
+    CHECK(off_grid == 0);  // half stars in [0.5, 5]
+}
+
 TEST_CASE("generate: the bias and low-rank structure is learnable", "[synthetic]") {
     const auto& m = ml100k_like();
     const auto s = cfnet::per_user_holdout(m, 1);
