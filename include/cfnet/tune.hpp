@@ -162,7 +162,10 @@ Options with_option(const Options& o, const std::string& key, const std::string&
     try {
         table.read(MetadataReader(m, "with_option", "the search space"), out);
     } catch (const IoError& e) {
-        throw InvalidArgument(std::string(e.what()));
+        // "with_option: 'the search space': metadata 'k' = 'v' is not ..." -> "with_option: option 'k' = 'v' is not ..."
+        std::string what = e.what();
+        const auto at = what.find("metadata '");
+        throw InvalidArgument(at == std::string::npos ? what : "with_option: option " + what.substr(at + 9));
     }
     return out;
 }

@@ -56,6 +56,7 @@ TEST_CASE("with_option sets an option by its model-file key", "[tune]") {
     CHECK_THROWS_WITH(cfnet::with_option(tiny(), "learning_rat", "0.5"),
                       Contains("no option 'learning_rat'") && Contains("learning_rate"));
     CHECK_THROWS_AS(cfnet::with_option(tiny(), "epochs", "many"), cfnet::InvalidArgument);
+    CHECK_THROWS_WITH(cfnet::with_option(tiny(), "epochs", "many"), "with_option: option 'epochs' = 'many' is not a count");
     CHECK_THROWS_WITH(cfnet::with_option(tiny(), "epochs", "-1"), Contains("epochs"));
 }
 

@@ -7,6 +7,7 @@
 #include "cmd_info.hpp"
 #include "cmd_recommend.hpp"
 #include "cmd_train.hpp"
+#include "cmd_tune.hpp"
 #include "common.hpp"
 
 #include <cfnet/config.hpp>
@@ -39,8 +40,8 @@ std::set<std::string> given_options(const CLI::App& sub) {
     return out;
 }
 
-void add_train(CLI::App& app, TrainArgs& a) {
-    CLI::App* s = app.add_subcommand("train", "Train a model on MovieLens data and save it to a model file");
+/// The options `cfnet train` and `cfnet tune` share: the model, its preset and overrides, the data.
+void add_model_options(CLI::App* s, TrainArgs& a) {
     s->add_option("--model", a.model, "the model: autoencoder (AutoencoderCF) or ncf (NeuralCF)")
         ->required()
         ->check(CLI::IsMember({"autoencoder", "ncf"}));
@@ -54,7 +55,6 @@ void add_train(CLI::App& app, TrainArgs& a) {
     s->add_option("--seed", a.seed, "seed of the split and of the model (weights, shuffling, dropout)")
         ->capture_default_str();
     s->add_option("--out", a.out, "model file to write")->required();
-    s->add_option("--history", a.history, "write the per-epoch history to FILE.csv or FILE.json");
     s->add_flag("--quiet,-q", a.quiet, "no progress output");
 
     auto* g = s->add_option_group("hyper-parameters", "override the preset (both models)");
@@ -92,6 +92,37 @@ void add_train(CLI::App& app, TrainArgs& a) {
                    "fraction of the training ratings held out for per-epoch validation (0 = none)")
         ->check(CLI::Range(0.0, 1.0));
     gn->add_flag("--mean-init", a.mean_init, "start the output bias at the mean rating");
+}
+
+void add_train(CLI::App& app, TrainArgs& a) {
+    CLI::App* s = app.add_subcommand("train", "Train a model on MovieLens data and save it to a model file");
+    add_model_options(s, a);
+    s->add_option("--history", a.history, "write the per-epoch history to FILE.csv or FILE.json");
+}
+
+void add_tune(CLI::App& app, TuneArgs& a) {
+    CLI::App* s = app.add_subcommand(
+        "tune", "Search hyper-parameters on a held-out part of the training data, refit the best and save it");
+    add_model_options(s, a.base);
+    auto* g = s->add_option_group("search", "the search space and how trials are scored");
+    g->add_option("--param", a.params,
+                  "KEY=V1,V2,...: candidate values of the option stored under KEY in the model file (see 'cfnet "
+                  "info'); repeatable; a list option (hidden) takes one candidate per --param")
+        ->required()
+        ->take_all();
+    g->add_option("--folds", a.folds, "k-fold cross-validation on the training part (0: one held-out part)")
+        ->capture_default_str();
+    g->add_option("--holdout", a.holdout, "without --folds: fraction of each user's training ratings held out")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    g->add_option("--random", a.random, "try this many grid points drawn at random (0: the whole grid)")
+        ->capture_default_str();
+    g->add_option("--objective", a.objective,
+                  "auto (rmse for rating models, else ndcg), rmse, ndcg, precision or recall")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "rmse", "ndcg", "precision", "recall"}));
+    g->add_option("--k", a.k, "list length of the ranking objectives")->capture_default_str()->check(CLI::PositiveNumber);
+    g->add_option("--json", a.json, "also write every trial as JSON to this file");
 }
 
 void add_evaluate(CLI::App& app, EvaluateArgs& a) {
@@ -147,10 +178,12 @@ int main(int argc, char** argv) {
     EvaluateArgs evaluate;
     RecommendArgs recommend;
     InfoArgs info;
+    TuneArgs tune;
     add_train(app, train);
     add_evaluate(app, evaluate);
     add_recommend(app, recommend);
     add_info(app, info);
+    add_tune(app, tune);
 
     try {
         app.parse(argc, argv);
@@ -170,6 +203,12 @@ int main(int argc, char** argv) {
             for (const CLI::App* g : sub->get_subcommands({}))
                 for (const auto& n : given_options(*g)) train.given.insert(n);
             return run_train(train);
+        }
+        if (name == "tune") {
+            tune.base.given = given_options(*sub);
+            for (const CLI::App* g : sub->get_subcommands({}))
+                for (const auto& n : given_options(*g)) tune.base.given.insert(n);
+            return run_tune(tune);
         }
         if (name == "evaluate") return run_evaluate(evaluate);
         if (name == "recommend") return run_recommend(recommend);
