@@ -111,8 +111,8 @@ inline SyntheticOptions ml25m() {
 /// ratings 0.5..5 step 0.5, users with >= 20 ratings, and a long tail of items: item popularity
 /// Zipf 1.2 and user activity Zipf 0.7 give a median item count of 3, ~16% of the items with one
 /// rating and ~9% with none (the real file has a median of 3 and 35% with one rating; no Zipf
-/// exponent gives both tails at once). The data set the accuracy presets are checked on besides
-/// MovieLens 100K (tests/models/test_presets.cpp): no preset was chosen on it.
+/// exponent gives both tails at once). A shape no preset was chosen on, for checking that the
+/// accuracy presets hold on new data (issue 14).
 inline SyntheticOptions ml_latest_small() {
     SyntheticOptions o = ml10m();
     o.n_users = 610;
