@@ -65,16 +65,16 @@ RankingReport evaluate_ms_recommenders(const Split<T>& split, ScoreFn&& score_fn
                             ms_recommenders_options());
 }
 
-/// run_ms_recommenders' result: one report per seed, in the order of `seeds`, and their mean
-/// (every field averaged; users_evaluated / users_skipped are the per-seed means rounded down).
+/// run_ms_recommenders' result: one report per seed, in the order of `seeds`, and their
+/// mean_report().
 struct ProtocolRuns {
     std::vector<std::uint64_t> seeds;
     std::vector<RankingReport> per_seed;
     RankingReport mean;
 };
 
-namespace detail {
-
+/// The mean of several reports (e.g. one per seed): every metric averaged, users_evaluated and
+/// users_skipped the means rounded down, k the first report's. An empty list gives a zero report.
 inline RankingReport mean_report(const std::vector<RankingReport>& r) {
     RankingReport m;
     if (r.empty()) return m;
@@ -97,8 +97,6 @@ inline RankingReport mean_report(const std::vector<RankingReport>& r) {
     return m;
 }
 
-}  // namespace detail
-
 /// The Microsoft Recommenders protocol over several split seeds: for each seed s,
 /// split = ms_recommenders_split(ratings, s); model = make_model(s) (an unfitted recommender,
 /// recommender.hpp; its own seed may follow s); model.fit(split.train); the report of
@@ -117,7 +115,7 @@ ProtocolRuns run_ms_recommenders(const RatingMatrix<T>& ratings, const std::vect
         model.fit(split.train);
         out.per_seed.push_back(evaluate_ms_recommenders(split, model.make_scorer(split.train)));
     }
-    out.mean = detail::mean_report(out.per_seed);
+    out.mean = mean_report(out.per_seed);
     return out;
 }
 
