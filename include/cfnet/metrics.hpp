@@ -4,8 +4,10 @@
 ///
 /// - Rating prediction: rmse(), mae(), and evaluate_rating() over a test RatingMatrix.
 /// - Top-N, per user: precision_at_k(), recall_at_k(), ndcg_at_k(), hit_rate_at_k(),
-///   average_precision_at_k() (all at once: ranking_metrics_at_k()).
-/// - Top-N, streaming over all users: evaluate_ranking() (one score buffer, no users x items memory).
+///   average_precision_at_k(), recall_capped_at_k(), average_precision_r_at_k() (all at once:
+///   ranking_metrics_at_k()).
+/// - Top-N, streaming over all users: evaluate_ranking() at one k or several (one score buffer, no
+///   users x items memory). The two standard protocols built on it are in protocols.hpp.
 ///
 /// Definitions (binary relevance; `ranked` best first; only its first k entries count; `relevant`
 /// is the user's relevant set, R = |relevant|, hits = relevant items among the first k ranked):
