@@ -21,7 +21,7 @@ MAX_LINES = 700
 LEVELS = [  # (prefix or exact name, level); the first match wins
     ("config.hpp", 0), ("error.hpp", 0), ("tensor.hpp", 0), ("metadata.hpp", 0), ("detail/", 0),
     ("kernels/", 0.5),
-    ("data/", 1), ("nn/", 1), ("metrics.hpp", 1), ("recommender.hpp", 1),
+    ("data/", 1), ("nn/", 1), ("metrics.hpp", 1), ("recommender.hpp", 1), ("protocols.hpp", 1),
     ("optim/", 2), ("serialize.hpp", 2), ("options_io.hpp", 2),
     ("train.hpp", 3), ("tune.hpp", 3),
     ("baselines.hpp", 4), ("ensemble.hpp", 4), ("autoencoder.hpp", 4), ("neural_cf.hpp", 4), ("ease.hpp", 4),

@@ -4,8 +4,10 @@
 ///
 /// - Rating prediction: rmse(), mae(), and evaluate_rating() over a test RatingMatrix.
 /// - Top-N, per user: precision_at_k(), recall_at_k(), ndcg_at_k(), hit_rate_at_k(),
-///   average_precision_at_k() (all at once: ranking_metrics_at_k()).
-/// - Top-N, streaming over all users: evaluate_ranking() (one score buffer, no users x items memory).
+///   average_precision_at_k(), recall_capped_at_k(), average_precision_r_at_k() (all at once:
+///   ranking_metrics_at_k()).
+/// - Top-N, streaming over all users: evaluate_ranking() at one k or several (one score buffer, no
+///   users x items memory). The two standard protocols built on it are in protocols.hpp.
 ///
 /// Definitions (binary relevance; `ranked` best first; only its first k entries count; `relevant`
 /// is the user's relevant set, R = |relevant|, hits = relevant items among the first k ranked):
@@ -16,7 +18,11 @@
 /// - hit_rate@k  = 1 if hits > 0, else 0.
 /// - ndcg@k      = DCG / IDCG with DCG = sum over hit positions i (1-based) of 1 / log2(i + 1) and
 ///   IDCG = sum_{i=1}^{min(k, R)} 1 / log2(i + 1).
-/// - AP@k        = (sum over hit positions i of precision@i) / min(k, R). MAP@k is its mean.
+/// - AP@k        = (sum over hit positions i of precision@i) / min(k, R). MAP@k is its mean
+///   (Microsoft Recommenders' map_at_k, Spark's meanAveragePrecisionAt).
+/// - recall_capped@k = hits / min(k, R) (Liang et al. 2018's Recall@k: 1 is reachable when R > k).
+/// - AP_R@k      = (sum over hit positions i of precision@i) / R: Microsoft Recommenders' map(), the
+///   "MAP" column of their published benchmark tables until 2026 (their issue #2309).
 /// recall, ndcg and AP are 0/0 for a user without relevant items: the per-user functions throw,
 /// and evaluate_ranking() skips such users (and counts them in RankingReport::users_skipped).
 
@@ -32,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace cfnet {
@@ -116,6 +123,8 @@ struct RankingMetrics {
     double ndcg = 0.0;
     double hit_rate = 0.0;
     double average_precision = 0.0;
+    double recall_capped = 0.0;        ///< hits / min(k, R)
+    double average_precision_r = 0.0;  ///< AP with the denominator R instead of min(k, R)
 };
 
 namespace detail {
@@ -141,6 +150,8 @@ RankingMetrics metrics_from_hits(const Flag* hit, std::size_t n_ranked, std::siz
     m.ndcg = dcg / idcg;
     m.hit_rate = hits > 0 ? 1.0 : 0.0;
     m.average_precision = ap_sum / static_cast<double>(ideal);
+    m.recall_capped = static_cast<double>(hits) / static_cast<double>(ideal);
+    m.average_precision_r = ap_sum / static_cast<double>(n_relevant);
     return m;
 }
 
@@ -223,7 +234,23 @@ double average_precision_at_k(const Ranked& ranked, const Relevant& relevant, st
     return detail::checked_metrics("average_precision_at_k", ranked, relevant, k).average_precision;
 }
 
-/// All five metrics in one pass.
+/// Recall@k with the denominator min(k, |relevant|) (Liang et al. 2018): 1 when the first k ranked
+/// items are all relevant, even if more items are relevant.
+/// @throws InvalidArgument as precision_at_k, and if `relevant` is empty.
+template <class Ranked, class Relevant>
+double recall_capped_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    return detail::checked_metrics("recall_capped_at_k", ranked, relevant, k).recall_capped;
+}
+
+/// AP@k with the denominator |relevant| instead of min(k, |relevant|) (Microsoft Recommenders'
+/// map(); equal to average_precision_at_k when |relevant| <= k).
+/// @throws InvalidArgument as precision_at_k, and if `relevant` is empty.
+template <class Ranked, class Relevant>
+double average_precision_r_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
+    return detail::checked_metrics("average_precision_r_at_k", ranked, relevant, k).average_precision_r;
+}
+
+/// All the metrics in one pass.
 /// @throws InvalidArgument as precision_at_k, and if `relevant` is empty.
 template <class Ranked, class Relevant>
 RankingMetrics ranking_metrics_at_k(const Ranked& ranked, const Relevant& relevant, std::size_t k) {
@@ -240,6 +267,10 @@ struct RankingOptions {
     /// Rank only items the user has not rated in train (the protocol). When false every item is
     /// a candidate, training items included.
     bool exclude_train = true;
+    /// Also drop the items without any training rating from the candidates (Microsoft
+    /// Recommenders ranks only the items of the training data). Their test ratings stay relevant
+    /// (they count in R) but can never be hit.
+    bool exclude_unseen_items = false;
 
     RankingOptions& threshold(double t) {
         relevance_threshold = t;
@@ -253,6 +284,10 @@ struct RankingOptions {
         exclude_train = on;
         return *this;
     }
+    RankingOptions& exclude_items_unseen_in_train(bool on) {
+        exclude_unseen_items = on;
+        return *this;
+    }
 };
 
 /// Result of evaluate_ranking(): means over the users_evaluated users.
@@ -262,39 +297,51 @@ struct RankingReport {
     double ndcg = 0.0;
     double hit_rate = 0.0;
     double map = 0.0;
+    double recall_capped = 0.0;  ///< mean of hits / min(k, R)
+    double map_r = 0.0;          ///< mean of AP with the denominator R (Microsoft Recommenders' map())
     std::size_t users_evaluated = 0;  ///< users with at least one relevant test item
     std::size_t users_skipped = 0;    ///< users without one (never scored, not in the means)
     std::size_t k = 0;
 };
 
-/// Top-N evaluation of a scorer over a train/test pair, one user at a time.
+/// Top-N evaluation of a scorer over a train/test pair, one user at a time, at several k in one
+/// pass (one ranking of max(ks) items per user; the report for k uses its first k entries).
 ///
 /// For every user u with at least one relevant test item (relevant = test items of u rated
 /// >= options.relevance_threshold, or all of them when no threshold is set):
 /// `score_fn(index_type u, T* scores)` fills scores[0..n_items) (one buffer reused for all users),
-/// the candidates (items u did not rate in train, or all items when !options.exclude_train) are
-/// ranked with top_k (ties: smaller item index first) and the per-user metrics are averaged.
-/// Memory: one n_items score buffer and k indices; nothing proportional to users x items.
+/// the candidates (items u did not rate in train, or all items when !options.exclude_train; minus
+/// the items without training ratings when options.exclude_unseen_items) are ranked with top_k
+/// (ties: smaller item index first) and the per-user metrics are averaged.
+/// Memory: one n_items score buffer and max(ks) indices; nothing proportional to users x items.
+/// Returns one report per entry of `ks`, in that order.
 /// @pre score_fn writes every entry it is given (excluded entries are never read).
-/// @throws InvalidArgument if k == 0, train and test are not in the same index space, or no user
-///         has a relevant test item.
+/// @throws InvalidArgument if ks is empty or holds a 0, train and test are not in the same index
+///         space, or no user has a relevant test item.
 /// @throws NumericalError naming the user and item if score_fn gives a candidate a NaN score.
 template <class T, class ScoreFn>
-RankingReport evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<T>& test, std::size_t k,
-                               ScoreFn&& score_fn, const RankingOptions& options = {}) {
-    check_arg(k > 0, "evaluate_ranking: k must be positive");
+std::vector<RankingReport> evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<T>& test,
+                                            const std::vector<std::size_t>& ks, ScoreFn&& score_fn,
+                                            const RankingOptions& options = {}) {
+    check_arg(!ks.empty(), "evaluate_ranking: no k given");
+    for (const auto k : ks) check_arg(k > 0, "evaluate_ranking: k must be positive");
     check_arg(train.same_space(test), "evaluate_ranking: train (", train.n_users(), " users x ", train.n_items(),
               " items) and test (", test.n_users(), " x ", test.n_items(), ") are not in the same index space");
     const std::size_t n_users = train.n_users(), n_items = train.n_items();
+    const std::size_t k_max = *std::max_element(ks.begin(), ks.end());
+    std::vector<index_type> unseen;  // items without a training rating, increasing
+    if (options.exclude_unseen_items)
+        for (std::size_t i = 0; i < n_items; ++i)
+            if (train.item_count(static_cast<index_type>(i)) == 0) unseen.push_back(static_cast<index_type>(i));
     std::vector<T> scores(n_items);
-    std::vector<index_type> relevant, ranked;
+    std::vector<index_type> relevant, ranked, excluded;
     std::vector<unsigned char> hit;
     relevant.reserve(n_items);
-    ranked.reserve(std::min(k, n_items));
-    hit.reserve(k);
-    RankingReport report;
-    report.k = k;
-    double sp = 0, sr = 0, sn = 0, sh = 0, sm = 0;
+    ranked.reserve(std::min(k_max, n_items));
+    hit.reserve(k_max);
+    std::vector<RankingReport> reports(ks.size());
+    std::vector<RankingMetrics> sums(ks.size());
+    std::size_t evaluated = 0, skipped = 0;
     for (std::size_t u = 0; u < n_users; ++u) {
         const auto user = static_cast<index_type>(u);
         const auto items = test.user_items(user);
@@ -304,36 +351,67 @@ RankingReport evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<
             if (!options.relevance_threshold || static_cast<double>(ratings[j]) >= *options.relevance_threshold)
                 relevant.push_back(items[j]);  // sorted: user_items is increasing
         if (relevant.empty()) {
-            ++report.users_skipped;
+            ++skipped;
             continue;
         }
         score_fn(user, scores.data());
         const auto seen = options.exclude_train ? train.user_items(user) : Span<index_type>();
-        const std::size_t bad = detail::top_k_into(scores.data(), n_items, k, seen.begin(), seen.end(), ranked);
+        const index_type* ex_first = seen.begin();
+        const index_type* ex_last = seen.end();
+        if (!unseen.empty()) {
+            excluded.clear();
+            std::set_union(seen.begin(), seen.end(), unseen.begin(), unseen.end(), std::back_inserter(excluded));
+            ex_first = excluded.data();
+            ex_last = excluded.data() + excluded.size();
+        }
+        const std::size_t bad = detail::top_k_into(scores.data(), n_items, k_max, ex_first, ex_last, ranked);
         if (bad != n_items)
             throw NumericalError(detail::concat("evaluate_ranking: score of user index ", u, ", item index ", bad,
                                                 " is NaN"));
         hit.clear();
         for (const auto i : ranked)
             hit.push_back(std::binary_search(relevant.begin(), relevant.end(), i) ? 1 : 0);
-        const auto m = detail::metrics_from_hits(hit.data(), hit.size(), k, relevant.size());
-        sp += m.precision;
-        sr += m.recall;
-        sn += m.ndcg;
-        sh += m.hit_rate;
-        sm += m.average_precision;
-        ++report.users_evaluated;
+        for (std::size_t r = 0; r < ks.size(); ++r) {
+            const auto m = detail::metrics_from_hits(hit.data(), std::min(ks[r], hit.size()), ks[r], relevant.size());
+            auto& sum = sums[r];
+            sum.precision += m.precision;
+            sum.recall += m.recall;
+            sum.ndcg += m.ndcg;
+            sum.hit_rate += m.hit_rate;
+            sum.average_precision += m.average_precision;
+            sum.recall_capped += m.recall_capped;
+            sum.average_precision_r += m.average_precision_r;
+        }
+        ++evaluated;
     }
-    check_arg(report.users_evaluated > 0, "evaluate_ranking: no user has a relevant test item (",
-              test.nnz(), " test ratings", options.relevance_threshold ? ", threshold " : "",
+    check_arg(evaluated > 0, "evaluate_ranking: no user has a relevant test item (", test.nnz(), " test ratings",
+              options.relevance_threshold ? ", threshold " : "",
               options.relevance_threshold ? std::to_string(*options.relevance_threshold) : std::string(), ")");
-    const auto n = static_cast<double>(report.users_evaluated);
-    report.precision = sp / n;
-    report.recall = sr / n;
-    report.ndcg = sn / n;
-    report.hit_rate = sh / n;
-    report.map = sm / n;
-    return report;
+    const auto n = static_cast<double>(evaluated);
+    for (std::size_t r = 0; r < ks.size(); ++r) {
+        auto& rep = reports[r];
+        rep.k = ks[r];
+        rep.users_evaluated = evaluated;
+        rep.users_skipped = skipped;
+        rep.precision = sums[r].precision / n;
+        rep.recall = sums[r].recall / n;
+        rep.ndcg = sums[r].ndcg / n;
+        rep.hit_rate = sums[r].hit_rate / n;
+        rep.map = sums[r].average_precision / n;
+        rep.recall_capped = sums[r].recall_capped / n;
+        rep.map_r = sums[r].average_precision_r / n;
+    }
+    return reports;
+}
+
+/// evaluate_ranking at one k (see the overload over several k for the rules).
+/// @throws InvalidArgument if k == 0, train and test are not in the same index space, or no user
+///         has a relevant test item.
+/// @throws NumericalError naming the user and item if score_fn gives a candidate a NaN score.
+template <class T, class ScoreFn>
+RankingReport evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<T>& test, std::size_t k,
+                               ScoreFn&& score_fn, const RankingOptions& options = {}) {
+    return evaluate_ranking(train, test, std::vector<std::size_t>{k}, std::forward<ScoreFn>(score_fn), options)[0];
 }
 
 }  // namespace cfnet

@@ -62,6 +62,26 @@ TEST_CASE("per-user ranking metrics, hand computed", "[metrics]") {
     CHECK(m10.average_precision == Approx(0.3));
 }
 
+TEST_CASE("capped recall and AP over R, hand computed", "[metrics]") {
+    const Idx ranked = {5, 2, 9, 1, 7};
+    const Idx relevant = {7, 2, 3};
+    // k = 5: hits at ranks 2 and 5; min(5, 3) = 3 = R, so both variants equal the plain ones
+    CHECK(cfnet::recall_capped_at_k(ranked, relevant, 5) == Approx(2.0 / 3));
+    CHECK(cfnet::average_precision_r_at_k(ranked, relevant, 5) == Approx(0.3));  // (1/2 + 2/5) / 3
+    // k = 2: one hit at rank 2. recall = 1/3, capped recall = 1 / min(2, 3) = 1/2;
+    // AP = (1/2) / min(2, 3) = 1/4, AP over R = (1/2) / 3 = 1/6
+    const auto m2 = cfnet::ranking_metrics_at_k(ranked, relevant, 2);
+    CHECK(m2.recall == Approx(1.0 / 3));
+    CHECK(m2.recall_capped == Approx(0.5));
+    CHECK(m2.average_precision == Approx(0.25));
+    CHECK(m2.average_precision_r == Approx(1.0 / 6));
+    // 5 relevant, k = 2, both ranked relevant: capped recall 1 (Liang's Recall@k), recall 2/5, AP_R 2/5
+    const auto many = cfnet::ranking_metrics_at_k(Idx{4, 8}, Idx{1, 4, 6, 8, 9}, 2);
+    CHECK(many.recall_capped == Approx(1.0));
+    CHECK(many.average_precision_r == Approx(0.4));  // (1/1 + 2/2) / 5
+    CHECK_THROWS_AS(cfnet::recall_capped_at_k(Idx{1}, Idx{}, 2), cfnet::InvalidArgument);
+}
+
 TEST_CASE("ranking metrics: all hits, more relevant than k, no hits", "[metrics]") {
     const auto all = cfnet::ranking_metrics_at_k(Idx{1, 2}, Idx{2, 1}, 2);
     CHECK(all.precision == 1.0);
@@ -239,6 +259,63 @@ TEST_CASE("evaluate_ranking agrees with a naive per-user reference on random dat
         CHECK(r.hit_rate == Approx(h / static_cast<double>(users)));
         CHECK(r.map == Approx(m / static_cast<double>(users)));
     }
+}
+
+TEST_CASE("evaluate_ranking at several k in one pass equals one call per k", "[metrics]") {
+    const auto split = tiny_split();
+    std::size_t calls = 0;
+    auto score = [&](index_type, float* s) {
+        ++calls;
+        std::copy(tiny_scores.begin(), tiny_scores.end(), s);
+    };
+    const std::vector<std::size_t> ks = {3, 1, 2};
+    const auto multi = cfnet::evaluate_ranking(split.train, split.test, ks, score);
+    CHECK(calls == 3);  // one scoring per evaluated user, not one per k
+    REQUIRE(multi.size() == 3);
+    for (std::size_t r = 0; r < ks.size(); ++r) {
+        const auto one = cfnet::evaluate_ranking(split.train, split.test, ks[r], score);
+        INFO("k = " << ks[r]);
+        CHECK(multi[r].k == ks[r]);
+        CHECK(multi[r].precision == one.precision);
+        CHECK(multi[r].recall == one.recall);
+        CHECK(multi[r].ndcg == one.ndcg);
+        CHECK(multi[r].map == one.map);
+        CHECK(multi[r].recall_capped == one.recall_capped);
+        CHECK(multi[r].map_r == one.map_r);
+        CHECK(multi[r].users_evaluated == one.users_evaluated);
+    }
+    // k = 1, no threshold: user 0 ranked [3] relevant {2,3,5}: hit; recall 1/3, capped 1/1, AP_R 1/3
+    // user 1 ranked [0] relevant {0,1}: hit; recall 1/2, capped 1, AP_R 1/2; user 2 ranked [1] relevant {1}: 1
+    CHECK(multi[1].recall == Approx((1.0 / 3 + 0.5 + 1.0) / 3));
+    CHECK(multi[1].recall_capped == Approx(1.0));
+    CHECK(multi[1].map == Approx(1.0));
+    CHECK(multi[1].map_r == Approx((1.0 / 3 + 0.5 + 1.0) / 3));
+    CHECK_THROWS_WITH(cfnet::evaluate_ranking(split.train, split.test, std::vector<std::size_t>{}, score),
+                      "evaluate_ranking: no k given");
+    CHECK_THROWS_WITH(cfnet::evaluate_ranking(split.train, split.test, std::vector<std::size_t>{2, 0}, score),
+                      "evaluate_ranking: k must be positive");
+}
+
+TEST_CASE("evaluate_ranking: exclude_unseen_items drops items without training ratings", "[metrics]") {
+    // tiny_split: item 5 (id 15) has no training rating. No threshold, k = 2.
+    // user 0: candidates {2,3,4} -> ranked [3, 4]; relevant {2,3,5}: hit at rank 1 -> P 1/2, R 1/3
+    // user 1: candidates {0,1,3,4} -> ranked [0, 1]; relevant {0,1}: P 1, R 1
+    // user 2: candidates {1,2,4} -> ranked [1, 4]; relevant {1}: P 1/2, R 1
+    const auto split = tiny_split();
+    auto score = [&](index_type, float* s) { std::copy(tiny_scores.begin(), tiny_scores.end(), s); };
+    const auto r = cfnet::evaluate_ranking(split.train, split.test, 2, score,
+                                           cfnet::RankingOptions().exclude_items_unseen_in_train(true));
+    CHECK(r.users_evaluated == 3);
+    CHECK(r.precision == Approx(2.0 / 3));
+    CHECK(r.recall == Approx((1.0 / 3 + 2.0) / 3));
+    // the unseen item's score is never read, NaN included
+    auto nan_unseen = [&](index_type, float* s) {
+        std::copy(tiny_scores.begin(), tiny_scores.end(), s);
+        s[5] = std::numeric_limits<float>::quiet_NaN();
+    };
+    CHECK(cfnet::evaluate_ranking(split.train, split.test, 2, nan_unseen,
+                                  cfnet::RankingOptions().exclude_items_unseen_in_train(true))
+              .precision == Approx(2.0 / 3));
 }
 
 TEST_CASE("evaluate_rating over a test matrix", "[metrics]") {

@@ -13,6 +13,7 @@
 /// | stratified_split    | per user or per item by a ratio (Microsoft Recommenders' protocol)     |
 /// | leave_one_out       | NCF: each user's latest rating                                         |
 /// | kfold               | k folds over shuffled pairs                                            |
+/// | user_holdout_split  | strong generalisation (Liang et al. 2018): held-out users, fold-in/target |
 ///
 /// The building blocks are public too: split_from_mask() turns a per-entry 0/1 test mask
 /// (aligned with the source's CSR arrays) into a Split, and test_mask() recovers that mask.
@@ -25,6 +26,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -178,7 +180,8 @@ inline std::size_t stratified_test_count(std::size_t n, double test_fraction) {
 /// A split stratified by user (By::user) or by item (By::item): each group of n ratings puts
 /// stratified_test_count(n, test_fraction) of them, chosen uniformly at random, in test. Groups are
 /// visited in index order with one Rng(seed). Microsoft Recommenders' protocol is
-/// stratified_split(m, 0.25, seed, By::item).
+/// stratified_split(m, 0.25, seed, By::user) (python_stratified_split's default filter_by="user";
+/// protocols.hpp, ms_recommenders_split).
 /// @pre 0 < test_fraction < 1.
 /// @throws InvalidArgument otherwise.
 template <class T>
@@ -264,6 +267,127 @@ std::vector<Split<T>> kfold(const RatingMatrix<T>& m, std::size_t k, std::uint64
     for (std::size_t f = 0; f < k; ++f)
         out.push_back(Split<T>{m.filter([&](std::size_t e) { return fold[e] != f; }),
                                m.filter([&](std::size_t e) { return fold[e] == f; })});
+    return out;
+}
+
+// --- strong generalisation: held-out users ------------------------------------------------------
+
+/// The default number of validation users and of test users of user_holdout_split for `n_users`
+/// users: 10% of them each, at most 10,000 and at least 1 (Liang et al. 2018 hold out 10,000 of
+/// ML-20M's 136,677 users, 40,000 of Netflix's 463,435 and 50,000 of MSD's 571,355: 7-9%).
+/// ML-20M gives 10,000 (the paper), ML-100K after the preprocessing 94 of its 943 users.
+inline std::size_t default_heldout_users(std::size_t n_users) {
+    return std::max<std::size_t>(1, std::min<std::size_t>(10000, n_users / 10));
+}
+
+/// The result of user_holdout_split. `train` is the training users x the training items (the items
+/// with at least one training interaction). validation_fold_in / validation_target share one index
+/// space (the validation users x the training items), as do test_fold_in / test_target; their item
+/// map is train's (same ids, same order: a model fitted on train scores them directly).
+template <class T = float>
+struct UserHoldoutSplit {
+    RatingMatrix<T> train;
+    RatingMatrix<T> validation_fold_in, validation_target;
+    RatingMatrix<T> test_fold_in, test_target;
+};
+
+namespace detail {
+
+/// The rows `users` of m (in that order) restricted to the items with new_item[i] != npos, mapped
+/// to new_item[i] (an increasing map, so rows stay sorted), in the index space (users' ids, items).
+template <class T>
+RatingMatrix<T> select_rows(const RatingMatrix<T>& m, const std::vector<index_type>& users,
+                            const std::vector<std::size_t>& new_item, std::shared_ptr<const IdMap> items) {
+    std::vector<id_type> uids;
+    uids.reserve(users.size());
+    for (const auto u : users) uids.push_back(m.users().id(u));
+    std::vector<std::size_t> rp(users.size() + 1, 0);
+    std::vector<index_type> idx;
+    std::vector<T> vals;
+    std::vector<std::int64_t> ts;
+    for (std::size_t r = 0; r < users.size(); ++r) {
+        const auto row = m.user_items(users[r]);
+        const auto val = m.user_ratings(users[r]);
+        for (std::size_t j = 0; j < row.size(); ++j) {
+            if (new_item[row[j]] == static_cast<std::size_t>(-1)) continue;
+            idx.push_back(static_cast<index_type>(new_item[row[j]]));
+            vals.push_back(val[j]);
+            if (m.has_timestamps()) ts.push_back(m.user_timestamps(users[r])[j]);
+        }
+        rp[r + 1] = idx.size();
+    }
+    return RatingMatrix<T>(std::make_shared<IdMap>(std::move(uids), "user"), std::move(items), std::move(rp),
+                           std::move(idx), std::move(vals), std::move(ts));
+}
+
+}  // namespace detail
+
+/// Strong generalisation (Liang et al. 2018, "Variational Autoencoders for Collaborative
+/// Filtering"): the users with at least one entry in `m` are shuffled with Rng(seed); the last
+/// 2 * n_heldout of that order are held out, the first n_heldout of those for validation and the
+/// last n_heldout for test; the others are the training users, whose entries are all in `train`.
+/// The item space is the items of the training users' entries (index order of `m`); held-out
+/// entries on other items are dropped. Each held-out user with n >= min_target_user remaining
+/// entries puts int(target_fraction * n) of them, uniformly at random, in the target (the rest is
+/// the fold-in); users with fewer entries are all fold-in (no target). Validation users draw from
+/// Rng(seed + 1), test users from Rng(seed + 2), in user order (Liang's
+/// split_train_test_proportion, which reseeds for each part). Users within each matrix keep the
+/// index order of `m`. Values and timestamps are kept.
+/// @pre 0 < target_fraction < 1; n_heldout >= 1 and 2 * n_heldout < the number of users with an
+///      entry (at least one training user).
+/// @throws InvalidArgument otherwise.
+template <class T>
+UserHoldoutSplit<T> user_holdout_split(const RatingMatrix<T>& m, std::size_t n_heldout, std::uint64_t seed,
+                                       double target_fraction = 0.2, std::size_t min_target_user = 5) {
+    detail::check_fraction(target_fraction, "user_holdout_split", "target_fraction");
+    std::vector<index_type> active;
+    for (std::size_t u = 0; u < m.n_users(); ++u)
+        if (m.user_count(static_cast<index_type>(u)) > 0) active.push_back(static_cast<index_type>(u));
+    check_arg(n_heldout >= 1, "user_holdout_split: n_heldout must be >= 1");
+    check_arg(2 * n_heldout < active.size(), "user_holdout_split: 2 x ", n_heldout, " held-out users leave no training user (",
+              active.size(), " users with interactions)");
+    Rng rng(seed);
+    rng.shuffle(active.begin(), active.end());
+    const std::size_t n_train = active.size() - 2 * n_heldout;
+    std::vector<index_type> tr(active.begin(), active.begin() + static_cast<std::ptrdiff_t>(n_train));
+    std::vector<index_type> vd(active.begin() + static_cast<std::ptrdiff_t>(n_train),
+                               active.begin() + static_cast<std::ptrdiff_t>(n_train + n_heldout));
+    std::vector<index_type> te(active.begin() + static_cast<std::ptrdiff_t>(n_train + n_heldout), active.end());
+    for (auto* v : {&tr, &vd, &te}) std::sort(v->begin(), v->end());
+    // the training items, in index order
+    std::vector<std::uint8_t> in_train(m.n_items(), 0);
+    for (const auto u : tr)
+        for (const auto i : m.user_items(u)) in_train[i] = 1;
+    std::vector<std::size_t> new_item(m.n_items(), static_cast<std::size_t>(-1));
+    std::vector<id_type> iids;
+    for (std::size_t i = 0; i < m.n_items(); ++i)
+        if (in_train[i]) {
+            new_item[i] = iids.size();
+            iids.push_back(m.items().id(static_cast<index_type>(i)));
+        }
+    auto items = std::make_shared<const IdMap>(std::move(iids), "item");
+    UserHoldoutSplit<T> out;
+    out.train = detail::select_rows(m, tr, new_item, items);
+    auto fold = [&](const std::vector<index_type>& users, std::uint64_t stream) {
+        const RatingMatrix<T> h = detail::select_rows(m, users, new_item, items);
+        Rng r(seed + stream);
+        std::vector<std::uint8_t> mask(h.nnz(), 0);
+        std::vector<std::size_t> scratch;
+        const auto& rp = h.row_ptr();
+        for (std::size_t u = 0; u < h.n_users(); ++u) {
+            const std::size_t n = rp[u + 1] - rp[u], base = rp[u];
+            if (n < min_target_user) continue;
+            const auto k = static_cast<std::size_t>(target_fraction * static_cast<double>(n));
+            detail::mark_sample(r, n, k, [base](std::size_t j) { return base + j; }, scratch, mask);
+        }
+        return split_from_mask(h, mask);
+    };
+    auto v = fold(vd, 1);
+    auto t = fold(te, 2);
+    out.validation_fold_in = std::move(v.train);
+    out.validation_target = std::move(v.test);
+    out.test_fold_in = std::move(t.train);
+    out.test_target = std::move(t.test);
     return out;
 }
 
