@@ -360,7 +360,7 @@ TEST_CASE("Ease: MovieLens 100K, Microsoft Recommenders protocol, lambda chosen 
     double p = 0, n = 0;
     for (const std::uint64_t seed : {1, 2, 3}) {
         const auto split = cfnet::stratified_split(ratings, 0.25, seed, cfnet::By::user);
-        Ease<float> model(EaseOptions().select_lambda({50, 100, 200, 400, 800}).random_seed(seed));
+        Ease<float> model(EaseOptions().select_lambda({100, 200, 400, 800, 1600}).random_seed(seed));
         model.fit(split.train);
         const auto r = cfnet::evaluate_ranking(split.train, split.test, 10, model.make_scorer(split.train),
                                                cfnet::RankingOptions().all_test_items_relevant());
@@ -370,6 +370,8 @@ TEST_CASE("Ease: MovieLens 100K, Microsoft Recommenders protocol, lambda chosen 
         n += r.ndcg / 3;
     }
     WARN("mean over seeds 1,2,3: P@10 " << p << " NDCG@10 " << n);
-    CHECK(p >= 0.40);
-    CHECK(n >= 0.46);
+    // Measured (docs/ease.md): P@10 0.4209, NDCG@10 0.4814 (issue 13's target 0.42 / 0.48). The bounds
+    // leave room for floating-point differences between machines, not for a regression.
+    CHECK(p >= 0.415);
+    CHECK(n >= 0.475);
 }
