@@ -68,6 +68,21 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
     }
 }
 
+/// C (n x n, row-major, row stride ldc) = alpha * A^T A + beta * C on the UPPER triangle only (the
+/// strict lower triangle is not touched), A k x n row-major with row stride lda (BLAS ssyrk/dsyrk).
+template <class T>
+void syrk_upper_at_a(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c, std::size_t ldc) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "syrk_upper_at_a: float or double");
+    if (n == 0) return;
+    const auto N = static_cast<CBLAS_INT>(n), K = static_cast<CBLAS_INT>(k);
+    if constexpr (std::is_same_v<T, float>)
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, N, K, alpha, a, static_cast<CBLAS_INT>(lda), beta, c,
+                    static_cast<CBLAS_INT>(ldc));
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, N, K, alpha, a, static_cast<CBLAS_INT>(lda), beta, c,
+                    static_cast<CBLAS_INT>(ldc));
+}
+
 /// Which triangle of a symmetric matrix stored ROW-MAJOR holds the data (the other one is neither
 /// read nor written by the LAPACK wrappers below).
 enum class Triangle { upper, lower };

@@ -57,14 +57,15 @@ std::vector<double> dense_gram(const Csr& x, bool pattern) {
 }
 
 // Runs the kernel into a matrix whose lower triangle holds a sentinel and upper starts at `init`.
-std::vector<float> run(const Csr& x, bool pattern, bool dispatch, int threads, std::size_t ld, float init) {
+std::vector<float> run(const Csr& x, bool pattern, bool dispatch, int threads, std::size_t ld, float init,
+                       std::size_t dense_min = static_cast<std::size_t>(-1)) {
     const float sentinel = -12345.f;
     std::vector<float> g(x.cols * ld, sentinel);
     for (std::size_t i = 0; i < x.cols; ++i)
         for (std::size_t j = i; j < x.cols; ++j) g[i * ld + j] = init;
     cfnet_test::Dispatch d(dispatch);
     cfnet::kernels::gram_upper(x.rp.data(), x.idx.data(), pattern ? nullptr : x.val.data(), x.rows, x.cols, g.data(),
-                               ld, threads);
+                               ld, threads, dense_min);
     for (std::size_t i = 0; i < x.cols; ++i) {
         for (std::size_t j = 0; j < i; ++j) REQUIRE(g[i * ld + j] == sentinel);
         for (std::size_t j = x.cols; j < ld; ++j) REQUIRE(g[i * ld + j] == sentinel);
@@ -95,6 +96,20 @@ TEST_CASE("gram_upper: reference and fast versions equal a dense double X^T X", 
                 const auto fast = run(x, pattern, true, threads, ld, 0.5f);
                 INFO("threads " << threads);
                 REQUIRE(fast == ref);  // bit-identical: the same summation order
+            }
+            // rows with >= dense_min entries through BLAS syrk: exact for a pattern (integer sums),
+            // within rounding otherwise; 0 sends every row to the dense path
+            for (const std::size_t dense_min : {std::size_t(0), std::size_t(3), std::size_t(20)}) {
+                const auto dense = run(x, pattern, true, 2, ld, 0.5f, dense_min);
+                INFO("dense_min " << dense_min);
+                for (std::size_t i = 0; i < x.cols; ++i)
+                    for (std::size_t j = i; j < x.cols; ++j) {
+                        if (pattern)
+                            REQUIRE(dense[i * ld + j] == ref[i * ld + j]);
+                        else
+                            REQUIRE(std::abs(dense[i * ld + j] - ref[i * ld + j]) <=
+                                    1e-5 * (1 + std::abs(want[i * x.cols + j])) * 60);
+                    }
             }
         }
     }

@@ -13,14 +13,16 @@
 ///    row and the CSR position of each entry: 12 bytes per entry, freed on return). Rows of G are
 ///    independent, so `threads` > 1 splits them into contiguous ranges of equal work
 ///    (std::thread; the sums are the same in any split: each element is summed in the same order,
-///    rows of X in increasing order, by exactly one thread).
-/// Both versions give bit-identical results: every element is accumulated in increasing row
-/// order of X. With values all 1 (a 0/1 pattern) the result is exact integer counts up to 2^24 in
+///    rows of X in increasing order, by exactly one thread). Optionally, rows of X with many
+///    entries go through a dense BLAS syrk instead (`dense_min`).
+/// Without dense rows both versions give bit-identical results: every element is accumulated in
+/// increasing row order of X. With values all 1 (a 0/1 pattern) the result is exact integer counts up to 2^24 in
 /// float. The strict lower triangle of G is never read or written (LAPACK's spotrf on the upper
 /// triangle of a row-major matrix does not look at it either).
 /// Tested against a dense X^T X in tests/kernels/test_gram.cpp; timed in benchmarks/bench_ease.cpp.
 
 #include <cfnet/kernels/dispatch.hpp>
+#include <cfnet/tensor.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -78,27 +80,56 @@ void gram_rows(const std::size_t* rp, const gram_index* idx, const T* val, const
 }  // namespace detail
 
 /// Same contract as ref::gram_upper (n: the number of columns of X, every idx < n), computed row by
-/// row of G with `threads` threads (>= 1; 1 runs on the calling thread). Bit-identical to the
-/// reference. Falls back to the reference when dispatch is switched off (simd_dispatch_enabled()),
-/// so tests can run both.
+/// row of G with `threads` threads (>= 1; 1 runs on the calling thread). Rows of X with at least
+/// `dense_min` entries (the very active users of a long tail) are expanded, 128 at a time, into a
+/// dense block D and added as D^T D by BLAS syrk (upper triangle, OpenBLAS's own threads): their m^2
+/// scattered updates become cache-blocked BLAS-3. Without dense rows (dense_min larger than every
+/// row, the default) the result is bit-identical to the reference. Measured on the ML-20M-shaped set
+/// (bench_ease --gram-csr, docs/ease.md) the dense path did not pay off (syrk on the 108 users with
+/// >= 2000 of 20108 items: 8.8-9.1 s CPU against 8.0-8.5 s without), so nothing uses it by default; with them the sums are taken in
+/// another order (exact for a 0/1 pattern, whose sums are integers). Falls back to the reference
+/// when dispatch is switched off (simd_dispatch_enabled()), so tests can run both.
 template <class T>
 void gram_upper(const std::size_t* rp, const gram_index* idx, const T* val, std::size_t rows, std::size_t n, T* g,
-                std::size_t ld, int threads = 1) {
+                std::size_t ld, int threads = 1, std::size_t dense_min = static_cast<std::size_t>(-1)) {
     if (!simd_dispatch_enabled()) return ref::gram_upper(rp, idx, val, rows, g, ld);
-    const std::size_t nnz = rp[rows];
+    const auto is_dense = [&](std::size_t r) { return rp[r + 1] - rp[r] >= dense_min; };
+    {  // the dense rows, in blocks
+        constexpr std::size_t block = 128;
+        std::vector<T> d;
+        std::size_t filled = 0;
+        const auto flush = [&] {
+            if (filled > 0) syrk_upper_at_a(n, filled, T(1), d.data(), n, T(1), g, ld);
+            filled = 0;
+        };
+        for (std::size_t r = 0; r < rows; ++r) {
+            if (!is_dense(r)) continue;
+            if (d.empty()) d.resize(block * n);
+            T* dr = d.data() + filled * n;
+            std::fill(dr, dr + n, T(0));
+            for (std::size_t p = rp[r]; p < rp[r + 1]; ++p) dr[idx[p]] = val == nullptr ? T(1) : val[p];
+            if (++filled == block) flush();
+        }
+        flush();
+    }
     std::vector<std::size_t> cptr(n + 1, 0);
-    for (std::size_t p = 0; p < nnz; ++p) ++cptr[idx[p] + 1];
+    for (std::size_t r = 0; r < rows; ++r)
+        if (!is_dense(r))
+            for (std::size_t p = rp[r]; p < rp[r + 1]; ++p) ++cptr[idx[p] + 1];
     for (std::size_t c = 0; c < n; ++c) cptr[c + 1] += cptr[c];
-    std::vector<gram_index> crow(nnz);
-    std::vector<std::size_t> cpos(nnz);
+    const std::size_t entries = cptr[n];
+    std::vector<gram_index> crow(entries);
+    std::vector<std::size_t> cpos(entries);
     {
         std::vector<std::size_t> next(cptr.begin(), cptr.end() - 1);
-        for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t r = 0; r < rows; ++r) {
+            if (is_dense(r)) continue;
             for (std::size_t p = rp[r]; p < rp[r + 1]; ++p) {
                 const std::size_t e = next[idx[p]]++;
                 crow[e] = static_cast<gram_index>(r);
                 cpos[e] = p;
             }
+        }
     }
     const std::size_t nt = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), n));
     if (nt == 1) return detail::gram_rows(rp, idx, val, cptr.data(), crow.data(), cpos.data(), 0, n, g, ld);

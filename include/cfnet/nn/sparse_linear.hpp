@@ -19,15 +19,18 @@ namespace cfnet::nn {
 
 /// g (x.cols() x x.cols(), row-major) += the upper triangle (j >= i) of X^T X; the strict lower
 /// triangle is not touched. `pattern`: every stored entry counts as 1 (the values are not read).
-/// `threads` >= 1 splits the rows of g (the result does not depend on it).
+/// `threads` >= 1 splits the rows of g (the result does not depend on it). Rows of x with at least
+/// `dense_min` entries go through a dense BLAS syrk (by default none: the result is then
+/// bit-identical to the reference kernel). kernels/gram.hpp.
 /// @throws InvalidArgument if g is not x.cols() x x.cols().
 template <class T>
-void gram_upper(const SparseBatch<T>& x, Matrix<T>& g, bool pattern = false, int threads = 1) {
+void gram_upper(const SparseBatch<T>& x, Matrix<T>& g, bool pattern = false, int threads = 1,
+                std::size_t dense_min = static_cast<std::size_t>(-1)) {
     const std::size_t n = x.cols();
     check_arg(g.shape(0) == n && g.shape(1) == n, "nn::gram_upper: g is ", g.shape(0), " x ", g.shape(1), ", expected ",
               n, " x ", n);
     kernels::gram_upper(x.row_ptr().data(), x.indices().data(), pattern ? nullptr : x.values().data(), x.rows(), n,
-                        g.data(), n, threads);
+                        g.data(), n, threads, dense_min);
 }
 
 /// y (x.rows() x out, row-major, preinitialised) += X W for W row-major x.cols() x out.

@@ -32,6 +32,7 @@
 #include <cfnet/tensor.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <limits>
 #include <numeric>
@@ -51,6 +52,14 @@ public:
     struct Candidate {
         double lambda = 0;
         double metric = 0;
+    };
+
+    /// Wall-clock seconds of the phases of the last closed-form solve (the final refit when lambda
+    /// is selected): the sparse Gram (with the pattern copy of the interactions), the Cholesky
+    /// factorisation, the inverse, and the pass writing B.
+    struct Timings {
+        double gram = 0, factor = 0, inverse = 0, weights = 0;
+        double total() const noexcept { return gram + factor + inverse + weights; }
     };
 
     /// @throws InvalidArgument if the options are invalid.
@@ -124,6 +133,8 @@ public:
     /// B over the kept items (kept_items().size() squared, row i = the weights item kept_items()[i]
     /// gives to every kept item).
     const Matrix<T>& weights() const noexcept { return b_; }
+    /// The phases of the last solve of fit() (not stored in model files).
+    const Timings& timings() const noexcept { return timings_; }
 
     /// out[0 .. n_items()) = x_u B for the user's row of `input` (an item space equal to the model's).
     /// @throws InvalidArgument if not fitted, input is in another item space or user is out of range.
@@ -331,6 +342,11 @@ private:
 
     /// B = I - P diag(1/diag P) for the lambda, from the interactions of `data`, into b_.
     void solve(const RatingMatrix<T>& data, double lambda) {
+        using clock = std::chrono::steady_clock;
+        const auto seconds = [](clock::time_point a, clock::time_point b) {
+            return std::chrono::duration<double>(b - a).count();
+        };
+        const auto t0 = clock::now();
         const size_type k = kept_.size();
         {
             nn::SparseBatch<T> x(k);
@@ -347,7 +363,9 @@ private:
         }
         T* a = b_.data();
         for (size_type i = 0; i < k; ++i) a[i * k + i] += static_cast<T>(lambda);
+        const auto t1 = clock::now();
         int info = cholesky_factor(Triangle::upper, k, a, k);
+        const auto t2 = clock::now();
         if (info != 0)
             throw NumericalError(detail::concat("Ease::fit: X^T X + lambda I is not positive definite in ",
                                                 sizeof(T) == 4 ? "float" : "double", " (LAPACK potrf info ", info,
@@ -356,7 +374,9 @@ private:
         if (info != 0)
             throw NumericalError(detail::concat("Ease::fit: the Cholesky inverse failed (LAPACK potri info ", info,
                                                 ", lambda ", lambda, ")"));
+        const auto t3 = clock::now();
         finish_weights(a, k);
+        timings_ = {seconds(t0, t1), seconds(t1, t2), seconds(t2, t3), seconds(t3, clock::now())};
     }
 
     /// P (upper triangle) -> B in place, tile by tile: B[i][j] = -P_ij / P_jj, B[j][i] = -P_ij / P_ii.
@@ -418,6 +438,7 @@ private:
     Matrix<T> b_;
     double lambda_ = 0;
     std::vector<Candidate> selection_;
+    Timings timings_;
     bool fitted_ = false;
 };
 
