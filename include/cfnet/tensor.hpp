@@ -19,6 +19,7 @@
 #include <xtensor-blas/xlinalg.hpp>
 
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #if XTENSOR_VERSION_MAJOR != 0 || XTENSOR_VERSION_MINOR < 24 || XTENSOR_VERSION_MINOR >= 26
@@ -67,7 +68,63 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
     }
 }
 
+/// C (n x n, row-major, row stride ldc) = alpha * A^T A + beta * C on the UPPER triangle only (the
+/// strict lower triangle is not touched), A k x n row-major with row stride lda (BLAS ssyrk/dsyrk).
+template <class T>
+void syrk_upper_at_a(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c, std::size_t ldc) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "syrk_upper_at_a: float or double");
+    if (n == 0) return;
+    const auto N = static_cast<CBLAS_INT>(n), K = static_cast<CBLAS_INT>(k);
+    if constexpr (std::is_same_v<T, float>)
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, N, K, alpha, a, static_cast<CBLAS_INT>(lda), beta, c,
+                    static_cast<CBLAS_INT>(ldc));
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, N, K, alpha, a, static_cast<CBLAS_INT>(lda), beta, c,
+                    static_cast<CBLAS_INT>(ldc));
+}
+
+/// Which triangle of a symmetric matrix stored ROW-MAJOR holds the data (the other one is neither
+/// read nor written by the LAPACK wrappers below).
+enum class Triangle { upper, lower };
+
+namespace detail {
+
+/// LAPACK is column-major: the upper triangle of a row-major matrix is the lower triangle of the
+/// same buffer read column-major.
+inline char lapack_uplo(Triangle t) { return t == Triangle::upper ? 'L' : 'U'; }
+
+}  // namespace detail
+
+/// Cholesky factorisation in place (LAPACK spotrf / dpotrf, through the declarations xtensor-blas
+/// bundles, so no <lapacke.h>): the triangle `tri` of the n x n row-major symmetric matrix `a`
+/// (row stride lda) is replaced by its Cholesky factor; the other triangle is not touched.
+/// Returns LAPACK's info: 0 on success, i > 0 when the leading minor of order i is not positive
+/// definite (the matrix is then partly overwritten).
+template <class T>
+int cholesky_factor(Triangle tri, std::size_t n, T* a, std::size_t lda) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "cholesky_factor: float or double");
+    if (n == 0) return 0;
+    return cxxlapack::potrf<int>(detail::lapack_uplo(tri), static_cast<int>(n), a, static_cast<int>(lda));
+}
+
+/// The inverse of a symmetric positive definite matrix from its Cholesky factor (spotri / dpotri),
+/// in place in the same triangle: after cholesky_factor(tri, n, a, lda) == 0, the triangle `tri`
+/// holds that triangle of the inverse. Returns LAPACK's info (i > 0: a zero on the factor's
+/// diagonal, the matrix is singular).
+template <class T>
+int cholesky_inverse(Triangle tri, std::size_t n, T* a, std::size_t lda) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "cholesky_inverse: float or double");
+    if (n == 0) return 0;
+    return cxxlapack::potri<int>(detail::lapack_uplo(tri), static_cast<int>(n), a, static_cast<int>(lda));
+}
+
+/// True when an n x n system fits LAPACK's 32-bit integer sizes (n and the leading dimension).
+inline bool fits_lapack(std::size_t n) { return n <= static_cast<std::size_t>(std::numeric_limits<int>::max()); }
+
 /// Sets the number of threads OpenBLAS uses (1 makes results bit-reproducible run to run).
 inline void set_blas_threads(int n) { openblas_set_num_threads(n); }
+
+/// The number of threads OpenBLAS currently uses.
+inline int blas_threads() { return openblas_get_num_threads(); }
 
 }  // namespace cfnet

@@ -265,3 +265,28 @@ TEST_CASE("generate: inconsistent options are rejected naming the field", "[synt
     CHECK(syn::ml1m().n_users == 6040);
     CHECK(syn::ml10m().rating_step == 0.5);
 }
+
+TEST_CASE("ml20m_implicit: the shape of ML-20M after Liang et al.'s preprocessing", "[synthetic]") {
+    const auto o = syn::ml20m_implicit();
+    CHECK(o.n_users == 136677);
+    CHECK(o.n_items == 20108);
+    CHECK(o.n_ratings == 9990682);
+    CHECK(o.min_ratings_per_user == 5);
+    CHECK_FALSE(o.timestamps);
+    // the full set takes seconds (benchmarks/bench_ease.cpp): generate it at 1/100 of the users
+    auto small = o;
+    small.n_users = 1367;
+    small.n_ratings = 99907;
+    const auto m = syn::generate<float>(small);
+    CHECK(m.n_users() == 1367);
+    CHECK(m.n_items() <= 20108);
+    CHECK(m.nnz() == 99907);
+    CHECK_FALSE(m.has_timestamps());
+    std::size_t longest = 0;
+    for (index_type u = 0; u < m.n_users(); ++u) {
+        CHECK(m.user_count(u) >= 5);
+        longest = std::max(longest, m.user_count(u));
+    }
+    CHECK(longest > 10 * (99907 / 1367));  // a long tail of very active users
+    for (const float v : m.values()) CHECK((v == 4.f || v == 4.5f || v == 5.f));
+}

@@ -39,7 +39,7 @@
 namespace cfnet::synthetic {
 
 /// What to generate. Plain fields with MovieLens 100K-like defaults; start from a preset
-/// (ml100k(), ml1m(), ml10m(), ml25m()) and change the fields you need.
+/// (ml100k(), ml1m(), ml10m(), ml25m(), ml20m_implicit()) and change the fields you need.
 struct SyntheticOptions {
     std::size_t n_users = 943;
     std::size_t n_items = 1682;
@@ -122,6 +122,25 @@ inline SyntheticOptions ml_latest_small() {
     o.user_activity_exponent = 0.7;
     o.timestamp_begin = 828124615;
     o.timestamp_span = 709'000'000;
+    return o;
+}
+
+/// MovieLens 20M after Liang et al.'s preprocessing for implicit feedback (ratings > 3.5 kept,
+/// users with >= 5 of them; "Variational Autoencoders for Collaborative Filtering", 2018): 136677
+/// users x 20108 items, 9990682 interactions, every user >= 5, long-tailed users and items. The
+/// values are the kept ratings' grid 4..5 step 0.5 (binarise with to_implicit); no timestamps (the
+/// set is for implicit-feedback models at scale, e.g. EASE's fit: benchmarks/bench_ease.cpp).
+inline SyntheticOptions ml20m_implicit() {
+    SyntheticOptions o;
+    o.n_users = 136677;
+    o.n_items = 20108;
+    o.n_ratings = 9990682;
+    o.min_ratings_per_user = 5;
+    o.global_mean = 4.4;
+    o.rating_min = 4.0;
+    o.rating_max = 5.0;
+    o.rating_step = 0.5;
+    o.timestamps = false;
     return o;
 }
 
