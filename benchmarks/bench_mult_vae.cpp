@@ -13,7 +13,7 @@
 // docs/mult_vae.md use it): 75/25 stratified split by user of ML-100K's interactions, k = 10:
 //
 //   bench_mult_vae --protocol DATA_DIR [--mode vae|dae] [--seed S] [--epochs N] [--batch B]
-//       [--anneal STEPS CAP] [--validate FRACTION] [--write-test FILE] [--json FILE]
+//       [--anneal STEPS CAP] [--hidden W1,W2|none] [--validate FRACTION] [--write-test FILE] [--json FILE]
 //
 // prints the training time (the fit call) and P/R/NDCG/MAP@10 on the test part; --write-test writes
 // the test pairs ("user item rating" lines, original ids) for the PyTorch peer.
@@ -156,6 +156,7 @@ int protocol(int argc, char** argv) {
     std::optional<int> epochs;
     std::optional<std::size_t> batch, anneal_steps;
     std::optional<double> anneal_cap, validate;
+    std::optional<std::vector<std::size_t>> hidden;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -169,6 +170,16 @@ int protocol(int argc, char** argv) {
         else if (a == "--batch") batch = std::stoul(next());
         else if (a == "--anneal") { anneal_steps = std::stoul(next()); anneal_cap = std::stod(next()); }
         else if (a == "--validate") validate = std::stod(next());
+        else if (a == "--hidden") {  // comma-separated widths, or "none" (I -> latent -> I)
+            const std::string v = next();
+            hidden.emplace();
+            if (v != "none")
+                for (std::size_t p = 0; p < v.size();) {
+                    const std::size_t q = std::min(v.find(',', p), v.size());
+                    hidden->push_back(std::stoul(v.substr(p, q - p)));
+                    p = q + 1;
+                }
+        }
         else if (a == "--write-test") write_test = next();
         else if (a == "--json") json = next();
         else throw cfnet::InvalidArgument("bench_mult_vae: unknown option " + a);
@@ -180,6 +191,7 @@ int protocol(int argc, char** argv) {
     if (mode == "dae" && batch) o.weight_decay = 0.01 / static_cast<double>(*batch);  // the paper's lam
     if (anneal_steps) o.anneal(*anneal_steps, *anneal_cap);
     if (validate) o.validate(*validate, 10);
+    if (hidden) o.hidden = *hidden;
     o.seed = seed;
     const auto all = cfnet::to_implicit(cfnet::movielens::load<float>(dir).ratings, cfnet::Binarize::all());
     const auto split = cfnet::stratified_split(all, 0.25, seed, cfnet::By::user);
