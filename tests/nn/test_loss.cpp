@@ -258,3 +258,99 @@ TEST_CASE("MaskedMSE::gradient_scales times (pred - target) is sparse_gradient, 
     using Catch::Matchers::Contains;
     CHECK_THROWS_WITH(MaskedMSE<float>().gradient_scales(bad, 2, scale.data()), Contains("MaskedMSE::gradient_scales: row_ptr must be non-decreasing"));
 }
+
+// --- MultinomialLogLikelihood -------------------------------------------------------------------
+
+TEST_CASE("MultinomialLogLikelihood: hand-computed value and gradient", "[loss][multinomial]") {
+    // Row 0: z = (0, ln 2, ln 3) -> softmax = (1, 2, 3) / 6, lse = ln 6; x = (1 at col 1, 1 at col 2),
+    //   n = 2: -(ln(2/6) + ln(3/6)) = ln 3 + ln 2 = ln 6; grad = (2/6, 4/6 - 1, 6/6 - 1) / B.
+    // Row 1: no target entries -> 0, zero gradient (still counts in B = 2).
+    using cfnet::nn::MultinomialLogLikelihood;
+    using cfnet::nn::SparseBatch;
+    const double l2 = std::log(2.0), l3 = std::log(3.0);
+    const Matrix<double> z{{0, l2, l3}, {5, -1, 2}};
+    SparseBatch<double> x(3);
+    x.add_row(std::vector<cfnet::nn::index_type>{1, 2}, std::vector<double>{1, 1});
+    x.add_row(std::vector<cfnet::nn::index_type>{}, std::vector<double>{});
+    MultinomialLogLikelihood<double> loss;
+    Matrix<double> g;
+    const double v = loss.value_and_gradient(z, x, g);
+    CHECK(v == Approx(std::log(6.0) / 2).epsilon(1e-14));
+    CHECK(loss.value(z, x) == Approx(v).epsilon(1e-15));
+    CHECK(g(0, 0) == Approx(1.0 / 6).epsilon(1e-14));
+    CHECK(g(0, 1) == Approx((4.0 / 6 - 1) / 2).epsilon(1e-14));
+    CHECK(g(0, 2) == Approx(0.0).margin(1e-15));
+    for (std::size_t j = 0; j < 3; ++j) CHECK(g(1, j) == 0.0);
+    CHECK_THROWS_AS(loss.value(Matrix<double>({2, 4}), x), cfnet::InvalidArgument);
+}
+
+TEST_CASE("MultinomialLogLikelihood: stable for huge logits, equals a direct log-softmax", "[loss][multinomial]") {
+    using cfnet::nn::MultinomialLogLikelihood;
+    cfnet::Rng rng(5);
+    const std::size_t B = 4, I = 37;
+    Matrix<double> z = random_matrix<double>(B, I, rng, -3, 3);
+    cfnet::nn::SparseBatch<double> x(I);
+    for (std::size_t r = 0; r < B; ++r) {
+        std::vector<cfnet::nn::index_type> idx;
+        std::vector<double> val;
+        for (std::size_t j = 0; j < I; ++j)
+            if (rng.uniform() < 0.3) { idx.push_back(static_cast<cfnet::nn::index_type>(j)); val.push_back(1 + double(rng.below(3))); }
+        x.add_row(idx, val);
+    }
+    // direct: -(1/B) sum x log(exp z / sum exp z)
+    auto direct = [&](const Matrix<double>& zz) {
+        double t = 0;
+        for (std::size_t r = 0; r < B; ++r) {
+            double s = 0;
+            for (std::size_t j = 0; j < I; ++j) s += std::exp(zz(r, j));
+            for (std::size_t p = x.row_ptr()[r]; p < x.row_ptr()[r + 1]; ++p)
+                t -= x.values()[p] * std::log(std::exp(zz(r, x.indices()[p])) / s);
+        }
+        return t / double(B);
+    };
+    MultinomialLogLikelihood<double> loss;
+    CHECK(loss.value(z, x) == Approx(direct(z)).epsilon(1e-12));
+    // a shift of a whole row leaves the loss unchanged; +1000 overflows the direct form, not ours
+    Matrix<double> zs = z + 1000.0;
+    CHECK(std::isfinite(loss.value(zs, x)));
+    CHECK(loss.value(zs, x) == Approx(direct(z)).epsilon(1e-9));
+    // float agrees with double
+    MultinomialLogLikelihood<float> lf;
+    const Matrix<float> zf = xt::cast<float>(z);
+    cfnet::nn::SparseBatch<float> xf(I);
+    for (std::size_t r = 0; r < B; ++r) {
+        std::vector<cfnet::nn::index_type> idx(x.indices().begin() + long(x.row_ptr()[r]), x.indices().begin() + long(x.row_ptr()[r + 1]));
+        std::vector<float> val(idx.size(), 0.f);
+        for (std::size_t k = 0; k < idx.size(); ++k) val[k] = float(x.values()[x.row_ptr()[r] + k]);
+        xf.add_row(idx, val);
+    }
+    Matrix<float> gf;
+    Matrix<double> gd;
+    CHECK(lf.value_and_gradient(zf, xf, gf) == Approx(loss.value_and_gradient(z, x, gd)).epsilon(1e-5));
+    for (std::size_t k = 0; k < gd.size(); ++k) CHECK(double(gf.data()[k]) == Approx(gd.data()[k]).margin(1e-6));
+}
+
+TEST_CASE("MultinomialLogLikelihood: gradient check", "[loss][multinomial][gradcheck]") {
+    using cfnet::nn::MultinomialLogLikelihood;
+    cfnet::Rng rng(9);
+    const std::size_t B = 3, I = 11;
+    Matrix<double> z = random_matrix<double>(B, I, rng);
+    cfnet::nn::SparseBatch<double> x(I);
+    x.add_row(std::vector<cfnet::nn::index_type>{0, 4, 10}, std::vector<double>{1, 1, 1});
+    x.add_row(std::vector<cfnet::nn::index_type>{}, std::vector<double>{});
+    x.add_row(std::vector<cfnet::nn::index_type>{2, 3}, std::vector<double>{0.5, 2});
+    MultinomialLogLikelihood<double> loss;
+    Matrix<double> g;
+    loss.value_and_gradient(z, x, g);
+    auto r = check_gradient([&] { return loss.value(z, x); }, z.data(), g.data(), z.size(), "logits");
+    INFO(r.log);
+    CHECK(r);
+    // the raw form: same numbers; a bad column is rejected
+    Matrix<double> g2({B, I});
+    CHECK(loss.value_and_gradient(z.data(), B, I, x.row_ptr().data(), x.indices().data(), x.values().data(), g2.data()) ==
+          loss.value(z, x));
+    CHECK((g2 == g));
+    CHECK_THROWS_AS(loss.value_and_gradient(z.data(), B, 3, x.row_ptr().data(), x.indices().data(), x.values().data(),
+                                            g2.data()),
+                    cfnet::InvalidArgument);
+}

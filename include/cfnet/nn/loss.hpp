@@ -9,6 +9,8 @@
 ///   count of the batch (MaskNormalization::global). Dense form (pred/target/mask matrices) and
 ///   sparse form (CSR-like: only observed entries are given) compute exactly the same numbers.
 /// - BinaryCrossEntropyWithLogits<T>: numerically stable BCE on logits, mean over every entry.
+/// - MultinomialLogLikelihood<T>: the negative multinomial log-likelihood of sparse count rows
+///   under softmax(logits) over every column (Mult-VAE / Mult-DAE), mean over the batch's rows.
 ///
 /// Every loss offers value(...), gradient(..., grad) and value_and_gradient(..., grad) (one pass).
 /// Values are accumulated in double; gradients are computed in T. `grad` is resized to pred's shape
@@ -18,6 +20,7 @@
 ///   double l = loss.value_and_gradient(pred, target, mask, dpred);
 
 #include <cfnet/error.hpp>
+#include <cfnet/nn/sparse.hpp>
 #include <cfnet/tensor.hpp>
 
 #include <algorithm>
@@ -344,6 +347,101 @@ private:
             }
         }
         return s / static_cast<double>(n);
+    }
+};
+
+// ------------------------------------------------------------------------------------------------
+
+/// The negative multinomial log-likelihood of Liang et al. (2018), "Variational Autoencoders for
+/// Collaborative Filtering", mean over the B rows of a batch:
+///
+///   L = (1/B) sum_u -sum_i x_ui log softmax(z_u)_i = (1/B) sum_u [ n_u lse(z_u) - sum_i x_ui z_ui ]
+///   dL/dz_ui = (1/B) (softmax(z_u)_i n_u - x_ui),     n_u = sum_i x_ui,  lse = log sum exp
+///
+/// z is the dense B x I logits matrix (every item needs its logit: the softmax normalises over all of
+/// them); x is sparse, given as CSR rows (a SparseBatch, or row_ptr / indices / values), so no dense
+/// users x items target is ever built. The log-softmax is computed stably (max subtracted; one exp
+/// per logit); sums are accumulated in double. A row without entries contributes 0 and a zero
+/// gradient (it still counts in B).
+template <class T = float>
+class MultinomialLogLikelihood {
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    /// @pre logits is target.rows() x target.cols(). @throws InvalidArgument otherwise or when B = 0.
+    double value(const Matrix<T>& logits, const SparseBatch<T>& target) const {
+        check("MultinomialLogLikelihood::value", logits, target);
+        return impl(logits.data(), logits.shape(0), logits.shape(1), target.row_ptr().data(), target.indices().data(),
+                    target.values().data(), nullptr);
+    }
+    /// Writes dL/dlogits into grad (resized to logits' shape if needed).
+    void gradient(const Matrix<T>& logits, const SparseBatch<T>& target, Matrix<T>& grad) const {
+        value_and_gradient(logits, target, grad);
+    }
+    /// value() and gradient() in one pass.
+    double value_and_gradient(const Matrix<T>& logits, const SparseBatch<T>& target, Matrix<T>& grad) const {
+        check("MultinomialLogLikelihood::value_and_gradient", logits, target);
+        detail::shape_like(grad, logits);
+        return impl(logits.data(), logits.shape(0), logits.shape(1), target.row_ptr().data(), target.indices().data(),
+                    target.values().data(), grad.data());
+    }
+    /// The raw form: z is rows x cols (row-major), row r's targets are (indices[p], values[p]) for
+    /// p in [row_ptr[r], row_ptr[r+1]); grad (rows x cols, may be null: value only) must not alias z.
+    /// @throws InvalidArgument when row_ptr is null or decreasing, or a column index is >= cols.
+    double value_and_gradient(const T* z, size_type rows, size_type cols, const size_type* row_ptr,
+                              const index_type* indices, const T* values, T* grad) const {
+        detail::check_row_ptr("MultinomialLogLikelihood::value_and_gradient", row_ptr, rows);
+        check_arg(rows > 0, "MultinomialLogLikelihood::value_and_gradient: empty batch (0 rows)");
+        for (size_type p = row_ptr[0]; p < row_ptr[rows]; ++p)
+            check_arg(indices[p] < cols, "MultinomialLogLikelihood::value_and_gradient: target column ", indices[p],
+                      " >= ", cols, " columns");
+        return impl(z, rows, cols, row_ptr, indices, values, grad);
+    }
+
+private:
+    static void check(const char* fn, const Matrix<T>& logits, const SparseBatch<T>& target) {
+        check_arg(logits.shape(0) == target.rows() && logits.shape(1) == target.cols(), fn, ": logits are ",
+                  logits.shape(0), "x", logits.shape(1), " but the target batch is ", target.rows(), "x", target.cols());
+        check_arg(target.rows() > 0, fn, ": empty batch (0 rows)");
+    }
+    static double impl(const T* z, size_type rows, size_type cols, const size_type* row_ptr, const index_type* idx,
+                       const T* val, T* grad) {
+        const double inv_b = 1.0 / static_cast<double>(rows);
+        double total = 0;
+        for (size_type r = 0; r < rows; ++r) {
+            const T* zr = z + r * cols;
+            T* gr = grad ? grad + r * cols : nullptr;
+            double n = 0, xz = 0;
+            for (size_type p = row_ptr[r]; p < row_ptr[r + 1]; ++p) {
+                n += static_cast<double>(val[p]);
+                xz += static_cast<double>(val[p]) * static_cast<double>(zr[idx[p]]);
+            }
+            if (n == 0.0) {
+                if (gr) std::fill(gr, gr + cols, T(0));
+                continue;
+            }
+            T m = zr[0];
+            for (size_type j = 1; j < cols; ++j) m = zr[j] > m ? zr[j] : m;
+            double s = 0;
+            if (gr) {  // e_j = exp(z_j - max) into the gradient buffer, scaled below
+                for (size_type j = 0; j < cols; ++j) {
+                    gr[j] = std::exp(zr[j] - m);
+                    s += static_cast<double>(gr[j]);
+                }
+            } else {
+                for (size_type j = 0; j < cols; ++j) s += static_cast<double>(std::exp(zr[j] - m));
+            }
+            const double lse = static_cast<double>(m) + std::log(s);
+            total += n * lse - xz;
+            if (gr) {
+                const T f = static_cast<T>(n * inv_b / s);
+                for (size_type j = 0; j < cols; ++j) gr[j] *= f;
+                const T ib = static_cast<T>(inv_b);
+                for (size_type p = row_ptr[r]; p < row_ptr[r + 1]; ++p) gr[idx[p]] -= val[p] * ib;
+            }
+        }
+        return total * inv_b;
     }
 };
 
