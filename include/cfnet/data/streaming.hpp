@@ -133,36 +133,38 @@ public:
     index_type add(std::string_view s) {
         if ((size() + 1) * 2 > slots_.size()) grow();
         const std::uint64_t h = hash_bytes(s);
-        const auto h32 = static_cast<std::uint32_t>(h);
+        const std::uint64_t tag = h << 32;  // a slot holds (low 32 bits of the hash, index + 1)
         const std::size_t mask = slots_.size() - 1;
-        for (std::size_t i = static_cast<std::size_t>(h >> 20) & mask;; i = (i + 1) & mask) {
-            const std::uint32_t slot = slots_[i];
+        for (std::size_t i = static_cast<std::size_t>(h >> 32) & mask;; i = (i + 1) & mask) {
+            const std::uint64_t slot = slots_[i];
             if (slot == 0) {
-                slots_[i] = static_cast<std::uint32_t>(size() + 1);
+                slots_[i] = tag | (size() + 1);
                 arena_.append(s.data(), s.size());
                 off_.push_back(arena_.size());
-                hashes_.push_back(h32);
+                hashes_.push_back(static_cast<std::uint32_t>(h));
                 return static_cast<index_type>(size() - 1);
             }
-            if (hashes_[slot - 1] == h32 && view(slot - 1) == s) return slot - 1;
+            if ((slot >> 32) == (h & 0xFFFFFFFFu) && view((slot & 0xFFFFFFFFu) - 1) == s)
+                return static_cast<index_type>((slot & 0xFFFFFFFFu) - 1);
         }
     }
 
 private:
     void grow() {
-        std::vector<std::uint32_t> slots(std::max<std::size_t>(1024, slots_.size() * 2), 0);
+        std::vector<std::uint64_t> slots(std::max<std::size_t>(1024, slots_.size() * 2), 0);
         const std::size_t mask = slots.size() - 1;
         for (std::size_t k = 0; k < size(); ++k) {
-            std::size_t i = static_cast<std::size_t>(hash_bytes(view(k)) >> 20) & mask;
+            const std::uint64_t h = hash_bytes(view(k));
+            std::size_t i = static_cast<std::size_t>(h >> 32) & mask;
             while (slots[i] != 0) i = (i + 1) & mask;
-            slots[i] = static_cast<std::uint32_t>(k + 1);
+            slots[i] = (h << 32) | (k + 1);
         }
         slots_.swap(slots);
     }
     std::string arena_;
     std::vector<std::uint64_t> off_{0};
     std::vector<std::uint32_t> hashes_;
-    std::vector<std::uint32_t> slots_;
+    std::vector<std::uint64_t> slots_;
 };
 
 /// True if `s` is the canonical decimal form of an int64 (no sign '+', no leading zeros, not
@@ -191,8 +193,13 @@ public:
             if (kind_ == IdKind::integer) return add_int(parse_int_field(s, source, line, field_));
             to_text();
         }
+        // Files are often grouped by user: a repeat of the previous id skips the hash table.
+        if (have_last_ && s == std::string_view(last_)) return last_index_;
         const index_type k = names_.add(s);
         check_count(k, source, line);
+        last_.assign(s.data(), s.size());
+        last_index_ = k;
+        have_last_ = true;
         return k;
     }
 
@@ -260,6 +267,9 @@ private:
     std::vector<index_type> dense_;
     std::unordered_map<id_type, index_type> sparse_;
     StringInterner names_;
+    std::string last_;
+    index_type last_index_ = 0;
+    bool have_last_ = false;
 };
 
 }  // namespace detail
