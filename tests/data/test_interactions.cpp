@@ -170,6 +170,8 @@ TEST_CASE("load_interactions: empty and all-filtered files are errors naming the
     CHECK(io_error(e) == "load_interactions: '" + e + "' is empty: no ratings to load");
     const auto h = write_temp("header.csv", "user,item,rating\n\n");
     CHECK(io_error(h) == "load_interactions: '" + h + "' holds no data line (2 lines, all header, comment or blank)");
+    const auto one = write_temp("one.csv", "user,item,rating\n");
+    CHECK(io_error(one) == "load_interactions: '" + one + "' holds no data line (1 line: a header, comment or blank)");
     const auto c = write_temp("comments.tsv", "# a\n# b\n");
     CHECK(io_error(c, InteractionFileOptions().comment("#")) ==
           "load_interactions: '" + c + "' holds no data line (2 lines, all header, comment or blank)");

@@ -373,7 +373,8 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
     if (n == 0)
         throw IoError(lines.bytes() == 0 ? concat("load_interactions: '", path, "' is empty: no ratings to load")
                                          : concat("load_interactions: '", path, "' holds no data line (", lines.line_number(),
-                                                  " lines, all header, comment or blank)"));
+                                                  lines.line_number() == 1 ? " line: a header, comment or blank" : " lines, all header, comment or blank",
+                                                  ")"));
     check_arg(n < std::numeric_limits<std::uint32_t>::max(), "load_interactions: '", path, "' has more than 2^32 lines");
     const auto line_of = [&](std::size_t k) {
         auto it = std::upper_bound(skips.begin(), skips.end(), std::make_pair(k, std::numeric_limits<std::size_t>::max()));
@@ -386,22 +387,25 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
     auto imap = std::make_shared<const IdMap>(items.finish(remap, "item"));
     for (auto& i : i_of) i = remap[i];
     remap = {};
-    const std::size_t nu = umap->size(), ni = imap->size();
-    std::vector<std::uint32_t> by_item(n), order(n);
-    {
-        std::vector<std::size_t> next(ni + 1, 0);
-        for (const auto i : i_of) ++next[i + 1];
-        std::partial_sum(next.begin(), next.end(), next.begin());
-        for (std::size_t k = 0; k < n; ++k) by_item[next[i_of[k]]++] = static_cast<std::uint32_t>(k);
-    }
+    const std::size_t nu = umap->size();
+    // Stable counting sort by user, then each row sorted by (item, line): the memory accesses
+    // stay sequential for the usual file grouped by user.
     std::vector<std::size_t> row_ptr(nu + 1, 0);
     for (const auto u : u_of) ++row_ptr[u + 1];
     std::partial_sum(row_ptr.begin(), row_ptr.end(), row_ptr.begin());
+    std::vector<std::uint32_t> order(n);
     {
         std::vector<std::size_t> next(row_ptr.begin(), row_ptr.end() - 1);
-        for (const auto k : by_item) order[next[u_of[k]]++] = k;
+        for (std::size_t k = 0; k < n; ++k) order[next[u_of[k]]++] = static_cast<std::uint32_t>(k);
     }
-    by_item = {};
+    u_of = {};
+    std::vector<std::pair<index_type, std::uint32_t>> row;
+    for (std::size_t u = 0; u < nu; ++u) {
+        row.clear();
+        for (std::size_t p = row_ptr[u]; p < row_ptr[u + 1]; ++p) row.emplace_back(i_of[order[p]], order[p]);
+        std::sort(row.begin(), row.end());
+        for (std::size_t p = row_ptr[u]; p < row_ptr[u + 1]; ++p) order[p] = row[p - row_ptr[u]].second;
+    }
     std::vector<index_type> item_idx;
     std::vector<T> vals;
     std::vector<std::int64_t> ts;
