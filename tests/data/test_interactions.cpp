@@ -245,3 +245,58 @@ TEST_CASE("IdMap names round-trip through model-file metadata; integer files sta
                       "test: 'f': metadata 'user_ids_names' = 'a\nb' holds 2 names for 4 ids");
     CHECK_THROWS_AS(cfnet::IdMap::named({"a", "a"}), cfnet::InvalidArgument);
 }
+
+// The models' files keep string ids (models/*/io.hpp through write_id_map/read_id_map): a model
+// fitted on string-id data and loaded again maps the same names to the same indices.
+#include <cfnet/autoencoder.hpp>
+#include <cfnet/neural_cf.hpp>
+
+#include <cstdio>
+
+TEST_CASE("models saved from string-id data load with the same names at the same indices", "[interactions][model_files]") {
+    std::string text = "user,item,rating\n";
+    for (int u = 0; u < 12; ++u)
+        for (int i = 0; i < 9; ++i)
+            if ((u + 2 * i) % 3 != 0) text += "user-" + std::to_string(u * 7919 % 1000) + ",\"item, #" + std::to_string(i) + "\"," + std::to_string(1 + (u * i) % 5) + "\n";
+    const M data = cfnet::load_interactions(write_temp("models.csv", text));
+    REQUIRE(data.users().has_names());
+    const std::string dir = cfnet_test::scratch_dir("string_models");
+    std::vector<std::pair<cfnet::index_type, cfnet::index_type>> pairs;
+    for (cfnet::index_type u = 0; u < data.n_users(); ++u)
+        for (cfnet::index_type i = 0; i < data.n_items(); ++i) pairs.emplace_back(u, i);
+
+    auto ncf_opt = cfnet::NeuralCFOptions::notebook();
+    ncf_opt.epochs = 2;
+    ncf_opt.hidden = {8};
+    ncf_opt.embedding_dim = 4;
+    ncf_opt.validation_fraction = 0;
+    ncf_opt.unseen_fallback = true;
+    cfnet::NeuralCF<float> ncf(ncf_opt);
+    ncf.fit(data);
+    ncf.save(dir + "/ncf.cfnet");
+    const auto ncf2 = cfnet::NeuralCF<float>::load(dir + "/ncf.cfnet");
+    CHECK(ncf2.user_map() == data.users());
+    CHECK(ncf2.item_map() == data.items());
+    CHECK(ncf2.item_map().label(0) == "item, #0");
+    CHECK(ncf2.predict(pairs) == ncf.predict(pairs));
+
+    auto ae_opt = cfnet::AutoencoderOptions::notebook();
+    ae_opt.epochs = 2;
+    ae_opt.hidden = {6};
+    cfnet::AutoencoderCF<float> ae(ae_opt);
+    ae.fit(data);
+    ae.save(dir + "/ae.cfnet");
+    const auto ae2 = cfnet::AutoencoderCF<float>::load(dir + "/ae.cfnet");
+    CHECK(ae2.user_map() == data.users());
+    CHECK(ae2.item_map() == data.items());
+    CHECK(ae2.predict(data, pairs) == ae.predict(data, pairs));
+    // an integer-id model file has no names key and reads back as before
+    const M ints = cfnet::load_interactions(write_temp("ints.tsv", "1\t10\t4\n1\t20\t3\n2\t10\t5\n2\t30\t1\n"));
+    cfnet::AutoencoderCF<float> ai(ae_opt);
+    ai.fit(ints);
+    ai.save(dir + "/ai.cfnet");
+    const auto info = cfnet::read_model_info(dir + "/ai.cfnet");
+    CHECK(info.metadata.count("user_ids") == 1);
+    CHECK(info.metadata.count("user_ids_names") == 0);
+    CHECK_FALSE(cfnet::AutoencoderCF<float>::load(dir + "/ai.cfnet").item_map().has_names());
+}
