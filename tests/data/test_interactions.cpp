@@ -139,6 +139,8 @@ TEST_CASE("load_interactions: header detected or stated, columns by name or numb
     // an implicit file with header words is detected too; without them the first line is data
     CHECK(cfnet::load_interactions(write_temp("i.csv", "user,item\nu1,i1\nu2,i1\n"), InteractionFileOptions().no_rating()).nnz() == 2);
     CHECK(cfnet::load_interactions(write_temp("j.csv", "u0,i0\nu1,i1\nu2,i1\n"), InteractionFileOptions().no_rating()).nnz() == 3);
+    CHECK_THROWS_WITH(cfnet::load_interactions(p, InteractionFileOptions().item(0)),
+                      "load: the user and item columns are the same column (1)");
     // comment lines are skipped, and line numbers stay right
     const auto q = write_temp("c.tsv", "# made by hand\n1\t1\t1\n# more\n1\t2\tx\n");
     check_parse_error([&] { (void)cfnet::load_interactions(q, InteractionFileOptions().comment("#")); }, q, 4, "rating",
@@ -186,6 +188,7 @@ TEST_CASE("load_interactions: bad lines name file, line and field", "[interactio
         check_parse_error([&] { (void)cfnet::load_interactions(p, o); }, p, line, field, what);
     };
     check("1\t2\t3\t4\n1\t3\n", 2, "rating", "expected at least 4 fields, found 2");
+    check("1\t2\n1\t3\t4\t5\n", 1, "rating", "expected at least 4 fields, found 2");  // a short first line is no header
     check("1\t2\t3\t4\n\t3\t3\t4\n", 2, "user", "expected a user id, found an empty field");
     check("1\t2\t3\t4\n2\t \t3\t4\n", 2, "item", "expected an item id, found an empty field");
     check("1\t2\t3\t4\n2\t3\t3\tt\n", 2, "timestamp", "expected an integer, found 't'");

@@ -73,7 +73,7 @@ inline int run_evaluate(const EvaluateArgs& a) {
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.model_file);
     const ModelKind kind = model_kind(info, a.model_file);
     const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "evaluate");
-    const examples::Workload w = load_data(a.data, with_recorded(a.layout, info.metadata), sc.split, sc.seed);
+    const examples::Workload w = load_data(a.data, with_recorded(a.layout, info.metadata, a.data), sc.split, sc.seed);
     if (w.split.test.empty()) throw cfnet::IoError("evaluate: --split " + sc.split + " holds out no rating");
     const Evaluation e = dispatch_model(
         kind, [&](auto type) { return detail::evaluate_model(type, a.model_file, w.split, sc.split, a.k, a.threshold); });

@@ -90,7 +90,7 @@ RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfne
     std::vector<cfnet::Recommendation<float>> recs;
     std::optional<M> model;
     std::vector<std::string> titles;
-    const FileLayout layout = with_recorded(a.layout, info.metadata);
+    const FileLayout layout = with_recorded(a.layout, info.metadata, a.data);
     if (!a.ratings.empty()) {
         if constexpr (!cfnet::supports_fold_in_v<M>) {
             throw cfnet::InvalidArgument("recommend: --ratings (fold-in of a new user) needs a user-based AutoencoderCF "

@@ -122,8 +122,15 @@ inline constexpr std::pair<const char*, std::optional<std::string> FileLayout::*
     {"cli.columns", &FileLayout::columns}, {"cli.sep", &FileLayout::sep}, {"cli.header", &FileLayout::header},
     {"cli.items", &FileLayout::items},     {"cli.item_columns", &FileLayout::item_columns}};
 
-/// `given` with every absent flag taken from the model file's record.
-inline FileLayout with_recorded(FileLayout given, const cfnet::Metadata& meta) {
+/// True when --data names an interaction file (a MovieLens release is a directory).
+inline bool is_interaction_file(const std::string& data) {
+    return data != "synthetic" && std::filesystem::is_regular_file(data);
+}
+
+/// `given` with every absent flag taken from the model file's record (for an interaction file
+/// only: --data DIR reads a MovieLens directory whatever the model was trained on).
+inline FileLayout with_recorded(FileLayout given, const cfnet::Metadata& meta, const std::string& data) {
+    if (!is_interaction_file(data)) return given;
     for (const auto& [key, member] : layout_keys)
         if (!(given.*member)) given.*member = meta_value(meta, key);
     return given;
@@ -132,11 +139,6 @@ inline FileLayout with_recorded(FileLayout given, const cfnet::Metadata& meta) {
 inline void record_layout(cfnet::Metadata& meta, const FileLayout& f) {
     for (const auto& [key, member] : layout_keys)
         if (f.*member) meta[key] = *(f.*member);
-}
-
-/// True when --data names an interaction file (a MovieLens release is a directory).
-inline bool is_interaction_file(const std::string& data) {
-    return data != "synthetic" && std::filesystem::is_regular_file(data);
 }
 
 namespace detail {

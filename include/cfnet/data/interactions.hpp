@@ -36,12 +36,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -340,14 +342,14 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
             FieldSplitter probe(sep == "whitespace" ? std::string() : sep, sep == "whitespace" ? '\0' : o.quote_for(sep));
             bool looks = false;
             if (probe.split(line)) {
-                const auto field = [&](const Column& c) -> std::string_view {
-                    return !c.by_name() && !c.is_none() && static_cast<std::size_t>(c.position()) < probe.size()
-                               ? probe[static_cast<std::size_t>(c.position())]
-                               : std::string_view();
+                // (a column the line lacks says nothing: the short line is reported as such)
+                const auto has = [&](const Column& c) {
+                    return !c.by_name() && !c.is_none() && static_cast<std::size_t>(c.position()) < probe.size();
                 };
-                looks = (!o.rating().is_none() && !o.rating().by_name() && !is_number(field(o.rating()))) ||
-                        (!o.timestamp().is_none() && !o.timestamp().by_name() && !is_number(field(o.timestamp()))) ||
-                        (header_word(field(o.user())) && header_word(field(o.item())));
+                const auto field = [&](const Column& c) { return probe[static_cast<std::size_t>(c.position())]; };
+                looks = (has(o.rating()) && !is_number(field(o.rating()))) ||
+                        (has(o.timestamp()) && !is_number(field(o.timestamp()))) ||
+                        (has(o.user()) && has(o.item()) && header_word(field(o.user())) && header_word(field(o.item())));
             }
             L = resolve_layout(o, line, ln, path, {{&o.user(), "user"}, {&o.item(), "item"}, {&o.rating(), "rating"}, {&o.timestamp(), "timestamp"}}, looks);
             have_layout = true;
@@ -364,6 +366,19 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
         }
         if (!split.split(line)) throw ParseError(path, ln, concat("column ", split.error_field() + 1), split.error());
         if (split.size() < need) throw_short_line(L.cols, roles, split.size(), need, path, ln);
+        if (u_of.size() == 4096) {
+            // Reserve for the whole file from the bytes per line so far: the vectors then grow
+            // once (doubling would need up to 3x their size at the moment of a reallocation).
+            std::error_code ec;
+            const auto size = std::filesystem::file_size(path, ec);
+            if (!ec && lines.consumed() > 0) {
+                const auto est = static_cast<std::size_t>(static_cast<double>(size) / static_cast<double>(lines.consumed()) * 4096.0 * 1.02) + 16;
+                u_of.reserve(est);
+                i_of.reserve(est);
+                values.reserve(est);
+                if (tc >= 0) stamps.reserve(est);
+            }
+        }
         u_of.push_back(users.add(split[uc], path, ln));
         i_of.push_back(items.add(split[ic], path, ln));
         values.push_back(rc < 0 ? T(1) : static_cast<T>(parse_real_field(split[static_cast<std::size_t>(rc)], path, ln, "rating")));
@@ -442,6 +457,11 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
         }
         out_ptr[u + 1] = item_idx.size();
     }
+    i_of = {};  // freed before the matrix builds its item-major copy
+    values = {};
+    stamps = {};
+    order = {};
+    row = {};
     return RatingMatrix<T>(std::move(umap), std::move(imap), std::move(out_ptr), std::move(item_idx), std::move(vals),
                            std::move(ts));
 }

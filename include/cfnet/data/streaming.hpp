@@ -60,6 +60,8 @@ public:
     std::size_t line_number() const noexcept { return line_; }
     /// Bytes read so far (for the "empty file" message).
     std::size_t bytes() const noexcept { return total_; }
+    /// Bytes of the lines returned so far.
+    std::size_t consumed() const noexcept { return total_ - (end_ - begin_); }
 
 private:
     bool raw(std::string_view& line) {
