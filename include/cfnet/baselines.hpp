@@ -86,8 +86,8 @@ struct BaselineShape {
         m["model"] = name;
         m["n_users"] = std::to_string(n_users);
         m["n_items"] = std::to_string(n_items);
-        m["user_ids"] = metadata_list(users ? users->ids() : std::vector<id_type>{}, ' ');
-        m["item_ids"] = metadata_list(items ? items->ids() : std::vector<id_type>{}, ' ');
+        write_id_map(m, "user_ids", users ? *users : IdMap(), ' ');
+        write_id_map(m, "item_ids", items ? *items : IdMap(), ' ');
         return m;
     }
 
@@ -97,8 +97,8 @@ struct BaselineShape {
             throw IoError(concat(name, "::load: '", path, "' holds a '", meta.text("model"), "' model, not ", name));
         n_users = meta.count<std::size_t>("n_users");
         n_items = meta.count<std::size_t>("n_items");
-        users = std::make_shared<IdMap>(meta.integers<id_type>("user_ids", ' '), "user");
-        items = std::make_shared<IdMap>(meta.integers<id_type>("item_ids", ' '), "item");
+        users = std::make_shared<IdMap>(read_id_map(meta, "user_ids", ' ', "user"));
+        items = std::make_shared<IdMap>(read_id_map(meta, "item_ids", ' ', "item"));
         if (users->size() != n_users || items->size() != n_items)
             throw IoError(concat(name, "::load: '", path, "': the id lists do not match n_users/n_items"));
         fitted = true;

@@ -19,6 +19,8 @@
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/data/implicit.hpp>
 #include <cfnet/data/io.hpp>
+#include <cfnet/data/interactions.hpp>
+#include <cfnet/data/streaming.hpp>
 #include <cfnet/data/movielens.hpp>
 #include <cfnet/data/split.hpp>
 #include <cfnet/data/synthetic.hpp>

@@ -261,3 +261,28 @@ TEST_CASE("movielens: missing files and malformed 100K metadata", "[movielens]")
     const auto user = write(dir, "u.user", "1|24|M|technician|85711\n2|old|F|other|94043\n");
     check_parse_error([&] { ml::load_users(dir); }, user, 2, "age", "expected an integer, found 'old'");
 }
+
+TEST_CASE("movielens: an empty ratings file is an error naming the file", "[movielens]") {
+    // (it used to load as 0 users and fail much later with "user index 4294967295 out of range")
+    const auto dir = temp_dir("ml-100k-empty");
+    write(dir, "u.genre", "unknown|0\n");
+    write(dir, "u.item", "1|A|01-Jan-1995||http://x|0\n");
+    const auto data = write(dir, "u.data", "");
+    CHECK_THROWS_WITH(ml::load<float>(dir), "movielens::load_100k: '" + data + "' holds no ratings (the file is empty)");
+    write(dir, "u.data", "\n\n");
+    CHECK_THROWS_WITH(ml::load<float>(dir), "movielens::load_100k: '" + data + "' holds no ratings (no data line)");
+    write(dir, "u.data", "1\t1\t5\t874965758\n");
+    write(dir, "uy.base", "1\t1\t5\t1\n");
+    const auto test = write(dir, "uy.test", "");
+    CHECK_THROWS_WITH(ml::load_100k_split<float>(dir, "uy"),
+                      "movielens::load_100k_split: '" + test + "' holds no ratings (the file is empty)");
+    const auto csv = temp_dir("ml-csv-empty");
+    write(csv, "movies.csv", "movieId,title,genres\n1,A,Drama\n");
+    const auto ratings = write(csv, "ratings.csv", "userId,movieId,rating,timestamp\n");
+    CHECK_THROWS_WITH(ml::load<float>(csv), "movielens::load_csv: '" + ratings + "' holds no ratings (no data line)");
+    const auto one = temp_dir("ml-1m-empty");
+    write(one, "movies.dat", "1::A::Drama\n");
+    write(one, "users.dat", "1::M::1::1::1\n");
+    const auto dat = write(one, "ratings.dat", "");
+    CHECK_THROWS_WITH(ml::load<float>(one), "movielens::load_1m_10m: '" + dat + "' holds no ratings (the file is empty)");
+}

@@ -143,3 +143,23 @@ TEST_CASE("RatingMatrix transposed, filter and entry_users", "[rating_matrix]") 
     CHECK(empty.nnz() == 0);
     CHECK(empty.n_users() == 0);
 }
+
+TEST_CASE("IdMap: a named map (string ids) looks names up both ways; an integer map takes the text of its ids",
+          "[rating_matrix]") {
+    const auto m = cfnet::IdMap::named({"a", "b c", "u_1029"}, "user");
+    CHECK(m.has_names());
+    CHECK(m.ids() == std::vector<cfnet::id_type>{0, 1, 2});
+    CHECK(*m.find(std::string("u_1029")) == 2);
+    CHECK_FALSE(m.find(std::string("c")).has_value());
+    CHECK(m.label(1) == "b c");
+    CHECK(m != cfnet::IdMap({0, 1, 2}, "user"));  // same integers, but names
+    CHECK_THROWS_WITH(cfnet::IdMap::named({"x", "x"}, "item"), "IdMap: duplicate item name 'x'");
+    CHECK_THROWS_WITH(cfnet::IdMap::named({"x", ""}, "item"), "IdMap: empty item name at index 1");
+    const cfnet::IdMap ints({-4, 17}, "item");
+    CHECK_FALSE(ints.has_names());
+    CHECK(*ints.find(std::string("17")) == 1);
+    CHECK(*ints.find(std::string("-4")) == 0);
+    CHECK_FALSE(ints.find(std::string("17x")).has_value());
+    CHECK_FALSE(ints.find(std::string("")).has_value());
+    CHECK(ints.label(0) == "-4");
+}

@@ -23,6 +23,7 @@ namespace cfnet_cli {
 struct EvaluateArgs {
     std::string model_file;
     std::string data;
+    FileLayout layout;                     ///< default: the one recorded by `cfnet train`
     std::optional<std::string> split;      ///< default: the split recorded by `cfnet train`
     std::optional<std::uint64_t> seed;     ///< default: the seed recorded by `cfnet train`
     std::size_t k = 10;
@@ -46,8 +47,8 @@ Evaluation evaluate_model(ModelType<M>, const std::string& path, const cfnet::Sp
                           const std::string& split_name, std::size_t k, double threshold) {
     static_assert(cfnet::is_recommender_v<M>, "cfnet evaluate programs against the recommender interface");
     const M model = M::load(path);
-    check_same_ids(model.item_map().ids(), split.train.items().ids(), "items", path, split_name);
-    check_same_ids(model.user_map().ids(), split.train.users().ids(), "users", path, split_name);
+    check_same_ids(model.item_map(), split.train.items(), "items", path, split_name);
+    check_same_ids(model.user_map(), split.train.users(), "users", path, split_name);
     Evaluation e;
     e.model = ModelName<M>::value;
     if (model.predicts_ratings()) {
@@ -72,7 +73,7 @@ inline int run_evaluate(const EvaluateArgs& a) {
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.model_file);
     const ModelKind kind = model_kind(info, a.model_file);
     const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "evaluate");
-    const examples::Workload w = load_data(a.data, sc.split, sc.seed);
+    const examples::Workload w = load_data(a.data, with_recorded(a.layout, info.metadata, a.data), sc.split, sc.seed);
     if (w.split.test.empty()) throw cfnet::IoError("evaluate: --split " + sc.split + " holds out no rating");
     const Evaluation e = dispatch_model(
         kind, [&](auto type) { return detail::evaluate_model(type, a.model_file, w.split, sc.split, a.k, a.threshold); });

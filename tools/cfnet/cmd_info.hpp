@@ -32,7 +32,12 @@ inline std::string grouped(std::uint64_t v) {
 /// A long metadata value shortened for the terminal: comma/space-separated lists become
 /// "<n> values: a,b,c ... z", other text is cut with "...".
 inline std::string shorten(const std::string& v, std::size_t max = 72) {
-    if (v.size() <= max) return v;
+    if (v.size() <= max && v.find('\n') == std::string::npos) return v;
+    if (v.find('\n') != std::string::npos) {  // a list of names (string ids), one per line
+        std::string flat = v;
+        std::replace(flat.begin(), flat.end(), '\n', ',');
+        return flat.size() <= max ? flat : shorten(flat, max);
+    }
     const char sep = v.find(',') != std::string::npos ? ',' : ' ';
     const auto n = static_cast<std::size_t>(std::count(v.begin(), v.end(), sep)) + 1;
     const std::string head = v.substr(0, max / 2);

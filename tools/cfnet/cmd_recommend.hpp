@@ -23,7 +23,8 @@ namespace cfnet_cli {
 struct RecommendArgs {
     std::string model_file;
     std::string data;
-    std::optional<cfnet::id_type> user;   ///< original user id
+    FileLayout layout;                    ///< default: the one recorded by `cfnet train`
+    std::optional<std::string> user;      ///< original user id (an integer or a name)
     std::string ratings;                  ///< fold-in ratings file (instead of --user)
     std::optional<std::string> split;     ///< default: the split recorded by `cfnet train`
     std::optional<std::uint64_t> seed;    ///< default: the seed recorded by `cfnet train`
@@ -32,9 +33,9 @@ struct RecommendArgs {
     std::string json;
 };
 
-/// One line of the output: original item id, title, score.
+/// One line of the output: original item id (as text), title, score.
 struct RecommendedItem {
-    cfnet::id_type item = 0;
+    std::string item;
     std::string title;
     float score = 0;
 };
@@ -42,12 +43,14 @@ struct RecommendedItem {
 namespace detail {
 
 /// The model's index of original user id `id`. @throws cfnet::InvalidArgument for an unknown id.
-inline cfnet::index_type user_index_of(const cfnet::IdMap& users, cfnet::id_type id, const std::string& path) {
+inline cfnet::index_type user_index_of(const cfnet::IdMap& users, const std::string& id, const std::string& path) {
     const auto u = users.find(id);
     if (!u)
         throw cfnet::InvalidArgument(cfnet::detail::concat(
             "recommend: unknown user id ", id, ": '", path, "' was trained on ", users.size(), " users",
-            users.size() ? cfnet::detail::concat(" (ids ", users.ids().front(), " .. ", users.ids().back(), ")") : std::string(),
+            users.size() ? cfnet::detail::concat(" (ids ", users.label(0), " .. ",
+                                                 users.label(static_cast<cfnet::index_type>(users.size() - 1)), ")")
+                         : std::string(),
             "; for a new user pass --ratings FILE"));
     return *u;
 }
@@ -72,6 +75,7 @@ struct RecommendOutcome {
     const char* model = "";
     std::string source;
     std::vector<RecommendedItem> items;
+    bool user_names = false, item_names = false;  ///< the model's ids are strings (JSON writes them as such)
 };
 
 /// Loads the model of type M and asks it through the recommender interface: fold-in (--ratings)
@@ -85,7 +89,8 @@ RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfne
     o.model = ModelName<M>::value;
     std::vector<cfnet::Recommendation<float>> recs;
     std::optional<M> model;
-    cfnet::movielens::ItemCatalog catalog;
+    std::vector<std::string> titles;
+    const FileLayout layout = with_recorded(a.layout, info.metadata, a.data);
     if (!a.ratings.empty()) {
         if constexpr (!cfnet::supports_fold_in_v<M>) {
             throw cfnet::InvalidArgument("recommend: --ratings (fold-in of a new user) needs a user-based AutoencoderCF "
@@ -100,30 +105,33 @@ RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfne
             std::vector<float> val;
             fold_in_indices(r, model->item_map(), a.ratings, idx, val);
             recs = model->recommend(idx, val, a.k, exclude_seen);
-            o.source = load_titles(a.data, catalog);  // no split is needed for a new user
+            titles = item_titles(a.data, layout, model->item_map());  // no split is needed for a new user
+            o.source = a.data;
         }
     } else if constexpr (carries_interactions_v<M>) {
         // The model keeps its training users, items and seen items: only the titles are needed.
         model.emplace(M::load(a.model_file));
-        o.source = load_titles(a.data, catalog);
+        titles = item_titles(a.data, layout, model->item_map());
+        o.source = a.data;
         const auto u = user_index_of(model->user_map(), *a.user, a.model_file);
         recs = model->recommend(model->interactions(), u, a.k, exclude_seen);
     } else {
         // The user's training ratings are the model's input: rebuild the training matrix.
         const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "recommend");
-        const examples::Workload w = load_data(a.data, sc.split, sc.seed);
+        const examples::Workload w = load_data(a.data, layout, sc.split, sc.seed);
         const auto& train = w.split.train;
-        catalog = w.data.items;
         o.source = w.data_source;
         model.emplace(M::load(a.model_file));
-        check_same_ids(model->item_map().ids(), train.items().ids(), "items", a.model_file, sc.split);
-        check_same_ids(model->user_map().ids(), train.users().ids(), "users", a.model_file, sc.split);
+        check_same_ids(model->item_map(), train.items(), "items", a.model_file, sc.split);
+        check_same_ids(model->user_map(), train.users(), "users", a.model_file, sc.split);
+        titles = item_titles(a.data, layout, train.items());
         const auto u = user_index_of(model->user_map(), *a.user, a.model_file);
         recs = model->recommend(train, u, a.k, exclude_seen);
     }
+    o.user_names = model->user_map().has_names();
+    o.item_names = model->item_map().has_names();
     for (const auto& r : recs) {
-        const cfnet::id_type id = model->item_map().id(r.item);
-        o.items.push_back({id, title_of(catalog, id), r.score});
+        o.items.push_back({model->item_map().label(r.item), title_of(titles, model->item_map(), r.item), r.score});
     }
     return o;
 }
@@ -161,14 +169,14 @@ inline int run_recommend(const RecommendArgs& a) {
         j["model"] = res.model;
         j["model_file"] = a.model_file;
         j["data"] = source;
-        j["user"] = a.user ? nlohmann::json(*a.user) : nlohmann::json(nullptr);
+        j["user"] = a.user ? id_json(*a.user, res.user_names) : nlohmann::json(nullptr);
         j["ratings_file"] = a.ratings.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.ratings);
         j["k"] = a.k;
         j["exclude_seen"] = exclude_seen;
         j["recommendations"] = nlohmann::json::array();
         for (std::size_t k = 0; k < out.size(); ++k)
             j["recommendations"].push_back(
-                {{"rank", k + 1}, {"item", out[k].item}, {"title", out[k].title}, {"score", json_number(out[k].score)}});
+                {{"rank", k + 1}, {"item", id_json(out[k].item, res.item_names)}, {"title", out[k].title}, {"score", json_number(out[k].score)}});
         write_json_file(a.json, j);
     }
     return exit_ok;

@@ -29,6 +29,7 @@ struct TrainArgs {
     std::string model;   ///< "autoencoder" or "ncf"
     std::string preset = "notebook";
     std::string data;
+    FileLayout layout;  ///< --columns, --sep, --header, --items, --item-columns (an interaction file)
     std::string split;
     std::uint64_t seed = 42;
     std::string out;
@@ -178,6 +179,7 @@ inline void record_split(const std::string& path, const TrainArgs& a) {
     f.metadata[meta_split] = a.split;
     f.metadata[meta_seed] = std::to_string(a.seed);
     f.metadata[meta_data] = a.data;
+    record_layout(f.metadata, a.layout);
     cfnet::save_model_file(path, f);
 }
 
@@ -204,7 +206,7 @@ inline void check_train_args(const TrainArgs& a) {
 inline int run_train(const TrainArgs& a) {
     check_train_args(a);
     const auto t0 = std::chrono::steady_clock::now();
-    const examples::Workload w = load_data(a.data, a.split, a.seed);
+    const examples::Workload w = load_data(a.data, a.layout, a.split, a.seed);
     const auto& train = w.split.train;
     if (!a.quiet)
         std::cerr << "cfnet: " << w.data_source << ", split " << a.split << " (seed " << a.seed << "): " << train.nnz()

@@ -118,7 +118,7 @@ inline int run_tune(const TuneArgs& a) {
         }
     });
     const auto t0 = std::chrono::steady_clock::now();
-    const examples::Workload w = load_data(a.base.data, a.base.split, a.base.seed);
+    const examples::Workload w = load_data(a.base.data, a.base.layout, a.base.split, a.base.seed);
     const auto& train = w.split.train;
     if (!a.base.quiet)
         std::cerr << "cfnet: " << w.data_source << ", split " << a.base.split << " (seed " << a.base.seed

@@ -40,6 +40,24 @@ std::set<std::string> given_options(const CLI::App& sub) {
     return out;
 }
 
+const char* const data_help =
+    "a MovieLens directory (u.data, u.item, ...; ratings.dat; ratings.csv), an interaction FILE (user, item[, rating]"
+    "[, timestamp] lines: see --columns), or 'synthetic'";
+
+/// The flags that say how to read an interaction file (--data FILE).
+void add_layout(CLI::App* s, FileLayout& f, bool recorded) {
+    auto* g = s->add_option_group("interaction file", std::string("--data FILE only") +
+                                                           (recorded ? " (default: what 'cfnet train' recorded)" : ""));
+    g->add_option("--columns", f.columns,
+                  "user,item[,rating[,timestamp]] as header names or column numbers from 1 (default 1,2,3); "
+                  "no rating (or '-') = implicit data, every line a 1");
+    g->add_option("--sep", f.sep, "separator: auto (default), tab, comma, semicolon, whitespace, or the text ('::', '|')");
+    g->add_option("--header", f.header, "is the first line a header: auto (default), yes or no")
+        ->check(CLI::IsMember({"auto", "yes", "no"}));
+    g->add_option("--items", f.items, "FILE of item titles (item id and title columns; separator and header detected)");
+    g->add_option("--item-columns", f.item_columns, "item,title columns of --items, names or numbers from 1 (default 1,2)");
+}
+
 /// The options `cfnet train` and `cfnet tune` share: the model, its preset and overrides, the data.
 void add_model_options(CLI::App* s, TrainArgs& a) {
     s->add_option("--model", a.model, "the model: autoencoder (AutoencoderCF) or ncf (NeuralCF)")
@@ -50,7 +68,8 @@ void add_model_options(CLI::App* s, TrainArgs& a) {
                   "with L-BFGS), accurate or implicit (ncf)")
         ->capture_default_str()
         ->check(CLI::IsMember({"notebook", "autorec", "accurate", "implicit"}));
-    s->add_option("--data", a.data, "MovieLens directory (u.data, u.item, ...), or 'synthetic'")->required();
+    s->add_option("--data", a.data, data_help)->required();
+    add_layout(s, a.layout, false);
     s->add_option("--split", a.split, split_help)->required();
     s->add_option("--seed", a.seed, "seed of the split and of the model (weights, shuffling, dropout)")
         ->capture_default_str();
@@ -128,7 +147,8 @@ void add_tune(CLI::App& app, TuneArgs& a) {
 void add_evaluate(CLI::App& app, EvaluateArgs& a) {
     CLI::App* s = app.add_subcommand("evaluate", "Rating and top-N metrics of a model file on its held-out ratings");
     s->add_option("--model-file", a.model_file, "model file written by 'cfnet train'")->required();
-    s->add_option("--data", a.data, "MovieLens directory, or 'synthetic'")->required();
+    s->add_option("--data", a.data, data_help)->required();
+    add_layout(s, a.layout, true);
     s->add_option("--split", a.split, std::string(split_help) + " (default: the one the model was trained with)");
     s->add_option("--seed", a.seed, "seed of the split (default: the one the model was trained with)");
     s->add_option("--k", a.k, "length of the ranked lists")->capture_default_str()->check(CLI::PositiveNumber);
@@ -140,8 +160,10 @@ void add_evaluate(CLI::App& app, EvaluateArgs& a) {
 void add_recommend(CLI::App& app, RecommendArgs& a) {
     CLI::App* s = app.add_subcommand("recommend", "Top-k items with titles for a user, or for a new user's ratings");
     s->add_option("--model-file", a.model_file, "model file written by 'cfnet train'")->required();
-    s->add_option("--data", a.data, "MovieLens directory (for the titles), or 'synthetic'")->required();
-    auto* user = s->add_option("--user", a.user, "original user id (as in u.data)");
+    s->add_option("--data", a.data, std::string(data_help) + " (for the titles, and the training data of input-driven models)")
+        ->required();
+    add_layout(s, a.layout, true);
+    auto* user = s->add_option("--user", a.user, "original user id, as in the data (an integer or a string id)");
     auto* ratings = s->add_option("--ratings", a.ratings,
                                   "FILE of a new user's 'item rating' lines (fold-in; user-based autoencoder)");
     user->excludes(ratings);

@@ -21,9 +21,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -176,6 +178,16 @@ inline std::vector<std::string> read_genres_100k(const std::string& path) {
     return names;
 }
 
+/// An empty ratings file (or one with only a header) is an error naming the file, not a 0 x 0
+/// matrix that fails much later. @throws IoError.
+inline void require_ratings(std::size_t count, const std::string& path, const char* who) {
+    if (count != 0) return;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    throw IoError(cfnet::detail::concat("movielens::", who, ": '", path, "' holds no ratings (",
+                                        !ec && size == 0 ? "the file is empty" : "no data line", ")"));
+}
+
 /// Every rated item must be in the catalog.
 template <class T>
 void check_rated_items(const RatingMatrix<T>& ratings, const ItemCatalog& items, const std::string& ratings_path,
@@ -282,6 +294,7 @@ Dataset<T> load_100k(const std::string& dir) {
     Dataset<T> d;
     const std::string rpath = detail::join_path(dir, "u.data");
     d.ratings = load_ratings<T>(rpath, format_100k());
+    detail::require_ratings(d.ratings.nnz(), rpath, "load_100k");
     d.items = load_items_100k(dir);
     detail::check_rated_items(d.ratings, d.items, rpath, detail::join_path(dir, "u.item"));
     d.variant = "ml-100k";
@@ -296,6 +309,7 @@ Dataset<T> load_1m_10m(const std::string& dir) {
     const bool one_m = cfnet::detail::file_readable(detail::join_path(dir, "users.dat"));
     const std::string rpath = detail::join_path(dir, "ratings.dat");
     d.ratings = load_ratings<T>(rpath, one_m ? format_1m() : format_10m());
+    detail::require_ratings(d.ratings.nnz(), rpath, "load_1m_10m");
     const std::string ipath = detail::join_path(dir, "movies.dat");
     d.items = detail::read_movies(ipath, false);
     detail::check_rated_items(d.ratings, d.items, rpath, ipath);
@@ -310,6 +324,7 @@ Dataset<T> load_csv(const std::string& dir) {
     Dataset<T> d;
     const std::string rpath = detail::join_path(dir, "ratings.csv");
     d.ratings = load_ratings<T>(rpath, format_csv());
+    detail::require_ratings(d.ratings.nnz(), rpath, "load_csv");
     const std::string ipath = detail::join_path(dir, "movies.csv");
     d.items = detail::read_movies(ipath, true);
     detail::check_rated_items(d.ratings, d.items, rpath, ipath);
@@ -345,6 +360,8 @@ Split<T> load_100k_split(const std::string& dir, const std::string& name) {
     std::vector<std::size_t> lb, lt;
     cfnet::detail::parse_ratings_into(base_text, fmt, base, rb, &lb);
     cfnet::detail::parse_ratings_into(test_text, fmt, test, rt, &lt);
+    detail::require_ratings(rb.size(), base, "load_100k_split");
+    detail::require_ratings(rt.size(), test, "load_100k_split");
     std::vector<id_type> uids, iids;
     uids.reserve(rb.size() + rt.size());
     iids.reserve(rb.size() + rt.size());

@@ -5,16 +5,19 @@
 /// Dense matrices are only ever materialised one mini-batch at a time, into caller buffers.
 
 #include <cfnet/error.hpp>
+#include <cfnet/metadata.hpp>
 #include <cfnet/tensor.hpp>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <system_error>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -46,6 +49,11 @@ private:
 };
 
 /// Bidirectional map between original ids and contiguous indices 0..size()-1, O(1) both ways.
+///
+/// Ids are 64-bit integers (id_type). A map may also carry *names*: the original ids of data whose
+/// ids are text ("u_1029", UUIDs; data/interactions.hpp). A named map's integer id of an entry is
+/// its index (names[k] has index k and id k); the names are what the user sees and what model
+/// files store. Every integer-only path (MovieLens, the models' ids() lists) works unchanged.
 class IdMap {
 public:
     IdMap() = default;
@@ -67,6 +75,22 @@ public:
         std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
         return IdMap(std::move(ids), std::move(kind));
+    }
+
+    /// A named map: `names[k]` gets index k (and integer id k).
+    /// @throws InvalidArgument if a name repeats or is empty.
+    static IdMap named(std::vector<std::string> names, std::string kind = "id") {
+        std::vector<id_type> ids(names.size());
+        for (std::size_t k = 0; k < ids.size(); ++k) ids[k] = static_cast<id_type>(k);
+        IdMap m(std::move(ids), std::move(kind));
+        m.name_index_.reserve(names.size());
+        for (std::size_t k = 0; k < names.size(); ++k) {
+            check_arg(!names[k].empty(), "IdMap: empty ", m.kind_, " name at index ", k);
+            const bool inserted = m.name_index_.emplace(names[k], static_cast<index_type>(k)).second;
+            check_arg(inserted, "IdMap: duplicate ", m.kind_, " name '", names[k], "'");
+        }
+        m.names_ = std::move(names);
+        return m;
     }
 
     std::size_t size() const noexcept { return ids_.size(); }
@@ -93,14 +117,101 @@ public:
         return ids_[index];
     }
 
-    friend bool operator==(const IdMap& a, const IdMap& b) { return a.ids_ == b.ids_; }
+    // --- names (string ids) ---------------------------------------------------------------------
+    /// True for a map of string ids (IdMap::named).
+    bool has_names() const noexcept { return !names_.empty(); }
+    /// The names by index; empty for an integer map.
+    const std::vector<std::string>& names() const noexcept { return names_; }
+    /// The index of `name`, if known (a named map only; an integer map looks up the integer `name` spells).
+    std::optional<index_type> find(const std::string& name) const {
+        if (names_.empty()) {
+            id_type v = 0;
+            const auto r = std::from_chars(name.data(), name.data() + name.size(), v);
+            if (name.empty() || r.ec != std::errc() || r.ptr != name.data() + name.size()) return std::nullopt;
+            return find(v);
+        }
+        const auto it = name_index_.find(name);
+        if (it == name_index_.end()) return std::nullopt;
+        return it->second;
+    }
+    /// The original id of `index` as text: its name, or its integer id in decimal.
+    std::string label(index_type index) const {
+        const id_type v = id(index);
+        return names_.empty() ? std::to_string(v) : names_[index];
+    }
+
+    friend bool operator==(const IdMap& a, const IdMap& b) { return a.ids_ == b.ids_ && a.names_ == b.names_; }
     friend bool operator!=(const IdMap& a, const IdMap& b) { return !(a == b); }
 
 private:
     std::vector<id_type> ids_;
     std::unordered_map<id_type, index_type> index_;
     std::string kind_ = "id";
+    std::vector<std::string> names_;
+    std::unordered_map<std::string, index_type> name_index_;
 };
+
+namespace detail {
+/// Names joined with '\n' ('\\' and '\n' inside a name escaped), for model-file metadata.
+inline std::string encode_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+        if (k) out += '\n';
+        for (const char c : names[k]) {
+            if (c == '\\') out += "\\\\";
+            else if (c == '\n') out += "\\n";
+            else out += c;
+        }
+    }
+    return out;
+}
+/// The inverse of encode_names. @throws InvalidArgument on a bad escape.
+inline std::vector<std::string> decode_names(const std::string& s) {
+    std::vector<std::string> out(1);
+    for (std::size_t k = 0; k < s.size(); ++k) {
+        const char c = s[k];
+        if (c == '\n') {
+            out.emplace_back();
+        } else if (c == '\\') {
+            check_arg(k + 1 < s.size() && (s[k + 1] == '\\' || s[k + 1] == 'n'), "decode_names: bad escape at byte ", k);
+            out.back() += s[++k] == 'n' ? '\n' : '\\';
+        } else {
+            out.back() += c;
+        }
+    }
+    if (s.empty()) out.clear();
+    return out;
+}
+}  // namespace detail
+
+/// Writes `map` to model-file metadata: `ids_key` = its integer ids separated by `sep` (what every
+/// cfnet reads), and for a named map `ids_key` + "_names" = its names (encode_names). Files
+/// without the names key (all files before string ids) read back as integer maps.
+inline void write_id_map(Metadata& meta, const std::string& ids_key, const IdMap& map, char sep) {
+    meta[ids_key] = metadata_list(map.ids(), sep);
+    if (map.has_names()) meta[ids_key + "_names"] = detail::encode_names(map.names());
+}
+
+/// Reads what write_id_map wrote. @throws IoError (via the reader) on malformed metadata.
+inline IdMap read_id_map(const MetadataReader& meta, const std::string& ids_key, char sep, const std::string& kind) {
+    std::vector<id_type> ids = meta.integers<id_type>(ids_key, sep);
+    if (!meta.has(ids_key + "_names")) return IdMap(std::move(ids), kind);
+    std::vector<std::string> names;
+    try {
+        names = detail::decode_names(meta.text(ids_key + "_names"));
+    } catch (const InvalidArgument& e) {
+        meta.fail(ids_key + "_names", e.what());
+    }
+    if (names.size() != ids.size())
+        meta.fail(ids_key + "_names", detail::concat("holds ", names.size(), " names for ", ids.size(), " ids"));
+    for (std::size_t k = 0; k < ids.size(); ++k)
+        if (ids[k] != static_cast<id_type>(k)) meta.fail(ids_key, "of a named map must be 0, 1, 2, ...");
+    try {
+        return IdMap::named(std::move(names), kind);
+    } catch (const InvalidArgument& e) {
+        meta.fail(ids_key + "_names", e.what());
+    }
+}
 
 /// One observed rating with original ids (the input of RatingMatrix::from_ratings).
 template <class T = float>

@@ -45,8 +45,8 @@ AutoencoderCF<T> AutoencoderCF<T>::load(const std::string& path) {
         throw IoError("AutoencoderCF::load: '" + path + "': " + e.what());
     }
     AutoencoderCF m(o);
-    m.user_map_ = IdMap(meta.integers<id_type>("user_ids", ','), "user");
-    m.item_map_ = IdMap(meta.integers<id_type>("item_ids", ','), "item");
+    m.user_map_ = read_id_map(meta, "user_ids", ',', "user");
+    m.item_map_ = read_id_map(meta, "item_ids", ',', "item");
     const size_type n_units = m.unit_ids().size();
     check_arg(n_units > 0, "AutoencoderCF::load: '", path, "' has no units");
     Rng rng(0);
@@ -85,8 +85,8 @@ Metadata AutoencoderCF<T>::metadata() const {
     m["cfnet_version"] = CFNET_VERSION_STRING;
     write_options(opt_, m);
     m["train_mean"] = metadata_number(train_mean_);
-    m["user_ids"] = metadata_list(user_map_.ids(), ',');
-    m["item_ids"] = metadata_list(item_map_.ids(), ',');
+    write_id_map(m, "user_ids", user_map_, ',');
+    write_id_map(m, "item_ids", item_map_, ',');
     return m;
 }
 

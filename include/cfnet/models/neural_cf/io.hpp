@@ -23,8 +23,8 @@ void NeuralCF<T>::save(const std::string& path) const {
     meta["model"] = "NeuralCF";
     meta["n_users"] = std::to_string(nu_);
     meta["n_items"] = std::to_string(ni_);
-    meta["user_ids"] = metadata_list(users_->ids(), ' ');
-    meta["item_ids"] = metadata_list(items_->ids(), ' ');
+    write_id_map(meta, "user_ids", *users_, ' ');
+    write_id_map(meta, "item_ids", *items_, ' ');
     meta["fallback"] = fallback_ ? "1" : "0";
     meta["fallback.mu"] = metadata_number(mu_);
     auto refs = self.named_tensors();
@@ -108,8 +108,8 @@ NeuralCF<T> NeuralCF<T>::load(const std::string& path) {
     const size_type nu = meta.count("n_users");
     const size_type ni = meta.count("n_items");
     m.initialize(nu, ni);
-    m.users_ = std::make_shared<IdMap>(meta.integers<id_type>("user_ids", ' '), "user");
-    m.items_ = std::make_shared<IdMap>(meta.integers<id_type>("item_ids", ' '), "item");
+    m.users_ = std::make_shared<IdMap>(read_id_map(meta, "user_ids", ' ', "user"));
+    m.items_ = std::make_shared<IdMap>(read_id_map(meta, "item_ids", ' ', "item"));
     if (m.users_->size() != nu || m.items_->size() != ni)
         throw IoError("NeuralCF::load: '" + path + "': id maps do not match n_users/n_items");
     const Matrix<T>* seen_stored = file.find("seen.items");
