@@ -211,7 +211,7 @@ double validation_score(const M& model, const RatingMatrix<T>& fit_part, const R
     }
     RankingOptions ro;
     if (opt.relevance_threshold) ro.threshold(*opt.relevance_threshold);
-    const auto scorer = model.make_scorer(fit_part);
+    auto scorer = model.make_scorer(fit_part);  // a scorer may keep scratch buffers: not const
     const RankingReport r =
         evaluate_ranking(fit_part, held_out, opt.k, [&](index_type u, T* out) { scorer(u, out); }, ro);
     return objective == TuneObjective::ndcg ? r.ndcg : objective == TuneObjective::precision ? r.precision : r.recall;

@@ -48,7 +48,7 @@ Evaluation evaluate_model(ModelType<M>, const std::string& path, const cfnet::Sp
     static_assert(cfnet::is_recommender_v<M>, "cfnet evaluate programs against the recommender interface");
     const M model = M::load(path);
     check_same_ids(model.item_map(), split.train.items(), "items", path, split_name);
-    check_same_ids(model.user_map(), split.train.users(), "users", path, split_name);
+    check_same_ids(user_map_or(model, split.train.users()), split.train.users(), "users", path, split_name);
     Evaluation e;
     e.model = ModelName<M>::value;
     if (model.predicts_ratings()) {
@@ -59,7 +59,7 @@ Evaluation evaluate_model(ModelType<M>, const std::string& path, const cfnet::Sp
         r.count = pred.size();
         e.rating = r;
     }
-    const auto scorer = model.make_scorer(split.train);
+    auto scorer = model.make_scorer(split.train);
     e.ranking = cfnet::evaluate_ranking(split.train, split.test, k, [&](cfnet::index_type u, float* out) { scorer(u, out); },
                                         cfnet::RankingOptions().threshold(threshold));
     return e;
@@ -86,7 +86,7 @@ inline int run_evaluate(const EvaluateArgs& a) {
         std::cout << "RMSE:       " << e.rating->rmse << "   (" << e.rating->count << " held-out ratings, input = training data)\n"
                   << "MAE:        " << e.rating->mae << '\n';
     else
-        std::cout << "RMSE/MAE:   n/a (implicit-feedback model: its scores are logits, not ratings)\n";
+        std::cout << "RMSE/MAE:   n/a (a ranking model: its scores are not ratings)\n";
     std::cout << "ranking:    top " << a.k << ", relevant = held-out rating >= " << std::setprecision(1) << a.threshold
               << ", " << r.users_evaluated << " users evaluated, " << r.users_skipped
               << " without a relevant held-out item skipped\n"

@@ -93,12 +93,12 @@ RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfne
     const FileLayout layout = with_recorded(a.layout, info.metadata, a.data);
     if (!a.ratings.empty()) {
         if constexpr (!cfnet::supports_fold_in_v<M>) {
-            throw cfnet::InvalidArgument("recommend: --ratings (fold-in of a new user) needs a user-based AutoencoderCF "
-                                         "model; '" + a.model_file + "' holds a " + o.model + " model (use --user ID)");
+            throw cfnet::InvalidArgument("recommend: --ratings (fold-in of a new user) needs a model that folds in new "
+                                         "users (a user-based AutoencoderCF, Ease or MultVAE); '" + a.model_file + "' holds a " + o.model + " model (use --user ID)");
         } else {
             model.emplace(M::load(a.model_file));
             if (!model->supports_fold_in())
-                throw cfnet::InvalidArgument("recommend: --ratings (fold-in) needs a user-based AutoencoderCF model; '" +
+                throw cfnet::InvalidArgument("recommend: --ratings (fold-in) needs a model that folds in new users; '" +
                                              a.model_file + "' is item-based (use --user ID)");
             const FoldInRatings r = read_fold_in_ratings(a.ratings);
             std::vector<cfnet::index_type> idx;
@@ -123,12 +123,13 @@ RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfne
         o.source = w.data_source;
         model.emplace(M::load(a.model_file));
         check_same_ids(model->item_map(), train.items(), "items", a.model_file, sc.split);
-        check_same_ids(model->user_map(), train.users(), "users", a.model_file, sc.split);
+        check_same_ids(user_map_or(*model, train.users()), train.users(), "users", a.model_file, sc.split);
         titles = item_titles(a.data, layout, train.items());
-        const auto u = user_index_of(model->user_map(), *a.user, a.model_file);
+        const auto u = user_index_of(user_map_or(*model, train.users()), *a.user, a.model_file);
+        o.user_names = train.users().has_names();
         recs = model->recommend(train, u, a.k, exclude_seen);
     }
-    o.user_names = model->user_map().has_names();
+    if constexpr (detail::has_user_map<M>::value) o.user_names = model->user_map().has_names();
     o.item_names = model->item_map().has_names();
     for (const auto& r : recs) {
         o.items.push_back({model->item_map().label(r.item), title_of(titles, model->item_map(), r.item), r.score});

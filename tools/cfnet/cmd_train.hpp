@@ -7,6 +7,8 @@
 #include "models.hpp"
 
 #include <cfnet/autoencoder.hpp>
+#include <cfnet/ease.hpp>
+#include <cfnet/mult_vae.hpp>
 #include <cfnet/neural_cf.hpp>
 #include <cfnet/serialize.hpp>
 #include <cfnet/train.hpp>
@@ -26,8 +28,8 @@ namespace cfnet_cli {
 /// (so that a preset's value is overridden only when asked, and an option of the other model is
 /// a usage error rather than silently ignored).
 struct TrainArgs {
-    std::string model;   ///< "autoencoder" or "ncf"
-    std::string preset = "notebook";
+    std::string model;   ///< "autoencoder", "ncf", "ease", "mult-dae" or "mult-vae"
+    std::string preset;  ///< empty: the model's default preset (default_preset())
     std::string data;
     FileLayout layout;  ///< --columns, --sep, --header, --items, --item-columns (an interaction file)
     std::string split;
@@ -62,29 +64,82 @@ struct TrainArgs {
     std::size_t negatives = 0;
     double validation_fraction = 0;
     bool mean_init = false;
+    // ease
+    std::vector<double> lambdas;
+    std::size_t max_items = 0;
+    double memory_gib = 0;
+    int threads = 0;
+    // mult-dae / mult-vae
+    std::size_t latent = 0;
+    std::size_t anneal_steps = 0;
+    double anneal_cap = 0;
+    int patience = 0;
 
     std::set<std::string> given;
     bool has(const std::string& name) const { return given.count(name) != 0; }
 };
 
-/// The options only one model understands (long names, as on the command line).
-inline const std::vector<std::string>& autoencoder_only_options() {
-    static const std::vector<std::string> v{"--item-based", "--activation", "--output-activation", "--input-dropout",
-                                            "--clamp",      "--solver",     "--l2-lambda"};
+/// The model-specific options (long names) and the models they apply to; an option given for
+/// another model is a usage error, never silently ignored.
+inline const std::vector<std::pair<std::string, std::vector<std::string>>>& option_models() {
+    static const std::vector<std::string> nets{"autoencoder", "ncf", "mult-dae", "mult-vae"};
+    static const std::vector<std::pair<std::string, std::vector<std::string>>> v{
+        {"--epochs", nets},
+        {"--batch-size", nets},
+        {"--lr", nets},
+        {"--hidden", nets},
+        {"--dropout", nets},
+        {"--l2", {"autoencoder", "ncf", "ease", "mult-dae", "mult-vae"}},
+        {"--lazy-adam", {"autoencoder", "ncf"}},
+        {"--fallback", {"autoencoder", "ncf"}},
+        {"--item-based", {"autoencoder"}},
+        {"--activation", {"autoencoder"}},
+        {"--output-activation", {"autoencoder"}},
+        {"--input-dropout", {"autoencoder"}},
+        {"--clamp", {"autoencoder"}},
+        {"--solver", {"autoencoder"}},
+        {"--l2-lambda", {"autoencoder"}},
+        {"--arch", {"ncf"}},
+        {"--feedback", {"ncf"}},
+        {"--embedding-dim", {"ncf"}},
+        {"--dense-l2", {"ncf"}},
+        {"--bias-terms", {"ncf"}},
+        {"--negatives", {"ncf"}},
+        {"--validation-fraction", {"ncf", "ease", "mult-dae", "mult-vae"}},
+        {"--mean-init", {"ncf"}},
+        {"--lambdas", {"ease"}},
+        {"--max-items", {"ease"}},
+        {"--memory-gib", {"ease"}},
+        {"--threads", {"ease"}},
+        {"--latent", {"mult-dae", "mult-vae"}},
+        {"--anneal-steps", {"mult-vae"}},
+        {"--anneal-cap", {"mult-vae"}},
+        {"--patience", {"mult-dae", "mult-vae"}},
+    };
     return v;
 }
-inline const std::vector<std::string>& ncf_only_options() {
-    static const std::vector<std::string> v{"--arch",    "--feedback",            "--embedding-dim", "--dense-l2",
-                                            "--bias-terms", "--negatives", "--validation-fraction", "--mean-init"};
-    return v;
+
+/// The preset a model trains with when --preset is not given.
+inline std::string default_preset(const std::string& model) {
+    if (model == "ease" || model == "mult-dae" || model == "mult-vae") return "default";
+    return "notebook";
 }
 
 namespace detail {
 
-inline void reject_options(const TrainArgs& a, const std::vector<std::string>& names, const char* other) {
-    for (const auto& n : names)
-        if (a.has(n)) throw UsageError("train: " + n + " applies to --model " + other + " only (this is --model " + a.model + ")");
+/// @throws UsageError naming the first given option that does not apply to a.model.
+inline void reject_options(const TrainArgs& a) {
+    for (const auto& [name, models] : option_models()) {
+        if (!a.has(name) || std::find(models.begin(), models.end(), a.model) != models.end()) continue;
+        if (models.size() == 1)
+            throw UsageError("train: " + name + " applies to --model " + models[0] + " only (this is --model " + a.model + ")");
+        std::string list;
+        for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
+        throw UsageError("train: " + name + " does not apply to --model " + a.model + " (it applies to --model " + list + ")");
+    }
 }
+
+inline std::string preset_of(const TrainArgs& a) { return a.preset.empty() ? default_preset(a.model) : a.preset; }
 
 template <class Options>
 void validate_options(const Options& o) {
@@ -97,12 +152,13 @@ void validate_options(const Options& o) {
 
 inline cfnet::AutoencoderOptions autoencoder_options(const TrainArgs& a) {
     cfnet::AutoencoderOptions o;
-    if (a.preset == "notebook")
+    const std::string preset = preset_of(a);
+    if (preset == "notebook")
         o = cfnet::AutoencoderOptions::notebook();
-    else if (a.preset == "autorec")
+    else if (preset == "autorec")
         o = cfnet::AutoencoderOptions::autorec();
     else
-        throw UsageError("train: --model autoencoder has the presets notebook and autorec, not '" + a.preset + "'");
+        throw UsageError("train: --model autoencoder has the presets notebook and autorec, not '" + preset + "'");
     o.seed = a.seed;
     if (a.has("--epochs")) o.epochs = a.epochs;
     if (a.has("--batch-size")) o.batch_size = a.batch_size;
@@ -129,14 +185,15 @@ inline cfnet::AutoencoderOptions autoencoder_options(const TrainArgs& a) {
 
 inline cfnet::NeuralCFOptions ncf_options(const TrainArgs& a) {
     cfnet::NeuralCFOptions o;
-    if (a.preset == "notebook")
+    const std::string preset = preset_of(a);
+    if (preset == "notebook")
         o = cfnet::NeuralCFOptions::notebook();
-    else if (a.preset == "accurate")
+    else if (preset == "accurate")
         o = cfnet::NeuralCFOptions::accurate();
-    else if (a.preset == "implicit")
+    else if (preset == "implicit")
         o = cfnet::NeuralCFOptions::implicit_ranking();
     else
-        throw UsageError("train: --model ncf has the presets notebook, accurate and implicit, not '" + a.preset + "'");
+        throw UsageError("train: --model ncf has the presets notebook, accurate and implicit, not '" + preset + "'");
     o.seed = a.seed;
     if (a.has("--epochs")) o.epochs = a.epochs;
     if (a.has("--batch-size")) o.batch_size = a.batch_size;
@@ -159,8 +216,54 @@ inline cfnet::NeuralCFOptions ncf_options(const TrainArgs& a) {
     if (a.has("--validation-fraction")) o.validation_fraction = a.validation_fraction;
     if (a.has("--mean-init")) o.mean_init = a.mean_init;
     if (o.early_stopping && o.validation_fraction == 0)
-        throw UsageError("train: preset '" + a.preset + "' stops early on " + o.early_stopping->monitor +
+        throw UsageError("train: preset '" + preset + "' stops early on " + o.early_stopping->monitor +
                          ", which needs --validation-fraction > 0");
+    validate_options(o);
+    return o;
+}
+
+/// EASE: preset default (lambda chosen on 25% of each user's training interactions from a x2 grid
+/// 50..3200, by NDCG@10) or fixed (lambda 500, or --l2).
+inline cfnet::EaseOptions ease_options(const TrainArgs& a) {
+    cfnet::EaseOptions o;
+    const std::string preset = preset_of(a);
+    if (preset == "default")
+        o.select_lambda({50, 100, 200, 400, 800, 1600, 3200});
+    else if (preset != "fixed")
+        throw UsageError("train: --model ease has the presets default and fixed, not '" + preset + "'");
+    o.seed = a.seed;
+    if (a.has("--l2")) {
+        o.lambda = a.l2;
+        o.lambdas.clear();
+    }
+    if (a.has("--lambdas")) o.select_lambda(a.lambdas);
+    if (a.has("--validation-fraction")) o.validation_fraction = a.validation_fraction;
+    if (a.has("--max-items")) o.max_items = a.max_items;
+    if (a.has("--memory-gib")) o.memory_limit = static_cast<std::size_t>(a.memory_gib * 1073741824.0);
+    if (a.has("--threads")) o.threads = a.threads;
+    validate_options(o);
+    return o;
+}
+
+/// Mult-DAE / Mult-VAE: preset default (the paper's architecture and training; see the library's
+/// MultVAEOptions::dae() / vae()).
+inline cfnet::MultVAEOptions mult_vae_options(const TrainArgs& a) {
+    const std::string preset = preset_of(a);
+    if (preset != "default")
+        throw UsageError("train: --model " + a.model + " has the preset default, not '" + preset + "'");
+    cfnet::MultVAEOptions o = a.model == "mult-dae" ? cfnet::MultVAEOptions::dae() : cfnet::MultVAEOptions::vae();
+    o.seed = a.seed;
+    if (a.has("--epochs")) o.epochs = a.epochs;
+    if (a.has("--batch-size")) o.batch_size = a.batch_size;
+    if (a.has("--lr")) o.learning_rate = a.lr;
+    if (a.has("--hidden")) o.hidden = a.hidden;
+    if (a.has("--dropout")) o.input_dropout = a.dropout;
+    if (a.has("--l2")) o.weight_decay = a.l2;
+    if (a.has("--latent")) o.latent = a.latent;
+    if (a.has("--anneal-steps")) o.anneal_steps = a.anneal_steps;
+    if (a.has("--anneal-cap")) o.anneal_cap = a.anneal_cap;
+    if (a.has("--validation-fraction")) o.validation_fraction = a.validation_fraction;
+    if (a.has("--patience")) o.patience = a.patience;
     validate_options(o);
     return o;
 }
@@ -171,6 +274,22 @@ inline cfnet::AutoencoderOptions options_for(ModelType<cfnet::AutoencoderCF<floa
 }
 inline cfnet::NeuralCFOptions options_for(ModelType<cfnet::NeuralCF<float>>, const TrainArgs& a) {
     return ncf_options(a);
+}
+inline cfnet::EaseOptions options_for(ModelType<cfnet::Ease<float>>, const TrainArgs& a) { return ease_options(a); }
+inline cfnet::MultVAEOptions options_for(ModelType<cfnet::MultVAE<float>>, const TrainArgs& a) {
+    return mult_vae_options(a);
+}
+
+/// Fits `model` on `train` with the progress callbacks; a closed-form model (Ease) has no epochs,
+/// callbacks or history. @return the training history (empty for a closed-form model).
+template <class M>
+cfnet::History fit_model(M& model, const cfnet::RatingMatrix<float>& train, const std::vector<cfnet::Callback*>& callbacks) {
+    if constexpr (std::is_same_v<M, cfnet::Ease<float>>) {
+        model.fit(train);
+        return {};
+    } else {
+        return model.fit(train, callbacks);
+    }
 }
 
 /// Adds the CLI's entries (split, seed, data) to the metadata of the model file at `path`.
@@ -187,13 +306,8 @@ inline void record_split(const std::string& path, const TrainArgs& a) {
 
 /// Checks the command line (before any data is read). @throws UsageError.
 inline void check_train_args(const TrainArgs& a) {
-    if (a.model == "autoencoder") {
-        detail::reject_options(a, ncf_only_options(), "ncf");
-        (void)detail::autoencoder_options(a);
-    } else {
-        detail::reject_options(a, autoencoder_only_options(), "autoencoder");
-        (void)detail::ncf_options(a);
-    }
+    detail::reject_options(a);
+    dispatch_model(model_kind_of(a.model), [&](auto type) { (void)detail::options_for(type, a); });
     if (!a.history.empty()) {
         const auto dot = a.history.rfind('.');
         const std::string ext = dot == std::string::npos ? "" : a.history.substr(dot);
@@ -218,12 +332,18 @@ inline int run_train(const TrainArgs& a) {
     if (!a.quiet) callbacks.push_back(&bar);
 
     cfnet::History history;
+    std::string closed_form;  // what a closed-form fit (Ease) reports instead of epochs
     const auto t1 = std::chrono::steady_clock::now();
-    const ModelKind kind = a.model == "autoencoder" ? ModelKind::autoencoder : ModelKind::neural_cf;
+    const ModelKind kind = model_kind_of(a.model);
     const char* model_name = dispatch_model(kind, [&](auto type) {
         using M = typename decltype(type)::type;
         M model(detail::options_for(type, a));
-        history = model.fit(train, callbacks);
+        history = detail::fit_model(model, train, callbacks);
+        if constexpr (std::is_same_v<M, cfnet::Ease<float>>) {
+            closed_form = "closed form, lambda " + cfnet::metadata_number(model.selected_lambda());
+            if (!model.selection().empty())
+                closed_form += " (chosen on validation among " + std::to_string(model.selection().size()) + " candidates)";
+        }
         model.save(a.out);
         return ModelName<M>::value;
     });
@@ -237,10 +357,10 @@ inline int run_train(const TrainArgs& a) {
     }
 
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.out);
-    std::cout << "model:    " << model_name << " (preset " << a.preset
+    std::cout << "model:    " << model_name << " (preset " << detail::preset_of(a)
               << ")\n"
               << "data:     " << w.data_source << ", split " << a.split << ", seed " << a.seed << '\n'
-              << "epochs:   " << history.size();
+              << "epochs:   " << (closed_form.empty() ? std::to_string(history.size()) : closed_form);
     if (history.stopped_early) std::cout << " (stopped early; weights of epoch " << history.best_epoch << ")";
     std::cout << '\n';
     if (history.size() > 0) {

@@ -102,7 +102,7 @@ inline int run_tune(const TuneArgs& a) {
     } catch (const cfnet::InvalidArgument& e) {
         throw UsageError(std::string("tune: ") + e.what());
     }
-    const ModelKind kind = a.base.model == "autoencoder" ? ModelKind::autoencoder : ModelKind::neural_cf;
+    const ModelKind kind = model_kind_of(a.base.model);
     // Every grid point's options are checked before any data is read.
     dispatch_model(kind, [&](auto type) {
         const auto base = detail::options_for(type, a.base);
@@ -170,13 +170,13 @@ inline int run_tune(const TuneArgs& a) {
     });
     detail::record_split(a.base.out, a.base);
     std::cout << "best:     " << best << " (" << objective << " " << best_score << ")\n"
-              << "model:    " << model_name << " (preset " << a.base.preset << ", the best options refitted on all "
+              << "model:    " << model_name << " (preset " << detail::preset_of(a.base) << ", the best options refitted on all "
               << train.nnz() << " training ratings)\n"
               << "saved:    " << a.base.out << '\n';
     if (!a.json.empty()) {
         nlohmann::json j;
         j["model"] = model_name;
-        j["preset"] = a.base.preset;
+        j["preset"] = detail::preset_of(a.base);
         j["data"] = w.data_source;
         j["split"] = a.base.split;
         j["seed"] = a.base.seed;

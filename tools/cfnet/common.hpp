@@ -51,21 +51,31 @@ inline constexpr const char* meta_split = "cli.split";
 inline constexpr const char* meta_seed = "cli.seed";
 inline constexpr const char* meta_data = "cli.data";
 
-/// The two model types of a model file (its metadata key "model").
-enum class ModelKind { autoencoder, neural_cf };
+/// The model types of a model file (its metadata key "model").
+enum class ModelKind { autoencoder, neural_cf, ease, mult_vae };
+
+/// The model kind of `cfnet train --model NAME` (autoencoder, ncf, ease, mult-dae, mult-vae).
+inline ModelKind model_kind_of(const std::string& name) {
+    if (name == "ncf") return ModelKind::neural_cf;
+    if (name == "ease") return ModelKind::ease;
+    if (name == "mult-dae" || name == "mult-vae") return ModelKind::mult_vae;
+    return ModelKind::autoencoder;
+}
 
 /// The model type recorded in `info`. @throws cfnet::IoError when the file is a cfnet tensor
-/// file but not a model saved by AutoencoderCF or NeuralCF.
+/// file but not a model saved by one of the models the tool knows.
 inline ModelKind model_kind(const cfnet::ModelFileInfo& info, const std::string& path) {
     const auto it = info.metadata.find("model");
     if (it == info.metadata.end())
         throw cfnet::IoError("'" + path +
                              "' is a cfnet tensor file without a 'model' metadata entry, not a model saved by "
-                             "AutoencoderCF or NeuralCF (see 'cfnet info " + path + "')");
+                             "AutoencoderCF, NeuralCF, Ease or MultVAE (see 'cfnet info " + path + "')");
     if (it->second == "AutoencoderCF") return ModelKind::autoencoder;
     if (it->second == "NeuralCF") return ModelKind::neural_cf;
+    if (it->second == "Ease") return ModelKind::ease;
+    if (it->second == "MultVAE") return ModelKind::mult_vae;
     throw cfnet::IoError("'" + path + "' holds a model of type '" + it->second +
-                         "'; this cfnet reads AutoencoderCF and NeuralCF models");
+                         "'; this cfnet reads AutoencoderCF, NeuralCF, Ease and MultVAE models");
 }
 
 /// The recorded metadata value for `key`, if any.

@@ -60,14 +60,15 @@ void add_layout(CLI::App* s, FileLayout& f, bool recorded) {
 
 /// The options `cfnet train` and `cfnet tune` share: the model, its preset and overrides, the data.
 void add_model_options(CLI::App* s, TrainArgs& a) {
-    s->add_option("--model", a.model, "the model: autoencoder (AutoencoderCF) or ncf (NeuralCF)")
+    s->add_option("--model", a.model,
+                  "the model: autoencoder (AutoencoderCF), ncf (NeuralCF), ease (EASE), mult-dae or mult-vae (MultVAE)")
         ->required()
-        ->check(CLI::IsMember({"autoencoder", "ncf"}));
+        ->check(CLI::IsMember({"autoencoder", "ncf", "ease", "mult-dae", "mult-vae"}));
     s->add_option("--preset", a.preset,
-                  "starting configuration: notebook (both models: the notebook's), autorec (autoencoder: I-AutoRec "
-                  "with L-BFGS), accurate or implicit (ncf)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"notebook", "autorec", "accurate", "implicit"}));
+                  "starting configuration: notebook (autoencoder and ncf: the notebook's; their default), autorec "
+                  "(autoencoder: I-AutoRec with L-BFGS), accurate or implicit (ncf), default (ease: lambda chosen on "
+                  "validation; mult-dae, mult-vae: the paper's) or fixed (ease: lambda 500 or --l2)")
+        ->check(CLI::IsMember({"notebook", "autorec", "accurate", "implicit", "default", "fixed"}));
     s->add_option("--data", a.data, data_help)->required();
     add_layout(s, a.layout, false);
     s->add_option("--split", a.split, split_help)->required();
@@ -76,13 +77,14 @@ void add_model_options(CLI::App* s, TrainArgs& a) {
     s->add_option("--out", a.out, "model file to write")->required();
     s->add_flag("--quiet,-q", a.quiet, "no progress output");
 
-    auto* g = s->add_option_group("hyper-parameters", "override the preset (both models)");
+    auto* g = s->add_option_group("hyper-parameters", "override the preset (the models each applies to in brackets)");
     g->add_option("--epochs", a.epochs, "training epochs")->check(CLI::PositiveNumber);
     g->add_option("--batch-size", a.batch_size, "mini-batch size")->check(CLI::PositiveNumber);
     g->add_option("--lr", a.lr, "Adam learning rate")->check(CLI::PositiveNumber);
     g->add_option("--hidden", a.hidden, "hidden layer widths, e.g. 512,256,64,256,512")->delimiter(',');
     g->add_option("--dropout", a.dropout, "dropout after every hidden layer, in [0, 1)")->check(CLI::Range(0.0, 1.0));
-    g->add_option("--l2", a.l2, "L2 penalty (autoencoder: weight decay; ncf: on the embeddings)")
+    g->add_option("--l2", a.l2,
+                  "L2 penalty (autoencoder, mult-*: weight decay; ncf: on the embeddings; ease: lambda, no selection)")
         ->check(CLI::NonNegativeNumber);
     g->add_flag("--lazy-adam", a.lazy_adam, "Adam on the rows a batch touched only (LazyAdam; not exact Adam)");
     g->add_flag("--fallback", a.fallback, "predict unseen users/items with a bias baseline");
@@ -107,14 +109,30 @@ void add_model_options(CLI::App* s, TrainArgs& a) {
     gn->add_option("--dense-l2", a.dense_l2, "L2 on the dense kernels")->check(CLI::NonNegativeNumber);
     gn->add_flag("--bias-terms", a.bias_terms, "learned user and item biases");
     gn->add_option("--negatives", a.negatives, "implicit: sampled negatives per positive")->check(CLI::PositiveNumber);
-    gn->add_option("--validation-fraction", a.validation_fraction,
-                   "fraction of the training ratings held out for per-epoch validation (0 = none)")
-        ->check(CLI::Range(0.0, 1.0));
     gn->add_flag("--mean-init", a.mean_init, "start the output bias at the mean rating");
+    g->add_option("--validation-fraction", a.validation_fraction,
+                  "ncf: training ratings held out for per-epoch validation (0 = none); ease: held out to choose lambda; "
+                  "mult-*: held out to choose the epoch by NDCG@100 (0 = none)")
+        ->check(CLI::Range(0.0, 1.0));
+
+    auto* ge = s->add_option_group("ease", "--model ease only");
+    ge->add_option("--lambdas", a.lambdas, "candidate lambdas chosen among on validation, e.g. 100,400,1600")
+        ->delimiter(',');
+    ge->add_option("--max-items", a.max_items, "keep only the N most frequent items (0: all)");
+    ge->add_option("--memory-gib", a.memory_gib, "memory the fit may use, GiB (default: 3/4 of physical memory)")
+        ->check(CLI::PositiveNumber);
+    ge->add_option("--threads", a.threads, "OpenBLAS threads during the fit (0: as set)")->check(CLI::NonNegativeNumber);
+
+    auto* gv = s->add_option_group("mult-vae", "--model mult-dae / mult-vae only");
+    gv->add_option("--latent", a.latent, "latent (code) dimension")->check(CLI::PositiveNumber);
+    gv->add_option("--anneal-steps", a.anneal_steps, "mult-vae: updates until beta reaches --anneal-cap (0: cap at once)");
+    gv->add_option("--anneal-cap", a.anneal_cap, "mult-vae: the largest KL weight beta")->check(CLI::Range(0.0, 1.0));
+    gv->add_option("--patience", a.patience, "with --validation-fraction: stop after N epochs without improvement")
+        ->check(CLI::NonNegativeNumber);
 }
 
 void add_train(CLI::App& app, TrainArgs& a) {
-    CLI::App* s = app.add_subcommand("train", "Train a model on MovieLens data and save it to a model file");
+    CLI::App* s = app.add_subcommand("train", "Train a model on MovieLens data or an interaction file and save it to a model file");
     add_model_options(s, a);
     s->add_option("--history", a.history, "write the per-epoch history to FILE.csv or FILE.json");
 }

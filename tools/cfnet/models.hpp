@@ -8,6 +8,8 @@
 #include "common.hpp"
 
 #include <cfnet/autoencoder.hpp>
+#include <cfnet/ease.hpp>
+#include <cfnet/mult_vae.hpp>
 #include <cfnet/neural_cf.hpp>
 #include <cfnet/recommender.hpp>
 
@@ -34,12 +36,25 @@ struct ModelName<cfnet::NeuralCF<float>> {
     static constexpr const char* value = "NeuralCF";
 };
 
+template <>
+struct ModelName<cfnet::Ease<float>> {
+    static constexpr const char* value = "Ease";
+};
+template <>
+struct ModelName<cfnet::MultVAE<float>> {
+    static constexpr const char* value = "MultVAE";
+};
+
 /// The single dispatch point: f(ModelType<M>{}) with the model type of `kind`.
 template <class F>
 decltype(auto) dispatch_model(ModelKind kind, F&& f) {
     switch (kind) {
         case ModelKind::neural_cf:
             return std::forward<F>(f)(ModelType<cfnet::NeuralCF<float>>{});
+        case ModelKind::ease:
+            return std::forward<F>(f)(ModelType<cfnet::Ease<float>>{});
+        case ModelKind::mult_vae:
+            return std::forward<F>(f)(ModelType<cfnet::MultVAE<float>>{});
         case ModelKind::autoencoder:
         default:
             return std::forward<F>(f)(ModelType<cfnet::AutoencoderCF<float>>{});
@@ -52,6 +67,23 @@ struct has_interactions : std::false_type {};
 template <class M>
 struct has_interactions<M, std::void_t<decltype(std::declval<const M&>().interactions())>> : std::true_type {};
 }  // namespace detail
+
+namespace detail {
+template <class M, class = void>
+struct has_user_map : std::false_type {};
+template <class M>
+struct has_user_map<M, std::void_t<decltype(std::declval<const M&>().user_map())>> : std::true_type {};
+}  // namespace detail
+
+/// The model's own user map, or `fallback` (the training data's) for a model that keeps none: an
+/// item-item model such as Ease scores any user from his input row and knows no user ids.
+template <class M>
+const cfnet::IdMap& user_map_or(const M& model, const cfnet::IdMap& fallback) {
+    if constexpr (detail::has_user_map<M>::value)
+        return model.user_map();
+    else
+        return fallback;
+}
 
 /// True when a loaded model carries its own training interactions (interactions()): the
 /// recommender interface's `input` then needs no data split (an embedding model such as NeuralCF).
