@@ -9,7 +9,7 @@
 #   benchmarks/compare_ease.sh [BUILD_DIR] [THREADS...]     (default: build, threads 1 2)
 #
 # Needs bench_ease (configure with -DCFNET_BUILD_BENCHMARKS=ON, build bench_ease) and /usr/bin/python3
-# with numpy + scipy (Debian python3-scipy). About 3.5 GB of free memory and 50 MB of disk (the CSR
+# with numpy + scipy (Debian python3-scipy). About 5 GB of free memory (the scipy peer peaked at 4.6 GB) and 50 MB of disk (the CSR
 # file, in a temporary directory removed at the end; set CFNET_EASE_CSR to keep/reuse one).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
