@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/files.hpp"
-#include "support/mult_vae.hpp"
+#include "models/mult_vae/fixtures.hpp"
 
 #include <algorithm>
 #include <cstddef>

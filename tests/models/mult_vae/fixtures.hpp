@@ -1,5 +1,5 @@
 #pragma once
-// Shared by tests/models/mult_vae/*: a small synthetic implicit data set with low-rank structure.
+// Shared by tests/models/mult_vae/test_*.cpp: a small synthetic implicit data set with low-rank structure.
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/mult_vae.hpp>
