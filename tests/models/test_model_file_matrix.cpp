@@ -7,7 +7,9 @@
 // options do not validate must be rejected by the constructor; the rest must round-trip.
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/baselines.hpp>
+#include <cfnet/ease.hpp>
 #include <cfnet/ensemble.hpp>
+#include <cfnet/mult_vae.hpp>
 #include <cfnet/neural_cf.hpp>
 
 #include "support/files.hpp"
@@ -173,4 +175,41 @@ TEST_CASE("model file matrix: the ensemble and the baselines", "[model_files]") 
     pop.fit(data);
     pop.save(dir + "/pop.cfnet");
     CHECK(outputs(cfnet::MostPopular<float>::load(dir + "/pop.cfnet"), data) == outputs(pop, data));
+}
+
+TEST_CASE("model file matrix: Ease, every preset x option variant", "[model_files]") {
+    using O = cfnet::EaseOptions;
+    const auto data = cfnet_test::small_data();
+    const Variants<O> variants{
+        {"lambda selection", [](O& o) { o.select_lambda({5, 50}); }},
+        {"most frequent items", [](O& o) { o.most_frequent(20); }},
+        {"selection by precision", [](O& o) { o.select_lambda({5, 50}).validation(0.3, 5, cfnet::EaseSelection::precision); }},
+        {"two threads", [](O& o) { o.n_threads(2); }},
+    };
+    const MatrixRun r = round_trips<cfnet::Ease<float>, O>(
+        "ease", data, {{"fixed", O()}, {"validated", O().select_lambda({10, 100, 1000})}}, variants, [](O&) {});
+    CHECK(r.rejected.empty());
+    CHECK(r.checked == 2 * (variants.size() + 1));
+}
+
+TEST_CASE("model file matrix: MultVAE, every preset x option variant", "[model_files]") {
+    using O = cfnet::MultVAEOptions;
+    const auto data = cfnet_test::small_data();
+    const Variants<O> variants{
+        {"no anneal", [](O& o) { o.anneal(0, 0.1); }},
+        {"epoch selection", [](O& o) { o.validation_fraction = 0.25; o.validation_k = 5; }},
+        {"selection without refit", [](O& o) { o.validation_fraction = 0.25; o.validation_k = 5; o.refit = false; o.patience = 1; }},
+        {"weight decay", [](O& o) { o.weight_decay = 1e-3; }},
+        {"no dropout", [](O& o) { o.input_dropout = 0; }},
+        {"deeper", [](O& o) { o.hidden = {8, 6}; }},
+    };
+    const MatrixRun r = round_trips<cfnet::MultVAE<float>, O>(
+        "mult_vae", data, {{"vae", O::vae()}, {"dae", O::dae()}}, variants, [](O& o) {
+            for (auto& h : o.hidden) h = std::min<std::size_t>(h, 8);
+            o.latent = std::min<std::size_t>(o.latent, 4);
+            o.epochs = 2;
+            o.batch_size = 16;
+        });
+    CHECK(r.rejected.empty());
+    CHECK(r.checked == 2 * (variants.size() + 1));
 }

@@ -222,13 +222,13 @@ inline cfnet::NeuralCFOptions ncf_options(const TrainArgs& a) {
     return o;
 }
 
-/// EASE: preset default (lambda chosen on 25% of each user's training interactions from a x2 grid
-/// 50..3200, by NDCG@10) or fixed (lambda 500, or --l2).
+/// EASE: preset default (EaseOptions::validated(): lambda chosen on a validation part of the
+/// training interactions) or fixed (lambda 500, or --l2).
 inline cfnet::EaseOptions ease_options(const TrainArgs& a) {
     cfnet::EaseOptions o;
     const std::string preset = preset_of(a);
     if (preset == "default")
-        o.select_lambda({50, 100, 200, 400, 800, 1600, 3200});
+        o = cfnet::EaseOptions::validated();
     else if (preset != "fixed")
         throw UsageError("train: --model ease has the presets default and fixed, not '" + preset + "'");
     o.seed = a.seed;
