@@ -96,8 +96,9 @@ inline cfnet::movielens::ItemCatalog synthetic_catalog(const cfnet::RatingMatrix
 }
 
 /// Loads the data and makes the split named by `split`:
-///   per-user (the notebook's 20% holdout of users with >= 5 ratings, seeded), stratified-item
-///   (25% of each item's ratings, seeded: Microsoft Recommenders' protocol), u1..u5 (MovieLens'
+///   per-user (the notebook's 20% holdout of users with >= 5 ratings, seeded), stratified-user
+///   (25% of each user's ratings, seeded: the Microsoft Recommenders protocol's split),
+///   stratified-item (25% of each item's ratings, seeded), u1..u5 (MovieLens'
 ///   shipped files), or a path to a file of held-out `user item rating` lines (e.g. the notebook's
 ///   exact split); training is everything else.
 /// `data_arg`: a MovieLens 100K directory, "synthetic", or empty (find_ml100k: look, then fetch).
@@ -117,6 +118,8 @@ inline Workload load_workload(const std::string& data_arg, const std::string& sp
     w.split_name = split;
     if (split == "per-user") {
         w.split = cfnet::per_user_holdout(w.data.ratings, seed);
+    } else if (split == "stratified-user") {
+        w.split = cfnet::stratified_split(w.data.ratings, 0.25, seed, cfnet::By::user);
     } else if (split == "stratified-item") {
         w.split = cfnet::stratified_split(w.data.ratings, 0.25, seed, cfnet::By::item);
     } else if (split.size() == 2 && split[0] == 'u' && split[1] >= '1' && split[1] <= '5') {
@@ -130,7 +133,7 @@ inline Workload load_workload(const std::string& data_arg, const std::string& sp
 
 /// The --split choices, for --help texts.
 inline const char* split_choices() {
-    return "per-user | stratified-item | u1..u5 | FILE of held-out 'user item rating' lines";
+    return "per-user | stratified-user | stratified-item | u1..u5 | FILE of held-out 'user item rating' lines";
 }
 
 /// The title of item index `item` of `m`, or "Item <id>" when the catalog does not know it.

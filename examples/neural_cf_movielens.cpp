@@ -10,7 +10,8 @@
 // Section 8: RMSE on the held-out pairs, ranking metrics @10, and the top-10 titles for user index 0.
 //
 // The notebook's exact split: --split /path/to/notebook-split/test.tsv (RMSE ~0.942).
-// Implicit feedback on Microsoft Recommenders' protocol: --preset implicit --split stratified-item
+// Implicit feedback with the split stratified by item: --preset implicit --split stratified-item (the
+// Microsoft Recommenders protocol stratifies by user: examples/ranking_movielens.cpp runs it)
 // (75/25 split of each item's ratings, every held-out rating relevant, most-popular alongside).
 #include "example_support.hpp"
 

@@ -15,6 +15,8 @@
 #include <cfnet/kernels/relu.hpp>
 #include <cfnet/kernels/sparse.hpp>
 #include <cfnet/kernels/dense.hpp>
+#include <cfnet/kernels/gram.hpp>
+#include <cfnet/kernels/tanh.hpp>
 // level 1: data
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/data/implicit.hpp>
@@ -40,9 +42,12 @@
 #include <cfnet/nn/concat.hpp>
 #include <cfnet/nn/sequential.hpp>
 #include <cfnet/nn/loss.hpp>
+#include <cfnet/nn/gaussian_latent.hpp>
+#include <cfnet/nn/sparse_linear.hpp>
 // level 1: metrics
 #include <cfnet/recommender.hpp>
 #include <cfnet/metrics.hpp>
+#include <cfnet/protocols.hpp>
 // level 2
 #include <cfnet/optim/optimizer.hpp>
 #include <cfnet/optim/sgd.hpp>
@@ -59,5 +64,7 @@
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/ensemble.hpp>
 #include <cfnet/neural_cf.hpp>
+#include <cfnet/ease.hpp>
+#include <cfnet/mult_vae.hpp>
 // testing utilities
 #include <cfnet/testing/gradcheck.hpp>

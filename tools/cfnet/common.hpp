@@ -248,10 +248,12 @@ inline examples::Workload load_data(const std::string& data, const FileLayout& l
     w.split_name = split;
     if (split == "per-user")
         w.split = cfnet::per_user_holdout(w.data.ratings, seed);
+    else if (split == "stratified-user")
+        w.split = cfnet::stratified_split(w.data.ratings, 0.25, seed, cfnet::By::user);
     else if (split == "stratified-item")
         w.split = cfnet::stratified_split(w.data.ratings, 0.25, seed, cfnet::By::item);
     else if (split.size() == 2 && split[0] == 'u' && split[1] >= '1' && split[1] <= '5')
-        throw UsageError("--split " + split + " is one of MovieLens 100K's shipped files; use per-user or stratified-item with --data FILE");
+        throw UsageError("--split " + split + " is one of MovieLens 100K's shipped files; use per-user, stratified-user or stratified-item with --data FILE");
     else
         w.split = cfnet::split_from_heldout_file(w.data.ratings, split);
     return w;

@@ -27,8 +27,9 @@ namespace {
 using namespace cfnet_cli;
 
 const char* const split_help =
-    "held-out ratings: per-user (the notebook's 20% of each user with >= 5 ratings, seeded), stratified-item "
-    "(25% of each item's ratings, seeded), u1..u5 (MovieLens' shipped u<n>.base/u<n>.test), or a FILE of "
+    "held-out ratings: per-user (the notebook's 20% of each user with >= 5 ratings, seeded), stratified-user "
+    "(25% of each user's ratings, seeded: the Microsoft Recommenders protocol), stratified-item (25% of each item's "
+    "ratings, seeded), u1..u5 (MovieLens' shipped u<n>.base/u<n>.test), or a FILE of "
     "held-out 'user item rating' lines";
 
 /// Long names of the options of `sub` that were given on the command line.
