@@ -1,3 +1,5 @@
+#include <cfnet/ease.hpp>
+#include <cfnet/mult_vae.hpp>
 #include <cfnet/data/interactions.hpp>
 
 #include "support/files.hpp"
@@ -293,6 +295,21 @@ TEST_CASE("models saved from string-id data load with the same names at the same
     CHECK(ae2.user_map() == data.users());
     CHECK(ae2.item_map() == data.items());
     CHECK(ae2.predict(data, pairs) == ae.predict(data, pairs));
+
+    cfnet::Ease<float> ease(cfnet::EaseOptions().l2(5));
+    ease.fit(data);
+    ease.save(dir + "/ease.cfnet");
+    const auto ease2 = cfnet::Ease<float>::load(dir + "/ease.cfnet");
+    CHECK(ease2.item_map() == data.items());
+    CHECK(ease2.predict(data, pairs) == ease.predict(data, pairs));
+
+    cfnet::MultVAE<float> vae(cfnet::MultVAEOptions::vae().hidden_sizes({6}).latent_dim(3).batch(4).n_epochs(2));
+    vae.fit(data);
+    vae.save(dir + "/vae.cfnet");
+    const auto vae2 = cfnet::MultVAE<float>::load(dir + "/vae.cfnet");
+    CHECK(vae2.user_map() == data.users());
+    CHECK(vae2.item_map() == data.items());
+    CHECK(vae2.predict(data, pairs) == vae.predict(data, pairs));
     // an integer-id model file has no names key and reads back as before
     const M ints = cfnet::load_interactions(write_temp("ints.tsv", "1\t10\t4\n1\t20\t3\n2\t10\t5\n2\t30\t1\n"));
     cfnet::AutoencoderCF<float> ai(ae_opt);

@@ -24,7 +24,7 @@ void Ease<T>::save(const std::string& path) const {
     write_options(opt_, meta);
     meta["selected_lambda"] = metadata_number(lambda_);
     meta["n_users"] = std::to_string(n_users_);
-    meta["item_ids"] = metadata_list(item_map_.ids(), ',');
+    write_id_map(meta, "item_ids", item_map_, ',');  // string ids keep their names
     meta["kept_items"] = all_kept() ? std::string("all") : metadata_list(kept_, ',');
     save_tensors<T>(path, meta, {{"B", const_cast<Matrix<T>*>(&b_)}});
 }
@@ -44,7 +44,7 @@ Ease<T> Ease<T>::load(const std::string& path) {
     Ease m(o);
     m.lambda_ = meta.number("selected_lambda");
     m.n_users_ = meta.count("n_users");
-    m.item_map_ = IdMap(meta.integers<id_type>("item_ids", ','), "item");
+    m.item_map_ = read_id_map(meta, "item_ids", ',', "item");
     const size_type n = m.item_map_.size();
     if (meta.text("kept_items") == "all") {
         m.kept_.resize(n);

@@ -32,8 +32,8 @@ MultVAE<T> MultVAE<T>::load(const std::string& path) {
         throw IoError("MultVAE::load: '" + path + "': " + e.what());
     }
     MultVAE m(o);
-    m.user_map_ = IdMap(meta.integers<id_type>("user_ids", ','), "user");
-    m.item_map_ = IdMap(meta.integers<id_type>("item_ids", ','), "item");
+    m.user_map_ = read_id_map(meta, "user_ids", ',', "user");
+    m.item_map_ = read_id_map(meta, "item_ids", ',', "item");
     if (m.item_map_.size() == 0) throw IoError("MultVAE::load: '" + path + "' has no items");
     Rng rng(0);
     m.net_ = Net(m.item_map_.size(), o, rng);
@@ -49,8 +49,8 @@ Metadata MultVAE<T>::metadata() const {
     m["model"] = "MultVAE";
     m["cfnet_version"] = CFNET_VERSION_STRING;
     write_options(opt_, m);
-    m["user_ids"] = metadata_list(user_map_.ids(), ',');
-    m["item_ids"] = metadata_list(item_map_.ids(), ',');
+    write_id_map(m, "user_ids", user_map_, ',');  // string ids keep their names
+    write_id_map(m, "item_ids", item_map_, ',');
     return m;
 }
 
