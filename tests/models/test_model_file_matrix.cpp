@@ -35,7 +35,7 @@ template <class M>
 std::vector<float> outputs(const M& m, const RatingMatrix<float>& data) {
     std::vector<float> out = m.predict(data, data);
     std::vector<float> scores(data.n_items());
-    const auto scorer = m.make_scorer(data);
+    auto scorer = m.make_scorer(data);  // a scorer may keep scratch: not const
     for (cfnet::index_type u = 0; u < data.n_users(); u += 7) {
         scorer(u, scores.data());
         out.insert(out.end(), scores.begin(), scores.end());
