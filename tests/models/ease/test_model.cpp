@@ -97,7 +97,7 @@ double max_abs_diff(const cfnet::Matrix<T>& b, const std::vector<double>& ref) {
 
 }  // namespace
 
-TEST_CASE("Ease: the closed form equals a dense double Gauss-Jordan reference; diag(B) = 0", "[ease]") {
+TEST_CASE("Ease: the closed form equals a dense double Gauss-Jordan reference, and diag(B) = 0", "[ease]") {
     const auto m = data<double>();
     for (const double lambda : {0.5, 5.0, 80.0}) {
         Ease<double> model(EaseOptions().l2(lambda));
@@ -135,7 +135,7 @@ TEST_CASE("Ease: values are ignored (every stored entry is 1), NaN included", "[
     CHECK(a.weights() == c.weights());
 }
 
-TEST_CASE("Ease: scores are x_u B on every path; recommend never returns seen items", "[ease]") {
+TEST_CASE("Ease: scores are x_u B on every path, and recommend never returns seen items", "[ease]") {
     const auto m = data<double>();
     Ease<double> model(EaseOptions().l2(10));
     model.fit(m);
@@ -273,7 +273,7 @@ TEST_CASE("Ease: lambda selection uses only the training data, recomputed indepe
     CHECK(p.selection().size() == 3);
 }
 
-TEST_CASE("Ease: max_items keeps the most frequent items; the others score -inf and are never recommended", "[ease]") {
+TEST_CASE("Ease: max_items keeps the most frequent items, the others score -inf and are never recommended", "[ease]") {
     const auto m = data<double>(50, 30, 500, 4);
     const std::size_t keep = 12;
     Ease<double> model(EaseOptions().l2(4).most_frequent(keep));
