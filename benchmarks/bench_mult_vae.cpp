@@ -204,7 +204,7 @@ int protocol(int argc, char** argv) {
     if (batch) o.batch_size = *batch;
     if (mode == "dae" && batch) o.weight_decay = 0.01 / static_cast<double>(*batch);  // the paper's lam
     if (anneal_steps) o.anneal(*anneal_steps, *anneal_cap);
-    if (validate) o.validate(*validate, 10);
+    if (validate) o.select_epoch(*validate, 10);
     if (hidden) o.hidden = *hidden;
     o.seed = seed;
     const auto all = cfnet::to_implicit(cfnet::movielens::load<float>(dir).ratings, cfnet::Binarize::all());

@@ -144,12 +144,12 @@ int main(int argc, char** argv) {
               [](std::uint64_t s, bool q) {
                   auto o = cfnet::MultVAEOptions::dae().hidden_sizes({}).batch(100).random_seed(s);
                   o.weight_decay = 0.01 / 100;
-                  return cfnet::MultVAE<float>(o.n_epochs(capped(60, q)).validate(0.2, 10));
+                  return cfnet::MultVAE<float>(o.n_epochs(capped(60, q)).select_epoch(0.2, 10));
               }),
         model("Mult-VAE", FoldIn::input_row,
               [](std::uint64_t s, bool q) {
                   auto o = cfnet::MultVAEOptions::vae().batch(100).anneal(200, 1.0).random_seed(s);
-                  return cfnet::MultVAE<float>(o.n_epochs(capped(100, q)).validate(0.2, 10));
+                  return cfnet::MultVAE<float>(o.n_epochs(capped(100, q)).select_epoch(0.2, 10));
               }),
     };
 

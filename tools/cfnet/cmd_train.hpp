@@ -253,7 +253,7 @@ inline cfnet::MultVAEOptions mult_vae_options(const TrainArgs& a) {
     if (preset != "default")
         throw UsageError("train: --model " + a.model + " has the preset default, not '" + preset + "'");
     cfnet::MultVAEOptions o = a.model == "mult-dae" ? cfnet::MultVAEOptions::dae() : cfnet::MultVAEOptions::vae();
-    o.validate(0.2, 100);  // the paper's epoch choice: NDCG@100 on a held-out part of the training data
+    o.select_epoch(0.2, 100);  // the paper's epoch choice: NDCG@100 on a held-out part of the training data
     o.seed = a.seed;
     if (a.has("--epochs")) o.epochs = a.epochs;
     if (a.has("--batch-size")) o.batch_size = a.batch_size;

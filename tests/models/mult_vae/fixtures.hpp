@@ -51,7 +51,7 @@ inline cfnet::Split<float> implicit_low_rank(std::size_t n_users, std::size_t n_
             const auto items = m.user_items(static_cast<cfnet::index_type>(u));
             for (std::size_t k = 0; k < items.size(); ++k)
                 for (auto it : picks[uid])
-                    if (m.items().ids()[items[k]] == it) is_test[rp[u] + k] = 1;
+                    if (m.items().ids()[items[k]] == static_cast<cfnet::id_type>(it)) is_test[rp[u] + k] = 1;
         }
     }
     cfnet::Split<float> s;

@@ -165,7 +165,7 @@ TEST_CASE("MultVAE: fold-in equals scoring the row; recommend excludes seen; bat
 
 TEST_CASE("MultVAE: epoch selection on a validation part of the training data", "[mult_vae]") {
     const auto& s = data();
-    auto o = cfnet_test::small_vae().n_epochs(12).validate(0.2, 10, 0, false);
+    auto o = cfnet_test::small_vae().n_epochs(12).select_epoch(0.2, 10, 0, false);
     MultVAE<float> m(o);
     const auto h = m.fit(s.train);
     REQUIRE(h.size() == 12);
@@ -176,7 +176,7 @@ TEST_CASE("MultVAE: epoch selection on a validation part of the training data", 
         if (*h[e].metric("val_ndcg@10") > *h[static_cast<std::size_t>(best - 1)].metric("val_ndcg@10")) best = int(e) + 1;
     CHECK(h.best_epoch == best);
     // explicit validation matrix: the same metric, and a bad space is rejected
-    MultVAE<float> m2(cfnet_test::small_vae().n_epochs(2).validate(0, 5));
+    MultVAE<float> m2(cfnet_test::small_vae().n_epochs(2).select_epoch(0, 5));
     const auto h2 = m2.fit(s.train, s.test);
     CHECK(h2[1].metric("val_ndcg@5").has_value());
 }

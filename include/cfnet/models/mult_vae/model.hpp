@@ -11,7 +11,7 @@
 ///
 /// @code
 ///   auto train = cfnet::to_implicit(split.train, cfnet::Binarize::all());
-///   cfnet::MultVAE<> vae(cfnet::MultVAEOptions::vae().n_epochs(100).validate(0.1));
+///   cfnet::MultVAE<> vae(cfnet::MultVAEOptions::vae().n_epochs(100).select_epoch(0.1));
 ///   vae.fit(train);                                   // best epoch by NDCG on 10% of each user
 ///   auto top = vae.recommend(train, user, 10);        // the user's row of train is the input
 ///   auto cold = vae.recommend(items, ones, 10);       // fold-in: any row in the item space

@@ -68,7 +68,7 @@ struct MultVAEOptions {
     }
     MultVAEOptions& random_seed(std::uint64_t v) { seed = v; return *this; }
     /// Epoch selection on `fraction` of each user's training interactions, by NDCG@k.
-    MultVAEOptions& validate(double fraction, std::size_t k = 100, int patience_epochs = 0, bool refit_after = true) {
+    MultVAEOptions& select_epoch(double fraction, std::size_t k = 100, int patience_epochs = 0, bool refit_after = true) {
         validation_fraction = fraction;
         validation_k = k;
         patience = patience_epochs;
