@@ -12,11 +12,12 @@
 //
 // The models are the list `models` below: a name, how the model scores a held-out user in (b),
 // and a factory of an unfitted model from a seed. Adding a model is one line there. Every model
-// keeps its defaults or its preset (its own early stopping included, which holds out part of the
-// TRAINING data): nothing is tuned on a test set.
+// keeps its defaults or its preset, and what a model chooses (NeuMF's early stopping, EASE's lambda,
+// the VAEs' epoch) it chooses on part of the TRAINING data: nothing is tuned on a test set.
 //
 // --quick (the ctest smoke test): one seed and at most 2 epochs per neural model; its numbers are
-// not the reference figures. The full run takes about 70 s on one core, 49 MB (docs/evaluation.md).
+// not the reference figures. The full run takes about 5 minutes on one core (215 s CPU, Mult-VAE
+// most of it) and 85 MB (docs/evaluation.md).
 #include "example_support.hpp"
 
 #include <cfnet/autoencoder.hpp>
