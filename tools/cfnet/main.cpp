@@ -32,12 +32,14 @@ const char* const split_help =
     "ratings, seeded), u1..u5 (MovieLens' shipped u<n>.base/u<n>.test), or a FILE of "
     "held-out 'user item rating' lines";
 
-/// Long names of the options of `sub` that were given on the command line.
+/// Long names of the options of `sub` and of its option groups that were given on the command line.
 std::set<std::string> given_options(const CLI::App& sub) {
     std::set<std::string> out;
     for (const CLI::Option* o : sub.get_options())
         if (o->count() > 0)
             for (const auto& n : o->get_lnames()) out.insert("--" + n);
+    for (const CLI::App* g : sub.get_subcommands({}))
+        for (const auto& n : given_options(*g)) out.insert(n);
     return out;
 }
 
@@ -241,14 +243,10 @@ int main(int argc, char** argv) {
         const std::string name = sub->get_name();
         if (name == "train") {
             train.given = given_options(*sub);
-            for (const CLI::App* g : sub->get_subcommands({}))
-                for (const auto& n : given_options(*g)) train.given.insert(n);
             return run_train(train);
         }
         if (name == "tune") {
             tune.base.given = given_options(*sub);
-            for (const CLI::App* g : sub->get_subcommands({}))
-                for (const auto& n : given_options(*g)) tune.base.given.insert(n);
             return run_tune(tune);
         }
         if (name == "evaluate") return run_evaluate(evaluate);
