@@ -195,11 +195,41 @@ inline std::vector<ParamSet> grid_points(const SearchSpace& space) {
 }
 
 namespace detail {
-
 template <class O, class = void>
 struct has_validate : std::false_type {};
 template <class O>
 struct has_validate<O, std::void_t<decltype(std::declval<const O&>().validate())>> : std::true_type {};
+}  // namespace detail
+
+/// The points tune() tries (the grid, or TuneOptions::random_trials distinct points drawn with the
+/// seed, in draw order) and the options of each, built from `base` and validated, so that a bad
+/// key or value fails before anything is fitted (or, in the tool, read).
+/// @throws InvalidArgument as with_option and Options::validate().
+template <class Options>
+std::pair<std::vector<ParamSet>, std::vector<Options>> tune_candidates(const Options& base, const SearchSpace& space,
+                                                                      const TuneOptions& opt) {
+    std::vector<ParamSet> points = grid_points(space);
+    if (opt.random_trials > 0 && opt.random_trials < points.size()) {
+        // A seeded partial Fisher-Yates shuffle: random_trials distinct points, in draw order.
+        Rng rng(opt.seed);
+        for (std::size_t i = 0; i < opt.random_trials; ++i) {
+            const std::size_t j = i + static_cast<std::size_t>(rng.below(points.size() - i));
+            std::swap(points[i], points[j]);
+        }
+        points.resize(opt.random_trials);
+    }
+    std::vector<Options> candidates;
+    candidates.reserve(points.size());
+    for (const auto& p : points) {
+        Options o = base;
+        for (const auto& [key, value] : p) o = with_option(o, key, value);
+        if constexpr (detail::has_validate<Options>::value) o.validate();
+        candidates.push_back(std::move(o));
+    }
+    return {std::move(points), std::move(candidates)};
+}
+
+namespace detail {
 
 /// The validation score of `model` (fitted on `fit_part`) on `held_out`.
 template <class M, class T>
@@ -230,25 +260,7 @@ TuneResult<M, Options> tune(const RatingMatrix<T>& train, const Options& base, c
                             const TuneOptions& opt = {}) {
     opt.validate();
     check_arg(!train.empty(), "tune: the training matrix is empty");
-    std::vector<ParamSet> points = grid_points(space);
-    if (opt.random_trials > 0 && opt.random_trials < points.size()) {
-        // A seeded partial Fisher-Yates shuffle: random_trials distinct points, in draw order.
-        Rng rng(opt.seed);
-        for (std::size_t i = 0; i < opt.random_trials; ++i) {
-            const std::size_t j = i + static_cast<std::size_t>(rng.below(points.size() - i));
-            std::swap(points[i], points[j]);
-        }
-        points.resize(opt.random_trials);
-    }
-    // Every point's options are built (and validated) before any fit, so a bad value fails at once.
-    std::vector<Options> candidates;
-    candidates.reserve(points.size());
-    for (const auto& p : points) {
-        Options o = base;
-        for (const auto& [key, value] : p) o = with_option(o, key, value);
-        if constexpr (detail::has_validate<Options>::value) o.validate();
-        candidates.push_back(std::move(o));
-    }
+    const auto [points, candidates] = tune_candidates(base, space, opt);
 
     TuneResult<M, Options> result;
     {

@@ -108,11 +108,7 @@ inline int run_tune(const TuneArgs& a) {
         const auto base = detail::options_for(type, a.base);
         using Options = std::decay_t<decltype(base)>;
         try {
-            for (const auto& point : cfnet::grid_points(detail::search_space<Options>(a.params))) {
-                Options o = base;
-                for (const auto& [key, value] : point) o = cfnet::with_option(o, key, value);
-                o.validate();
-            }
+            (void)cfnet::tune_candidates(base, detail::search_space<Options>(a.params), topt);
         } catch (const cfnet::InvalidArgument& e) {
             throw UsageError(std::string("tune: ") + e.what());
         }
