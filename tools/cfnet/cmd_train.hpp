@@ -282,15 +282,23 @@ inline cfnet::MultVAEOptions options_for(ModelType<cfnet::MultVAE<float>>, const
     return mult_vae_options(a);
 }
 
-/// Fits `model` on `train` with the progress callbacks; a closed-form model (Ease) has no epochs,
-/// callbacks or history. @return the training history (empty for a closed-form model).
+template <class M, class = void>
+struct fits_with_callbacks : std::false_type {};
+template <class M>
+struct fits_with_callbacks<M, std::void_t<decltype(std::declval<M&>().fit(
+                                  std::declval<const cfnet::RatingMatrix<float>&>(),
+                                  std::declval<const std::vector<cfnet::Callback*>&>()))>> : std::true_type {};
+
+/// Fits `model` on `train` with the progress callbacks; a model whose fit takes none (a closed-form
+/// one such as Ease) has no epochs, callbacks or history.
+/// @return the training history (empty for a closed-form model).
 template <class M>
 cfnet::History fit_model(M& model, const cfnet::RatingMatrix<float>& train, const std::vector<cfnet::Callback*>& callbacks) {
-    if constexpr (std::is_same_v<M, cfnet::Ease<float>>) {
+    if constexpr (fits_with_callbacks<M>::value) {
+        return model.fit(train, callbacks);
+    } else {
         model.fit(train);
         return {};
-    } else {
-        return model.fit(train, callbacks);
     }
 }
 
