@@ -8,9 +8,10 @@
 //                         [--fallback] [--weights W1,W2,W3] [--validate-on-train F] [--json FILE]
 //
 // --preset notebook (default) is the notebook's model; --preset autorec is the accuracy preset
-// (AutoencoderOptions::autorec(): I-AutoRec, 500 sigmoid units, full-batch L-BFGS; --epochs is
-// then the number of L-BFGS iterations and --lambda its L2 weight). Options given explicitly
-// override the preset's values. --preset autorec-ensemble is the averaging preset
+// (AutoencoderOptions::autorec(): I-AutoRec, 500 sigmoid units, full-batch L-BFGS, with lambda,
+// residual-or-plain and the iteration count chosen on a validation part of the training data;
+// --epochs is then the number of L-BFGS iterations and --lambda its L2 weight, and either one
+// given is fixed rather than chosen). Options given explicitly override the preset's values. --preset autorec-ensemble is the averaging preset
 // (AutoencoderEnsemble::autorec_ensemble(), include/cfnet/ensemble.hpp: 0.55 x I-AutoRec + 0.25 x U-AutoRec,
 // both L-BFGS, + 0.2 x a denoising item autoencoder trained with Adam); only --seed (every member's) and
 // --weights apply to it.
@@ -92,7 +93,7 @@ int run_ensemble(const examples::Workload& w, double t_load, std::uint64_t seed,
     for (auto& o : members) o.seed = seed;
     std::vector<double> wts = weights.empty() ? preset.weights() : parse_doubles(weights);
     cfnet::AutoencoderEnsemble<float> ens(members, wts);
-    ens.clamp(*preset.clamp_min(), *preset.clamp_max());
+    if (preset.clamp_min()) ens.clamp(*preset.clamp_min(), *preset.clamp_max());
 
     std::cout << "\n== 4. Averaging preset: " << ens.size() << " autoencoders\n";
     for (std::size_t k = 0; k < ens.size(); ++k) {
@@ -270,7 +271,8 @@ int main(int argc, char** argv) {
         if (lazy) opt.lazy_adam = true;
         if (fallback) opt.unseen_fallback = true;
         if (item_based) opt.item_based();
-        if (clamp) opt.clamp(1.0, 5.0);
+        if (clamp) opt.clamp(1.0, 5.0).clamp_to_training_range(false);
+        opt.keep_fixed(given("--lambda") || given("--l2"), false, given("--epochs"));  // the rest: chosen on validation
         cfnet::AutoencoderCF<float> model(opt);
         epochs = opt.epochs;
         item_based = opt.orientation == cfnet::Orientation::item_based;
@@ -299,6 +301,10 @@ int main(int argc, char** argv) {
                 e.epoch == static_cast<int>(history.size()))
                 std::printf("epoch %3d  loss %.4f  (%.3f s)\n", e.epoch, e.loss, e.seconds);
         std::printf("training: %.3f s (%.4f s/epoch)\n", t_train, t_train / static_cast<double>(history.size()));
+        if (!model.selection().empty())
+            std::printf("chosen on 10%% of each user's training ratings: lambda %g, %s, %d iterations\n",
+                        model.options().l2_lambda, model.options().residual ? "residual" : "plain",
+                        model.options().epochs);
 
         const auto t2 = std::chrono::steady_clock::now();
         const auto pred = model.predict(train, test);

@@ -77,14 +77,15 @@ public:
     }
 
     /// The averaging preset: 0.55 x I-AutoRec (AutoencoderOptions::autorec(): item-based, 500
-    /// sigmoid units, identity output, full-batch L-BFGS, lambda 200, 80 iterations) + 0.25 x the
-    /// same model USER-based (U-AutoRec: a row is a user's ratings over the items; same width,
-    /// activation, lambda and iterations) + 0.2 x a denoising item autoencoder trained with Adam
-    /// (item-based, 500 sigmoid units, identity output, 70% input dropout, L2 1e-4, learning rate
-    /// 1e-3, batch 32, 40 epochs), each clamped to [1, 5] with the bias-baseline fallback, the
-    /// average clamped to [1, 5]. The members and weights were chosen on seeded 10% validation
-    /// parts of TRAINING ratings only (random_split(train, 0.1, 7) of u1.base and of the notebook
-    /// split's training part; docs/benchmarks.md, "averaging preset"). For 1..5 stars.
+    /// sigmoid units, identity output, full-batch L-BFGS, lambda / residual / iterations chosen on
+    /// a validation part of the training data) + 0.25 x the same model USER-based (U-AutoRec: a
+    /// row is a user's ratings over the items; its own choice of lambda, residual and iterations)
+    /// + 0.2 x a denoising item autoencoder trained with Adam (item-based, 500 sigmoid units,
+    /// identity output, 70% input dropout, L2 1e-4, learning rate 1e-3, batch 32, 40 epochs), each
+    /// clamped to the training ratings' range with the bias-baseline fallback. The members and
+    /// weights were chosen on seeded 10% validation parts of TRAINING ratings only
+    /// (random_split(train, 0.1, 7) of u1.base and of the notebook split's training part;
+    /// docs/benchmarks.md, "averaging preset"); examples/presets_hold.cpp checks them on other data.
     static AutoencoderEnsemble autorec_ensemble() {
         AutoencoderOptions item = AutoencoderOptions::autorec();
         AutoencoderOptions user = AutoencoderOptions::autorec();
@@ -99,11 +100,9 @@ public:
         denoising.learning_rate = 1e-3;
         denoising.batch_size = 32;
         denoising.epochs = 40;
-        denoising.clamp(1.0, 5.0);
+        denoising.clamp_to_training = true;
         denoising.unseen_fallback = true;
-        AutoencoderEnsemble e({item, user, denoising}, {0.55, 0.25, 0.2});
-        e.clamp(1.0, 5.0);
-        return e;
+        return AutoencoderEnsemble({item, user, denoising}, {0.55, 0.25, 0.2});
     }
 
     /// Clamp the averaged predictions to [lo, hi]. @throws InvalidArgument when lo > hi or not finite.

@@ -104,6 +104,11 @@ TEST_CASE("model file matrix: AutoencoderCF, every preset x option variant", "[m
         {"sigmoid/elu", [](O& o) { o.hidden_activation = cfnet::ActivationKind::sigmoid; o.output_activation = cfnet::ActivationKind::elu; }},
         {"global loss normalisation", [](O& o) { o.loss_normalization = cfnet::nn::MaskNormalization::global; }},
         {"decoupled weight decay", [](O& o) { o.weight_decay = 1e-3; o.decoupled_weight_decay = true; }},
+        {"residual toggled", [](O& o) { o.residual = !o.residual; }},
+        {"clamp to training toggled", [](O& o) { o.clamp_to_training = !o.clamp_to_training; }},
+        {"selection toggled", [](O& o) {
+             if (o.selection) o.selection.reset(); else o.select({{0.0, 1e-4}, true, 0.2, 1});
+         }},
     };
     const MatrixRun r = round_trips<cfnet::AutoencoderCF<float>, O>(
         "autoencoder", data, {{"notebook", O::notebook()}, {"autorec", O::autorec()}}, variants, [](O& o) {

@@ -55,6 +55,7 @@ struct TrainArgs {
     std::pair<double, double> clamp{0, 0};
     std::string solver;
     double l2_lambda = 0;
+    bool residual = false;
     // ncf
     std::string arch;
     std::string feedback;
@@ -99,6 +100,7 @@ inline const std::vector<std::pair<std::string, std::vector<std::string>>>& opti
         {"--clamp", {"autoencoder"}},
         {"--solver", {"autoencoder"}},
         {"--l2-lambda", {"autoencoder"}},
+        {"--residual", {"autoencoder"}},
         {"--arch", {"ncf"}},
         {"--feedback", {"ncf"}},
         {"--embedding-dim", {"ncf"}},
@@ -179,6 +181,10 @@ inline cfnet::AutoencoderOptions autoencoder_options(const TrainArgs& a) {
     if (a.has("--clamp")) o.clamp(a.clamp.first, a.clamp.second);
     if (a.has("--solver")) o.solver = a.solver == "lbfgs" ? cfnet::Solver::lbfgs : cfnet::Solver::adam;
     if (a.has("--l2-lambda")) o.l2_lambda = a.l2_lambda;
+    if (a.has("--residual")) o.residual = a.residual;
+    if (a.has("--clamp")) o.clamp_to_training = false;
+    // what the command line gives is fixed; the preset chooses the rest on validation
+    o.keep_fixed(a.has("--solver") || a.has("--l2-lambda") || a.has("--l2"), a.has("--residual"), a.has("--epochs"));
     validate_options(o);
     return o;
 }
@@ -282,6 +288,21 @@ inline cfnet::MultVAEOptions options_for(ModelType<cfnet::MultVAE<float>>, const
     return mult_vae_options(a);
 }
 
+/// The options without the preset's own choice on validation (`cfnet tune` does the choosing: a
+/// trial's value must not be overridden by the model's AutoencoderSelection or EASE's lambdas).
+inline cfnet::AutoencoderOptions without_own_selection(cfnet::AutoencoderOptions o) {
+    o.selection.reset();
+    return o;
+}
+inline cfnet::EaseOptions without_own_selection(cfnet::EaseOptions o) {
+    o.lambdas.clear();
+    return o;
+}
+template <class Options>
+Options without_own_selection(Options o) {
+    return o;
+}
+
 template <class M, class = void>
 struct fits_with_callbacks : std::false_type {};
 template <class M>
@@ -343,6 +364,7 @@ inline int run_train(const TrainArgs& a) {
 
     cfnet::History history;
     std::string closed_form;  // what a closed-form fit (Ease) reports instead of epochs
+    std::string chosen;       // what AutoencoderOptions::selection chose on validation
     const auto t1 = std::chrono::steady_clock::now();
     const ModelKind kind = model_kind_of(a.model);
     const char* model_name = dispatch_model(kind, [&](auto type) {
@@ -353,6 +375,14 @@ inline int run_train(const TrainArgs& a) {
             closed_form = "closed form, lambda " + cfnet::metadata_number(model.selected_lambda());
             if (!model.selection().empty())
                 closed_form += " (chosen on validation among " + std::to_string(model.selection().size()) + " candidates)";
+        }
+        if constexpr (std::is_same_v<M, cfnet::AutoencoderCF<float>>) {
+            const auto& o = model.options();
+            if (!model.selection().empty())
+                chosen = (o.solver == cfnet::Solver::lbfgs ? "l2_lambda " + cfnet::metadata_number(o.l2_lambda)
+                                                           : "weight_decay " + cfnet::metadata_number(o.weight_decay)) +
+                         (o.residual ? ", residual, " : ", plain, ") + std::to_string(o.epochs) +
+                         " epochs (on validation among " + std::to_string(model.selection().size()) + " candidates)";
         }
         model.save(a.out);
         return ModelName<M>::value;
@@ -373,6 +403,7 @@ inline int run_train(const TrainArgs& a) {
               << "epochs:   " << (closed_form.empty() ? std::to_string(history.size()) : closed_form);
     if (history.stopped_early) std::cout << " (stopped early; weights of epoch " << history.best_epoch << ")";
     std::cout << '\n';
+    if (!chosen.empty()) std::cout << "chosen:   " << chosen << '\n';
     if (history.size() > 0) {
         const auto& last = history.epochs.back();
         std::cout << "loss:     " << last.loss;

@@ -69,7 +69,7 @@ void add_model_options(CLI::App* s, TrainArgs& a) {
         ->check(CLI::IsMember({"autoencoder", "ncf", "ease", "mult-dae", "mult-vae"}));
     s->add_option("--preset", a.preset,
                   "starting configuration: notebook (autoencoder and ncf: the notebook's; their default), autorec "
-                  "(autoencoder: I-AutoRec with L-BFGS), accurate or implicit (ncf), default (ease: lambda chosen on "
+                  "(autoencoder: I-AutoRec with L-BFGS, lambda/residual/iterations chosen on validation), accurate or implicit (ncf), default (ease: lambda chosen on "
                   "validation; mult-dae, mult-vae: the paper's) or fixed (ease: lambda 500 or --l2)")
         ->check(CLI::IsMember({"notebook", "autorec", "accurate", "implicit", "default", "fixed"}));
     s->add_option("--data", a.data, data_help)->required();
@@ -102,6 +102,9 @@ void add_model_options(CLI::App* s, TrainArgs& a) {
     ga->add_option("--solver", a.solver, "adam (mini-batch, the notebook's) or lbfgs (full-batch, AutoRec's)")
         ->check(CLI::IsMember({"adam", "lbfgs"}));
     ga->add_option("--l2-lambda", a.l2_lambda, "lbfgs: lambda of AutoRec's objective")->check(CLI::NonNegativeNumber);
+    ga->add_flag("--residual", a.residual,
+                 "learn the residuals of a user+item bias baseline (--residual=false: plain; autorec chooses on "
+                 "validation unless given)");
 
     auto* gn = s->add_option_group("ncf", "--model ncf only");
     gn->add_option("--arch", a.arch, "architecture: mlp (the notebook's), gmf or neumf")

@@ -3,6 +3,7 @@
 // bad training input, and a short run on MovieLens 100K.
 #include <cfnet/data/movielens.hpp>
 #include <cfnet/data/split.hpp>
+#include <cfnet/metrics.hpp>
 #include <cfnet/models/autoencoder/fit.hpp>
 
 #include "support/autoencoder.hpp"
@@ -51,6 +52,7 @@ TEST_CASE("AutoencoderCF: the autorec preset (full-batch L-BFGS) learns a low-ra
     o.hidden = {40};
     o.l2_lambda = 5;
     o.epochs = 60;
+    o.selection.reset();  // AutoencoderSelection has its own test
     AutoencoderCF<float> model(o);
     int begins = 0, ends = 0, batches = 0;
     struct Counter : cfnet::Callback {
@@ -122,6 +124,65 @@ TEST_CASE("AutoencoderCF: the autorec preset (full-batch L-BFGS) learns a low-ra
     CHECK(pc[0] == Approx(std::min(5.0f, std::max(1.0f, bias.predict(0, cold)))).epsilon(1e-6));
     CHECK_THROWS_WITH(AutoencoderCF<float>(AutoencoderOptions(o).dropout(0.1, 0)), Catch::Matchers::Contains("dropout"));
     CHECK_THROWS_WITH(AutoencoderCF<float>(AutoencoderOptions(o).l2(0.1)), Catch::Matchers::Contains("l2_lambda"));
+}
+
+TEST_CASE("AutoencoderCF: selection tries every candidate on a validation part of the training data",
+          "[autoencoder][selection]") {
+    const auto lr = low_rank_split(80, 30, 13);
+    auto o = AutoencoderOptions::autorec();
+    o.hidden = {16};
+    o.epochs = 12;
+    cfnet::AutoencoderSelection sel;
+    sel.lambdas = {0.5, 50.0};
+    sel.try_residual = true;
+    sel.patience = 3;
+    o.select(sel);
+    AutoencoderCF<float> model(o);
+    model.fit(lr.train);
+    const auto& cands = model.selection();
+    REQUIRE(cands.size() == 4);  // plain x {0.5, 50}, then residual x {0.5, 50}
+    CHECK_FALSE(cands[0].residual);
+    CHECK(cands[3].residual);
+    CHECK(cands[1].lambda == 50.0);
+    const auto best = *std::min_element(cands.begin(), cands.end(),
+                                        [](const auto& a, const auto& b) { return a.val_rmse < b.val_rmse; });
+    CHECK(model.options().l2_lambda == best.lambda);
+    CHECK(model.options().residual == best.residual);
+    CHECK(model.options().epochs == best.best_epoch);
+    CHECK(model.options().selection.has_value());  // a refit selects again
+
+    // each candidate's figure is reproducible by hand from the TRAINING data alone: the same
+    // stratified split, the candidate trained on its training part for best_epoch iterations,
+    // scored on its held-out part
+    const auto val = cfnet::stratified_split(lr.train, sel.validation_fraction, o.seed, cfnet::By::user);
+    for (const auto& c : cands) {
+        AutoencoderOptions co = o;
+        co.selection.reset();
+        co.residual = c.residual;
+        co.lbfgs(c.lambda, c.best_epoch);
+        AutoencoderCF<float> m(co);
+        m.fit(val.train);
+        INFO("lambda " << c.lambda << " residual " << c.residual << " epoch " << c.best_epoch);
+        CHECK(cfnet::rmse(m.predict(val.train, val.test), val.test.values()) == Approx(c.val_rmse).epsilon(1e-6));
+    }
+
+    // the final model is the chosen options refitted on all the training data
+    AutoencoderOptions chosen = model.options();
+    chosen.selection.reset();
+    AutoencoderCF<float> direct(chosen);
+    direct.fit(lr.train);
+    CHECK(direct.predict(lr.train, lr.test) == model.predict(lr.train, lr.test));
+
+    // deterministic, and a second fit starts from the options as given (not the first fit's choice)
+    AutoencoderCF<float> again(o);
+    again.fit(lr.train);
+    again.fit(lr.train);
+    REQUIRE(again.selection().size() == cands.size());
+    for (std::size_t k = 0; k < cands.size(); ++k) {
+        CHECK(again.selection()[k].val_rmse == cands[k].val_rmse);
+        CHECK(again.selection()[k].best_epoch == cands[k].best_epoch);
+    }
+    CHECK(again.options().epochs == model.options().epochs);
 }
 
 TEST_CASE("AutoencoderCF: early stopping restores the best epoch, and callbacks are called", "[autoencoder]") {

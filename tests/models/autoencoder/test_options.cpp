@@ -60,11 +60,14 @@ TEST_CASE("AutoencoderOptions: the autorec preset is I-AutoRec with L-BFGS, and 
     CHECK(o.output_activation == ActivationKind::identity);
     CHECK(o.orientation == Orientation::item_based);
     CHECK(o.solver == Solver::lbfgs);
-    CHECK(o.l2_lambda == 200.0);
+    CHECK(o.l2_lambda == 100.0);
     CHECK(o.epochs == 80);
-    CHECK(o.clamp_min == 1.0);
-    CHECK(o.clamp_max == 5.0);
+    CHECK_FALSE(o.clamp_min.has_value());  // the training data's own range, set by fit
+    CHECK(o.clamp_to_training);
     CHECK(o.unseen_fallback);
+    REQUIRE(o.selection.has_value());  // lambda, residual and iterations chosen on validation
+    CHECK(o.selection->lambdas == std::vector<double>{30.0, 100.0, 300.0});
+    CHECK(o.selection->try_residual);
     CHECK(o.input_dropout == 0.0);
     CHECK(o.weight_decay == 0.0);
     CHECK_NOTHROW(o.validate());
@@ -139,6 +142,9 @@ TEST_CASE("AutoencoderOptions::validate names the bad field", "[autoencoder][opt
         {[](AutoencoderOptions& o) { o.lbfgs(1, 5).dropout(0.1, 0); }, "dropout must be 0"},
         {[](AutoencoderOptions& o) { o.lbfgs(1, 5).lazy(); }, "Adam options"},
         {[](AutoencoderOptions& o) { o.l2_lambda = 1; }, "l2_lambda is the lbfgs solver's"},
+        {[](AutoencoderOptions& o) { o.select({{1.0, -2.0}}); }, "selection lambda must be >= 0, got -2"},
+        {[](AutoencoderOptions& o) { o.select({{}, false, 1.0}); }, "selection validation_fraction"},
+        {[](AutoencoderOptions& o) { o.select({{}, false, 0.1, -1}); }, "selection patience"},
     };
     for (const auto& [mutate, message] : cases) {
         AutoencoderOptions o;
@@ -184,13 +190,17 @@ TEST_CASE("AutoencoderOptions: the field table writes every option and reads it 
     CHECK(m.at("unseen_fallback") == "1");
     CHECK(m.at("seed") == "1234567890123");
     CHECK(m.count("early_stopping") == 0);  // steers one fit; never stored
+    CHECK(m.count("selection") == 0);
+    CHECK(m.at("clamp_to_training") == "1");
+    CHECK(m.at("residual") == "0");
 
     const auto back = cfnet::read_options<AutoencoderOptions>(cfnet::MetadataReader(m, "test", "memory"));
     CHECK(as_metadata(back) == m);
     CHECK(back.hidden == o.hidden);
     CHECK(back.solver == Solver::lbfgs);
-    CHECK(back.l2_lambda == 200.0);
-    CHECK(back.clamp_max == 5.0);
+    CHECK(back.l2_lambda == 100.0);
+    CHECK(back.clamp_to_training);
+    CHECK_FALSE(back.selection.has_value());  // steers one fit; never stored
     CHECK(back.lbfgs_history == 4);
     CHECK_FALSE(back.early_stopping.has_value());
 

@@ -8,8 +8,11 @@
 #include <cfnet/nn/dropout.hpp>
 #include <cfnet/optim/lbfgs.hpp>
 
+#include <cfnet/data/split.hpp>
+
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -24,14 +27,16 @@ History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMat
                   train.n_users(), " x ", train.n_items(), ")");
     check_arg(!opt_.early_stopping || validation != nullptr,
               "AutoencoderCF::fit: early stopping needs validation data");
+    if (requested_.selection) {  // choose from the options as given, not from a previous fit's choice
+        opt_ = requested_;
+        select(train);
+    }
     initialize(train);
-    const bool ub = opt_.orientation == Orientation::user_based;
-    std::optional<RatingMatrix<T>> transposed;
-    if (!ub) transposed.emplace(train.transposed());
-    const RatingMatrix<T>& data = ub ? train : *transposed;
+    const Oriented in = orient(train, "fit");
+    const RatingMatrix<T>& data = in.matrix();
 
     // Validation: "val_rmse" and "val_mae" of predict(train, validation) after every epoch. Its
-    // per-fit invariants (the input in the model's orientation -- `data` --, the fallback baseline
+    // per-fit invariants (the input as the network sees it -- `in` --, the fallback baseline
     // fitted on train, the pairs) are made once here, not per epoch.
     std::optional<Validation> val;
     if (validation && !validation->empty()) val.emplace(*this, train, *validation);
@@ -39,7 +44,7 @@ History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMat
     FitHooks hooks;
     if (val)
         hooks.validate = [&](EpochRecord& rec) {
-            const auto pred = predict_oriented(data, val->fallback ? &*val->fallback : nullptr, val->rows,
+            const auto pred = predict_oriented(in, val->fallback ? &*val->fallback : nullptr, val->rows,
                                                val->cols, val->pairs);
             const auto rep = evaluate_rating(*validation, PredictionsAt{validation, &pred});
             rec.metrics["val_rmse"] = rep.rmse;
@@ -76,6 +81,55 @@ History AutoencoderCF<T>::fit_impl(const RatingMatrix<T>& train, const RatingMat
             loop.batch_end(s + 1, l, static_cast<double>(b1 - b0));
         }
     });
+}
+
+template <class T>
+void AutoencoderCF<T>::select(const RatingMatrix<T>& train) {
+    const AutoencoderSelection sel = *opt_.selection;
+    const bool lbfgs = opt_.solver == Solver::lbfgs;
+    std::vector<double> lambdas = sel.lambdas;
+    if (lambdas.empty()) lambdas.push_back(lbfgs ? opt_.l2_lambda : opt_.weight_decay);
+    std::vector<bool> modes{opt_.residual};
+    if (sel.try_residual) modes = {false, true};
+    const Split<T> val = stratified_split(train, sel.validation_fraction, opt_.seed, By::user);
+    check_arg(!val.train.empty() && !val.test.empty(), "AutoencoderCF::fit: selection needs ratings to train and to "
+              "validate on; holding out ", sel.validation_fraction, " of each user's ratings left ", val.train.nnz(),
+              " and ", val.test.nnz());
+    selection_.clear();
+    for (const bool residual : modes) {
+        for (const double lambda : lambdas) {
+            AutoencoderOptions o = opt_;
+            o.selection.reset();
+            o.early_stopping.reset();
+            if (sel.patience > 0 && sel.choose_epochs) {
+                EarlyStopping stop;
+                stop.monitor = "val_rmse";
+                stop.patience = sel.patience;
+                stop.restore_best = false;
+                o.early_stopping = stop;
+            }
+            o.residual = residual;
+            (lbfgs ? o.l2_lambda : o.weight_decay) = lambda;
+            AutoencoderCF candidate(o);
+            const History h = candidate.fit(val.train, val.test);
+            AutoencoderCandidate c{lambda, residual, 0, std::numeric_limits<double>::infinity()};
+            for (std::size_t e = sel.choose_epochs ? 0 : h.size() - 1; e < h.size(); ++e) {
+                const double v = *h[e].metric("val_rmse");
+                if (v < c.val_rmse) {
+                    c.val_rmse = v;
+                    c.best_epoch = static_cast<int>(e) + 1;
+                }
+            }
+            selection_.push_back(c);
+        }
+    }
+    const auto best = std::min_element(selection_.begin(), selection_.end(),
+                                       [](const auto& a, const auto& b) { return a.val_rmse < b.val_rmse; });
+    if (best->best_epoch == 0)
+        throw NumericalError("AutoencoderCF::fit: selection: no candidate reached a finite validation RMSE");
+    opt_.residual = best->residual;
+    (lbfgs ? opt_.l2_lambda : opt_.weight_decay) = best->lambda;
+    opt_.epochs = best->best_epoch;
 }
 
 namespace detail {

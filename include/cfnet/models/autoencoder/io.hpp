@@ -8,6 +8,7 @@
 #include <cfnet/options_io.hpp>
 #include <cfnet/serialize.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ void AutoencoderCF<T>::save(const std::string& path, bool with_optimizer) const 
     Matrix<T> seen = Matrix<T>::from_shape({1, unit_seen_.size()});
     for (size_type i = 0; i < unit_seen_.size(); ++i) seen(0, i) = unit_seen_[i] ? T(1) : T(0);
     refs.push_back({"unit_seen", &seen});
+    Matrix<T> unit_bias = Matrix<T>::from_shape({1, base_.unit_bias.size()});
+    std::copy(base_.unit_bias.begin(), base_.unit_bias.end(), unit_bias.begin());
+    if (base_.active()) refs.push_back({"residual_unit_bias", &unit_bias});
     if (with_optimizer)
         for (auto& r : self.adam_->state()) refs.push_back(r);
     save_tensors(path, meta, refs);
@@ -59,11 +63,18 @@ AutoencoderCF<T> AutoencoderCF<T>::load(const std::string& path) {
     std::vector<nn::TensorRef<T>> refs = parameter_refs(m.net_.parameters());
     Matrix<T> seen = xt::zeros<T>({size_type(1), n_units});
     refs.push_back({"unit_seen", &seen});
+    Matrix<T> unit_bias = xt::zeros<T>({size_type(1), n_units});
+    if (o.residual) {
+        refs.push_back({"residual_unit_bias", &unit_bias});
+        m.base_.mu = meta.number("residual_mean");
+        m.base_.row_lambda = meta.number("residual_row_lambda");
+    }
     if (with_opt)
         for (auto& r : m.adam_->state()) refs.push_back(r);
     assign_tensors(file, refs, UnknownTensors::reject, path);
     m.unit_seen_.assign(n_units, 0);
     for (size_type i = 0; i < m.unit_seen_.size(); ++i) m.unit_seen_[i] = seen(0, i) != T(0);
+    if (o.residual) m.base_.unit_bias.assign(unit_bias.begin(), unit_bias.end());
     if (with_opt) m.adam_->set_steps(meta.count("adam_steps"));
     return m;
 }
@@ -85,6 +96,10 @@ Metadata AutoencoderCF<T>::metadata() const {
     m["cfnet_version"] = CFNET_VERSION_STRING;
     write_options(opt_, m);
     m["train_mean"] = metadata_number(train_mean_);
+    if (base_.active()) {
+        m["residual_mean"] = metadata_number(base_.mu);
+        m["residual_row_lambda"] = metadata_number(base_.row_lambda);
+    }
     write_id_map(m, "user_ids", user_map_, ',');
     write_id_map(m, "item_ids", item_map_, ',');
     return m;

@@ -28,6 +28,7 @@
 #include <cfnet/metrics.hpp>
 #include <cfnet/models/autoencoder/network.hpp>
 #include <cfnet/models/autoencoder/options.hpp>
+#include <cfnet/models/autoencoder/residual.hpp>
 #include <cfnet/nn/loss.hpp>
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/nn/sparse.hpp>
@@ -57,11 +58,13 @@ public:
     using Net = detail::AutoencoderNet<T>;
 
     /// @throws InvalidArgument when an option is out of range (AutoencoderOptions::validate).
-    explicit AutoencoderCF(AutoencoderOptions options = {}) : opt_(std::move(options)) { opt_.validate(); }
+    explicit AutoencoderCF(AutoencoderOptions options = {}) : opt_(std::move(options)), requested_(opt_) {
+        opt_.validate();
+    }
 
     AutoencoderCF(const AutoencoderCF& o)
-        : opt_(o.opt_), net_(o.net_), adam_(o.adam_), user_map_(o.user_map_), item_map_(o.item_map_), unit_seen_(o.unit_seen_),
-          train_mean_(o.train_mean_) {
+        : opt_(o.opt_), requested_(o.requested_), net_(o.net_), adam_(o.adam_), user_map_(o.user_map_), item_map_(o.item_map_), unit_seen_(o.unit_seen_),
+          train_mean_(o.train_mean_), base_(o.base_), selection_(o.selection_) {
         rebind();
     }
     AutoencoderCF& operator=(const AutoencoderCF& o) {
@@ -75,6 +78,8 @@ public:
     AutoencoderCF(AutoencoderCF&&) = default;
     AutoencoderCF& operator=(AutoencoderCF&&) = default;
 
+    /// The options in effect: as given, except that after fit() they hold what options().selection
+    /// chose (lambda, residual, epochs) and, with clamp_to_training, the training ratings' range.
     const AutoencoderOptions& options() const noexcept { return opt_; }
     bool fitted() const noexcept { return net_.layers() > 0; }
     /// Recommender interface: predict() gives ratings (recommender.hpp).
@@ -94,6 +99,9 @@ public:
     /// The items of the training matrix (the input/output units when user_based).
     const IdMap& item_map() const noexcept { return item_map_; }
     const Net& network() const noexcept { return net_; }
+    /// The candidates options().selection tried in the last fit, with their validation results
+    /// (empty without a selection). options() then holds the chosen lambda, residual and epochs.
+    const std::vector<AutoencoderCandidate>& selection() const noexcept { return selection_; }
 
     /// The trainable parameters, slot by slot ("layer<l>.weight", "layer<l>.bias").
     /// @throws InvalidArgument before initialize() or fit().
@@ -120,6 +128,11 @@ public:
             for (size_type u = 0; u < train.n_users(); ++u) unit_seen_[u] = train.user_count(static_cast<index_type>(u)) > 0;
         }
         train_mean_ = train.mean();
+        base_ = opt_.residual ? detail::ResidualBaseline<T>::fit(train, ub) : detail::ResidualBaseline<T>{};
+        if (opt_.clamp_to_training) {
+            const auto [lo, hi] = std::minmax_element(train.values().begin(), train.values().end());
+            opt_.clamp(static_cast<double>(*lo), static_cast<double>(*hi));
+        }
         adam_.reset();
         make_optimizer();
     }
@@ -148,11 +161,8 @@ public:
     /// @throws InvalidArgument before initialize(), for an index out of range or another unit space.
     double loss_and_gradient(const RatingMatrix<T>& data, const std::vector<index_type>& rows) {
         check_fitted("loss_and_gradient");
-        const bool ub = opt_.orientation == Orientation::user_based;
-        std::optional<RatingMatrix<T>> transposed;
-        if (!ub) transposed.emplace(data.transposed());
-        const RatingMatrix<T>& d = ub ? data : *transposed;
-        check_space(d, "loss_and_gradient");
+        const Oriented in = orient(data, "loss_and_gradient");
+        const RatingMatrix<T>& d = in.matrix();
         nn::SparseBatch<T> batch(d.n_items());
         for (const auto r : rows) {
             check_arg(r < d.n_users(), "AutoencoderCF::loss_and_gradient: row index ", r, " out of range (",
@@ -282,6 +292,17 @@ public:
         }
     }
 
+private:
+    /// An input matrix as the network sees it: in the model's orientation (rows x units), and as
+    /// residuals of the baseline when the model has one (row_bias: each row's baseline bias).
+    struct Oriented {
+        const RatingMatrix<T>* input = nullptr;  // the caller's matrix, when it is used as is
+        std::optional<RatingMatrix<T>> own;      // otherwise: transposed and/or residuals
+        std::vector<double> row_bias;
+        const RatingMatrix<T>& matrix() const { return own ? *own : *input; }
+    };
+
+public:
     /// Scores every item for users of a fixed input matrix (raw network outputs), for top-N
     /// evaluation: `scorer(u, out)` fills out[0..n_items). Item-based models compute every item's
     /// code once here (memory O(items x code width)).
@@ -301,15 +322,25 @@ public:
                 check_arg(u < input_->n_users(), "AutoencoderCF::Scorer: user index ", u, " out of range (",
                           input_->n_users(), " users)");
             const Net& net = model_->net_;
+            const auto& base = model_->base_;
             if (model_->opt_.orientation == Orientation::user_based) {
                 nn::SparseBatch<T> batch(ni);
-                for (const auto u : users) detail::add_matrix_row(batch, *input_, u);
+                for (const auto u : users) detail::add_matrix_row(batch, in_.matrix(), u);
                 typename Net::Workspace ws;
                 net.forward_hidden(batch, ws);
                 net.output_all(ws.y.back().data(), B, scores.data());
+                if (base.active())
+                    for (size_type r = 0; r < B; ++r)
+                        for (size_type i = 0; i < ni; ++i)
+                            scores[r * ni + i] += base.offset(in_.row_bias[users[r]], static_cast<index_type>(i));
             } else {
                 // scores(r, i) = output unit users[r] for item i's code
-                for (size_type r = 0; r < B; ++r) net.output_unit(codes_.data(), ni, users[r], scores.data() + r * ni);
+                for (size_type r = 0; r < B; ++r) {
+                    T* out = scores.data() + r * ni;
+                    net.output_unit(codes_.data(), ni, users[r], out);
+                    if (base.active())
+                        for (size_type i = 0; i < ni; ++i) out[i] += base.offset(in_.row_bias[i], users[r]);
+                }
             }
         }
 
@@ -317,6 +348,7 @@ public:
         friend class AutoencoderCF;
         const AutoencoderCF* model_ = nullptr;
         const RatingMatrix<T>* input_ = nullptr;
+        Oriented in_;           // user_based: the input the network sees; item_based: its row biases only
         std::vector<T> codes_;  // item_based: n_items x code width
     };
 
@@ -327,12 +359,10 @@ public:
         Scorer s;
         s.model_ = this;
         s.input_ = &input;
-        if (opt_.orientation == Orientation::user_based) {
-            check_space(input, "make_scorer");
-        } else {
-            const RatingMatrix<T> d = input.transposed();
-            check_space(d, "make_scorer");
-            s.codes_ = codes(d);
+        s.in_ = orient(input, "make_scorer");
+        if (opt_.orientation == Orientation::item_based) {
+            s.codes_ = codes(s.in_.matrix());
+            s.in_.own.reset();  // only the row biases are needed from here on
         }
         return s;
     }
@@ -373,6 +403,10 @@ private:
     /// `train` in the model's orientation. One epoch of `loop` is one L-BFGS iteration (one step).
     History fit_lbfgs(const RatingMatrix<T>& data, FitLoop& loop);
 
+    /// options().selection: tries the candidates on a validation part of `train` and sets the
+    /// chosen lambda, residual flag and epoch count in the options (models/autoencoder/fit.hpp).
+    void select(const RatingMatrix<T>& train);
+
     /// The per-fit invariants of validating on `validation` with `train` as the input.
     struct Validation {
         std::vector<std::pair<index_type, index_type>> pairs;  // the validation pairs, CSR order
@@ -403,6 +437,25 @@ private:
             return (*pred)[m->row_ptr()[u] + pos];
         }
     };
+
+    /// `input` (users x items) as the network sees it; checks its unit space.
+    Oriented orient(const RatingMatrix<T>& input, const char* fn) const {
+        Oriented o;
+        o.input = &input;
+        if (opt_.orientation == Orientation::item_based) o.own.emplace(input.transposed());
+        check_space(o.matrix(), fn);
+        if (base_.active()) {
+            o.row_bias = base_.row_biases(o.matrix());
+            RatingMatrix<T> r = base_.residuals(o.matrix(), o.row_bias);
+            o.own.emplace(std::move(r));
+        }
+        return o;
+    }
+
+    /// The baseline offset of (row, unit) of an oriented input (0 without a baseline).
+    T offset(const Oriented& in, index_type row, index_type unit) const {
+        return base_.active() ? base_.offset(in.row_bias[row], unit) : T(0);
+    }
 
     void check_fitted(const char* fn) const {
         check_arg(fitted(), "AutoencoderCF::", fn, ": the model is not fitted (call fit() or load())");
@@ -467,22 +520,19 @@ private:
     std::vector<T> predict_impl(const RatingMatrix<T>& input, const std::vector<index_type>& rows,
                                 const std::vector<index_type>& cols,
                                 const std::vector<std::pair<index_type, index_type>>& pairs) const {
-        const bool ub = opt_.orientation == Orientation::user_based;
-        std::optional<RatingMatrix<T>> transposed;
-        if (!ub) transposed.emplace(input.transposed());
-        const RatingMatrix<T>& d = ub ? input : *transposed;
-        check_space(d, "predict");
+        const Oriented in = orient(input, "predict");
         std::optional<BiasBaseline<T>> fallback;
         if (opt_.unseen_fallback && !input.empty()) fallback.emplace().fit(input);
-        return predict_oriented(d, fallback ? &*fallback : nullptr, rows, cols, pairs);
+        return predict_oriented(in, fallback ? &*fallback : nullptr, rows, cols, pairs);
     }
 
-    /// predict_impl with the input already in the model's orientation (`d`, checked) and the
-    /// fallback baseline already fitted on the input (null: none).
-    std::vector<T> predict_oriented(const RatingMatrix<T>& d, const BiasBaseline<T>* fallback,
+    /// predict_impl with the input already as the network sees it (`in`) and the fallback baseline
+    /// already fitted on the input (null: none).
+    std::vector<T> predict_oriented(const Oriented& in, const BiasBaseline<T>* fallback,
                                     const std::vector<index_type>& rows, const std::vector<index_type>& cols,
                                     const std::vector<std::pair<index_type, index_type>>& pairs) const {
         const bool ub = opt_.orientation == Orientation::user_based;
+        const RatingMatrix<T>& d = in.matrix();
         std::vector<size_type> order(rows.size());
         std::iota(order.begin(), order.end(), size_type(0));
         std::stable_sort(order.begin(), order.end(), [&](size_type a, size_type b) { return rows[a] < rows[b]; });
@@ -510,7 +560,7 @@ private:
             for (size_type e = p; e < q; ++e) {
                 const size_type idx = order[e];
                 while (batch_rows[local] != rows[idx]) ++local;
-                const T v = net_.output_at(code + local * h, cols[idx]);
+                const T v = net_.output_at(code + local * h, cols[idx]) + offset(in, rows[idx], cols[idx]);
                 const index_type other = ub ? pairs[idx].first : pairs[idx].second;
                 out[idx] = finish(v, cols[idx], fallback, other, d.user_count(rows[idx]) == 0);
             }
@@ -540,25 +590,30 @@ private:
             val[k] = ratings[order[k]];
             check_arg(k == 0 || idx[k - 1] != idx[k], "AutoencoderCF::", fn, ": item index ", idx[k], " is repeated");
         }
+        const double row_b = base_.active() ? base_.row_bias(idx.data(), val.data(), idx.size()) : 0.0;
+        if (base_.active())
+            for (size_type k = 0; k < idx.size(); ++k) val[k] -= base_.offset(row_b, idx[k]);
         nn::SparseBatch<T> batch(n);
         batch.add_row(idx.data(), val.data(), idx.size());
         typename Net::Workspace ws;
         net_.forward_hidden(batch, ws);
         std::vector<T> scores(n);
         net_.output_all(ws.y.back().data(), 1, scores.data());
+        if (base_.active())
+            for (size_type i = 0; i < n; ++i) scores[i] += base_.offset(row_b, static_cast<index_type>(i));
         return scores;
     }
 
-    AutoencoderOptions opt_;
+    AutoencoderOptions opt_;        // in effect: after a fit, with what selection and clamp_to_training chose
+    AutoencoderOptions requested_;  // as given to the constructor (or read from a model file)
     Net net_;
     std::optional<optim::Adam<T>> adam_;
     IdMap user_map_, item_map_;
     std::vector<std::uint8_t> unit_seen_;
     double train_mean_ = 0.0;
+    detail::ResidualBaseline<T> base_;  // options().residual: fitted on the training data
+    std::vector<AutoencoderCandidate> selection_;
 };
-
-static_assert(is_recommender_v<AutoencoderCF<float>> && supports_fold_in_v<AutoencoderCF<float>>,
-              "AutoencoderCF implements the recommender interface (recommender.hpp), with fold-in");
 
 static_assert(is_recommender_v<AutoencoderCF<float>> && supports_fold_in_v<AutoencoderCF<float>>,
               "AutoencoderCF implements the recommender interface (recommender.hpp), with fold-in");

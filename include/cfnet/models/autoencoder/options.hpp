@@ -46,6 +46,37 @@ enum class Solver {
 
 inline const char* to_string(Solver s) { return s == Solver::adam ? "adam" : "lbfgs"; }
 
+/// Hyper-parameters AutoencoderCF::fit chooses on a validation part of the training data before
+/// it trains on all of it (AutoencoderOptions::select): every candidate (the regularisation
+/// strengths x plain or residual) is trained on the rest with the validation ratings held out,
+/// its best epoch by val_rmse kept; the best candidate's strength, residual flag and epoch count
+/// are then set in the options and the model is refitted on all the training data.
+struct AutoencoderSelection {
+    /// Candidates for the regularisation strength: l2_lambda for Solver::lbfgs, weight_decay for
+    /// Solver::adam. Empty: the options' own value only.
+    std::vector<double> lambdas;
+    /// Candidates for AutoencoderOptions::residual: both (false and true), or only the options' own.
+    bool try_residual = false;
+    /// The fraction of each user's ratings held out for validation (stratified_split by user).
+    double validation_fraction = 0.1;
+    /// When > 0, a candidate stops after this many epochs without a lower val_rmse (its best epoch
+    /// is kept). 0: every candidate runs all its epochs (L-BFGS's validation curve can rise for a
+    /// while and fall again: on the latest-small shape, patience 10 stopped the residual
+    /// candidates near iteration 11 at val_rmse 0.903, where all 80 iterations reach 0.857).
+    int patience = 0;
+    /// Choose the epoch count too (the epoch of the lowest val_rmse, at most options.epochs);
+    /// false: every candidate trains options.epochs epochs and is judged by its last one.
+    bool choose_epochs = true;
+};
+
+/// One candidate of AutoencoderSelection and its validation result (AutoencoderCF::selection()).
+struct AutoencoderCandidate {
+    double lambda = 0;
+    bool residual = false;
+    int best_epoch = 0;  ///< 1-based: the epoch (L-BFGS iteration) of the lowest val_rmse
+    double val_rmse = 0;
+};
+
 /// Configuration of AutoencoderCF. Public fields with the notebook's defaults, plus chained
 /// setters; AutoencoderCF's constructor validates everything.
 struct AutoencoderOptions {
@@ -76,6 +107,17 @@ struct AutoencoderOptions {
     Solver solver = Solver::adam;
     double l2_lambda = 0.0;            ///< Solver::lbfgs: the lambda of AutoRec's objective, >= 0
     std::size_t lbfgs_history = 10;    ///< Solver::lbfgs: (s, y) pairs kept, >= 1
+    /// Learn the residuals of a user+item bias baseline fitted on the training data
+    /// (models/autoencoder/residual.hpp): the network's input and target are r - (mu + b_u + b_i),
+    /// a prediction is the output plus the baseline. Scores for ranking include the baseline too.
+    bool residual = false;
+    /// fit() sets clamp_min / clamp_max to the smallest and largest training rating (so that
+    /// half-star, 1..10 or 0..1 data are clamped to their own range).
+    bool clamp_to_training = false;
+    /// Choose the regularisation strength, residual or not, and the epoch count on a validation
+    /// part of the training data before fitting (AutoencoderSelection). Not stored in model files:
+    /// it only steers fit(), which stores the chosen values.
+    std::optional<AutoencoderSelection> selection;
 
     AutoencoderOptions& hidden_sizes(std::vector<std::size_t> v) { hidden = std::move(v); return *this; }
     AutoencoderOptions& activation(ActivationKind k) { hidden_activation = k; return *this; }
@@ -103,6 +145,20 @@ struct AutoencoderOptions {
     }
     AutoencoderOptions& fallback(bool v = true) { unseen_fallback = v; return *this; }
     AutoencoderOptions& stop_early(EarlyStopping e) { early_stopping = std::move(e); return *this; }
+    AutoencoderOptions& residual_of_baseline(bool v = true) { residual = v; return *this; }
+    AutoencoderOptions& clamp_to_training_range(bool v = true) { clamp_to_training = v; return *this; }
+    AutoencoderOptions& select(AutoencoderSelection s) { selection = std::move(s); return *this; }
+    /// Keeps what a user set explicitly out of the selection: the regularisation strength
+    /// (lambda), the residual flag, the epoch count. A selection left with nothing to choose is
+    /// removed. No effect without a selection.
+    AutoencoderOptions& keep_fixed(bool lambda, bool residual_flag, bool epoch_count) {
+        if (!selection) return *this;
+        if (lambda) selection->lambdas.clear();
+        if (residual_flag) selection->try_residual = false;
+        if (epoch_count) selection->choose_epochs = false;
+        if (selection->lambdas.empty() && !selection->try_residual && !selection->choose_epochs) selection.reset();
+        return *this;
+    }
     /// Full-batch L-BFGS with AutoRec's objective and this lambda, `iterations` iterations.
     AutoencoderOptions& lbfgs(double lambda, int iterations) {
         solver = Solver::lbfgs;
@@ -114,21 +170,27 @@ struct AutoencoderOptions {
     /// The notebook's model (the defaults).
     static AutoencoderOptions notebook() { return AutoencoderOptions{}; }
 
-    /// The accuracy preset: I-AutoRec (Sedhain et al. 2015) as the paper trained it. Item-based, one
+    /// The accuracy preset: I-AutoRec (Sedhain et al. 2015) as the paper trained it -- item-based, one
     /// hidden layer of 500 sigmoid units, identity output, full-batch L-BFGS on the squared error of
-    /// the observed ratings + lambda/2 ||W||^2 with lambda = 200, 80 iterations, predictions
-    /// clamped to [1, 5], items and users without training ratings scored by a user+item bias
-    /// baseline. lambda and the iteration count were chosen on validation parts of TRAINING data
-    /// only (docs/benchmarks.md, "Accuracy preset"). For 1..5 star ratings.
+    /// the observed ratings + lambda/2 ||W||^2 -- with what depends on the data chosen on a
+    /// validation part of the user's training data (AutoencoderSelection): lambda from
+    /// {30, 100, 300}, plain or residual over a bias baseline, and the iteration count (at most
+    /// 80). Predictions are clamped to the training ratings' range; items and users without
+    /// training ratings are scored by a user+item bias baseline. docs/benchmarks.md ("Accuracy
+    /// preset") has how it was chosen and how it holds on data it was not chosen on.
     static AutoencoderOptions autorec() {
         AutoencoderOptions o;
         o.hidden = {500};
         o.hidden_activation = ActivationKind::sigmoid;
         o.output_activation = ActivationKind::identity;
         o.orientation = Orientation::item_based;
-        o.lbfgs(200.0, 80);
-        o.clamp(1.0, 5.0);
+        o.lbfgs(100.0, 80);
+        o.clamp_to_training = true;
         o.unseen_fallback = true;
+        AutoencoderSelection sel;
+        sel.lambdas = {30.0, 100.0, 300.0};
+        sel.try_residual = true;
+        o.selection = sel;
         return o;
     }
 
@@ -159,6 +221,16 @@ struct AutoencoderOptions {
         check_arg(std::isfinite(l2_lambda) && l2_lambda >= 0, "AutoencoderOptions: l2_lambda must be >= 0, got ",
                   l2_lambda);
         check_arg(lbfgs_history >= 1, "AutoencoderOptions: lbfgs_history must be >= 1");
+        if (selection) {
+            for (const double l : selection->lambdas)
+                check_arg(std::isfinite(l) && l >= 0, "AutoencoderOptions: selection lambda must be >= 0, got ", l);
+            check_arg(std::isfinite(selection->validation_fraction) && selection->validation_fraction > 0 &&
+                          selection->validation_fraction < 1,
+                      "AutoencoderOptions: selection validation_fraction must be in (0, 1), got ",
+                      selection->validation_fraction);
+            check_arg(selection->patience >= 0, "AutoencoderOptions: selection patience must be >= 0, got ",
+                      selection->patience);
+        }
         if (solver == Solver::lbfgs) {
             check_arg(input_dropout == 0 && hidden_dropout == 0,
                       "AutoencoderOptions: the lbfgs solver is deterministic full-batch training: dropout must be 0");
@@ -171,7 +243,8 @@ struct AutoencoderOptions {
 };
 
 /// AutoencoderOptions in a model file (options_io.hpp): one metadata key per field, the key being
-/// the field's name. early_stopping is not stored (it only steers a fit; a loaded model has none).
+/// the field's name. early_stopping and selection are not stored (they only steer a fit; a loaded model has
+/// neither).
 template <>
 inline const OptionsTable<AutoencoderOptions>& options_table<AutoencoderOptions>() {
     using O = AutoencoderOptions;
@@ -198,7 +271,11 @@ inline const OptionsTable<AutoencoderOptions>& options_table<AutoencoderOptions>
             .flag("unseen_fallback", &O::unseen_fallback)
             .choice("solver", &O::solver, {{"adam", Solver::adam}, {"lbfgs", Solver::lbfgs}})
             .number("l2_lambda", &O::l2_lambda)
-            .integer("lbfgs_history", &O::lbfgs_history);
+            .integer("lbfgs_history", &O::lbfgs_history)
+            .flag("residual", &O::residual)
+            .default_if_missing()
+            .flag("clamp_to_training", &O::clamp_to_training)
+            .default_if_missing();
     return table;
 }
 
