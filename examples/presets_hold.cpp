@@ -92,7 +92,7 @@ std::vector<Preset> presets(const Caps& cap) {
     return {
         {"bias baseline", true, [](const RM& tr, const RM& te) { cfnet::BiasBaseline<float> m; return rmse_of(m, tr, te); }},
         {"autorec", true,
-         [](const RM& tr, const RM& te) {
+         [cap](const RM& tr, const RM& te) {
              cfnet::AutoencoderCF<float> m(cap(cfnet::AutoencoderOptions::autorec()));
              const double v = rmse_of(m, tr, te);
              const auto& o = m.options();
@@ -104,7 +104,7 @@ std::vector<Preset> presets(const Caps& cap) {
              return v;
          }},
         {"autorec-ensemble", true,
-         [](const RM& tr, const RM& te) {
+         [cap](const RM& tr, const RM& te) {
              const auto preset = cfnet::AutoencoderEnsemble<float>::autorec_ensemble();
              std::vector<cfnet::AutoencoderOptions> members;
              for (std::size_t k = 0; k < preset.size(); ++k) members.push_back(cap(preset.member(k).options()));
@@ -112,23 +112,23 @@ std::vector<Preset> presets(const Caps& cap) {
              return rmse_of(m, tr, te);
          }},
         {"ncf accurate", true,
-         [](const RM& tr, const RM& te) {
+         [cap](const RM& tr, const RM& te) {
              cfnet::NeuralCF<float> m(cap(cfnet::NeuralCFOptions::accurate()));
              return rmse_of(m, tr, te);
          }},
         {"most popular", false,
-         [](const RM& tr, const RM& te) {
+         [cap](const RM& tr, const RM& te) {
              cfnet::MostPopular<float> m;
              m.fit(tr);
              return p_at_10(tr, te, [&](cfnet::index_type u, float* out) { m.score_items(u, out); });
          }},
         {"ease default", false,
-         [](const RM& tr, const RM& te) {
+         [cap](const RM& tr, const RM& te) {
              cfnet::Ease<float> m(cfnet::EaseOptions::validated());
              return p10_of(m, tr, te);
          }},
         {"mult-dae default", false,
-         [](const RM& tr, const RM& te) {
+         [cap](const RM& tr, const RM& te) {
              cfnet::MultVAE<float> m(cap(cfnet::MultVAEOptions::dae().select_epoch(0.2, 100)));
              return p10_of(m, tr, te);
          }},
