@@ -110,14 +110,14 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
               << "data:     " << w.data_source << ", split " << a.split << ", seed " << a.seed << '\n'
               << "epochs:   " << history.size() << '\n';
     if (history.size() > 0) std::cout << "loss:     " << history.epochs.back().loss << '\n';
-    const double per_step = rep.steps ? static_cast<double>(rep.comm.sent(cfnet::distributed::CommKind::allreduce)) /
-                                            static_cast<double>(rep.steps)
-                                      : 0.0;
+    const auto per_step = static_cast<unsigned long long>(rep.parameters * sizeof(float) + 2 * sizeof(double));
+    const auto total = static_cast<unsigned long long>(rep.comm.sent(cfnet::distributed::CommKind::allreduce));
     char line[256];
     std::snprintf(line, sizeof line,
-                  "%d ranks (MPI), %zu steps, %.0f bytes allreduced per step; rank 0: %zu rows, %.2f s compute, "
-                  "%.2f s communication",
-                  comm.size(), rep.steps, per_step, rep.owned_rows, rep.compute_seconds, rep.comm_seconds);
+                  "%d ranks (MPI), %zu steps, %llu bytes allreduced per step (+%llu once); rank 0: %zu rows, "
+                  "%.2f s compute, %.2f s communication",
+                  comm.size(), rep.steps, per_step, total - per_step * rep.steps, rep.owned_rows, rep.compute_seconds,
+                  rep.comm_seconds);
     std::cout << "ranks:    " << line << '\n';
     std::snprintf(line, sizeof line, "%.2f s training, %.2f s in all", fit_seconds, examples::seconds_since(t0));
     std::cout << "time:     " << line << '\n' << "saved:    " << a.out << " (" << info.file_size << " bytes)\n";
