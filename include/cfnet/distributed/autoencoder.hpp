@@ -78,6 +78,12 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
         check_arg(shard.same_space(*validation), fn, ": the validation shard is not in the training shard's index space");
     const CommStats before = comm.stats();
 
+    // Errors found on one rank are raised on every rank (none is left waiting in a collective).
+    const auto shard_sizes = comm.allgather(static_cast<std::int64_t>(shard.nnz()));
+    for (std::size_t r = 0; r < shard_sizes.size(); ++r)
+        check_arg(shard_sizes[r] > 0, fn, ": rank ", r, " of ", shard_sizes.size(),
+                  " has no ratings (give every rank some users)");
+
     // Weights from the seed (the same on every rank), then the statistics of all shards together.
     model.initialize(shard);
     const std::size_t n_rows = shard.n_users(), n_items = shard.n_items();
@@ -106,11 +112,14 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
     std::vector<std::pair<index_type, index_type>> val_pairs;
     std::vector<T> val_truth;
     if (validation) {
+        std::int64_t misplaced = 0;
+        for (std::size_t u = 0; u < validation->n_users(); ++u)
+            misplaced += validation->user_count(static_cast<index_type>(u)) > 0 && !owners.owns(u);
+        check_arg(comm.allreduce_sum(misplaced) == 0, fn, ": ", misplaced, " validation rows of this rank (",
+                  "and others' in all) have their training rows on another rank (shard both the same way)");
         for (std::size_t u = 0; u < validation->n_users(); ++u) {
             const auto items = validation->user_items(static_cast<index_type>(u));
             const auto vals = validation->user_ratings(static_cast<index_type>(u));
-            check_arg(items.empty() || owners.owns(u), fn, ": validation row ", u,
-                      " is on this rank but its training row is on another (shard both the same way)");
             for (std::size_t k = 0; k < items.size(); ++k) {
                 val_pairs.emplace_back(static_cast<index_type>(u), items[k]);
                 val_truth.push_back(vals[k]);

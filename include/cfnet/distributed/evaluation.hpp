@@ -31,11 +31,14 @@ namespace cfnet::distributed {
 
 namespace detail {
 /// Every user with test entries on this rank must have its training row here (or none anywhere).
+/// Raised on every rank (none is left waiting in a collective).
 template <class T>
-void check_test_rows(const char* fn, const RatingMatrix<T>& test, const RowOwners& owners) {
+void check_test_rows(const char* fn, const RatingMatrix<T>& test, const RowOwners& owners, Communicator& comm) {
+    std::int64_t misplaced = 0;
     for (std::size_t u = 0; u < test.n_users(); ++u)
-        check_arg(test.user_count(static_cast<index_type>(u)) == 0 || owners.owns(u), fn, ": test row ", u,
-                  " is on this rank but its training row is on another (shard train and test the same way)");
+        misplaced += test.user_count(static_cast<index_type>(u)) > 0 && !owners.owns(u);
+    check_arg(comm.allreduce_sum(misplaced) == 0, fn, ": ", misplaced, " test rows of this rank (and others' in ",
+              "all) have their training rows on another rank (shard train and test the same way)");
 }
 }  // namespace detail
 
@@ -53,7 +56,7 @@ std::vector<RankingReport> evaluate_ranking(const RatingMatrix<T>& train_shard, 
     check_arg(!options.exclude_unseen_items, fn, ": exclude_unseen_items is not supported (the items without ",
               "training ratings depend on every shard)");
     const RowOwners owners(train_shard, comm);
-    detail::check_test_rows(fn, test_shard, owners);
+    detail::check_test_rows(fn, test_shard, owners, comm);
     auto reports = cfnet::evaluate_ranking(train_shard, test_shard, ks, std::forward<ScoreFn>(score_fn), options);
     constexpr std::size_t fields = 8;
     std::vector<double> sums(fields * reports.size());

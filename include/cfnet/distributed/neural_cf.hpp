@@ -124,12 +124,17 @@ History fit_data_parallel(NeuralCF<T>& model, const RatingMatrix<T>& shard, Comm
 
     std::vector<index_type> vu, vi;
     std::vector<T> vt;
+    if (validation) {
+        std::int64_t misplaced = 0;  // raised on every rank: none is left waiting in a collective
+        for (std::size_t u = 0; u < n_users; ++u)
+            misplaced += validation->user_count(static_cast<index_type>(u)) > 0 && !owners.owns(u);
+        check_arg(comm.allreduce_sum(misplaced) == 0, fn, ": ", misplaced, " validation rows of this rank (",
+                  "and others' in all) have their training rows on another rank (shard both the same way)");
+    }
     if (validation)
         for (std::size_t u = 0; u < n_users; ++u) {
             const auto items = validation->user_items(static_cast<index_type>(u));
             const auto vals = validation->user_ratings(static_cast<index_type>(u));
-            check_arg(items.empty() || owners.owns(u), fn, ": validation row ", u,
-                      " is on this rank but its training row is on another (shard both the same way)");
             for (std::size_t k = 0; k < items.size(); ++k) {
                 vu.push_back(static_cast<index_type>(u));
                 vi.push_back(items[k]);

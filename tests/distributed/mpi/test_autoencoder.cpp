@@ -136,3 +136,18 @@ TEST_CASE("AutoencoderCF data-parallel on MovieLens 100K (notebook holdout): N r
     // the notebook's network, 2 epochs of 64-row batches (15 steps an epoch)
     compare(comm, split.train, split.test, AutoencoderOptions{}.n_epochs(2).batch(64), "ML-100K notebook net");
 }
+
+TEST_CASE("AutoencoderCF data-parallel: misplaced validation rows and an empty shard are refused on every rank") {
+    MpiCommunicator comm;
+    const auto split = cfnet_test::low_rank_split(30, 12, 4);
+    const auto shard = cfnet::distributed::shard_rows(split.train, comm);
+    // the validation rows of the next rank: their training rows are elsewhere
+    const auto b = cfnet::distributed::block_of(split.test.n_users(), (comm.rank() + 1) % comm.size(), comm.size());
+    const auto& rp = split.test.row_ptr();
+    const RM wrong = split.test.filter([&](std::size_t k) { return k >= rp[b.begin] && k < rp[b.end]; });
+    AutoencoderCF<float> m(cfnet_test::small_options().n_epochs(1));
+    CHECK_THROWS_WITH(fit_data_parallel(m, shard, comm, {}, &wrong), Catch::Contains("training rows on another rank"));
+    // rank 0 holds nothing
+    const RM empty_on_0 = comm.rank() == 0 ? shard.filter([](std::size_t) { return false; }) : shard;
+    CHECK_THROWS_WITH(fit_data_parallel(m, empty_on_0, comm), Catch::Contains("rank 0 of"));
+}
