@@ -14,7 +14,7 @@ using cfnet::distributed::CommKind;
 using cfnet::distributed::fit_sharded;
 using cfnet::distributed::SingleProcess;
 
-TEST_CASE("fit_sharded(Ease) on one rank = Ease::fit, bit for bit; one allreduce of the upper triangle") {
+TEST_CASE("fit_sharded(Ease) on one rank = Ease::fit, bit for bit, with one allreduce of the upper triangle") {
     const auto m = cfnet_test::sparse_ratings<float>(50, 30, 6, 4);
     Ease<float> ref(EaseOptions().l2(20)), dist(EaseOptions().l2(20));
     ref.fit(m);

@@ -56,7 +56,7 @@ TEST_CASE("MpiCommunicator: allgather and allgatherv of uneven parts, in rank or
     CHECK(comm.stats().received(CommKind::allgather) == 2 * 8 * static_cast<std::size_t>(n - 1) + 4 * others_items);
 }
 
-TEST_CASE("MpiCommunicator: broadcast from any root, the length too; barrier") {
+TEST_CASE("MpiCommunicator: broadcast from any root, the length too, and barrier") {
     MpiCommunicator comm;
     const int n = comm.size();
     for (int root = 0; root < n; ++root) {
