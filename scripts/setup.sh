@@ -9,6 +9,7 @@ packages=(
   catch2 libbenchmark-dev                     # tests, benchmarks
   libcli11-dev nlohmann-json3-dev             # examples and the command-line tool
   python3-matplotlib                          # plots (tools/plot_history.py, tested in ctest)
+  libopenmpi-dev openmpi-bin                  # cfnet::mpi and the MPI tests (docs/distributed.md)
 )
 
 missing=()

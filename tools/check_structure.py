@@ -5,6 +5,7 @@
      0 config error tensor metadata detail/*    0.5 kernels/*
      1 data/* nn/* metrics recommender          2 optim/* serialize options_io
      3 train tune                                4 baselines ensemble autoencoder neural_cf ease mult_vae models/**
+   distributed/communicator.hpp and distributed/mpi.hpp are level 0, the rest of distributed/ level 4.
    testing/* sits above nn only; cfnet.hpp (the umbrella) includes everything and nothing includes it.
    kernels/ includes only config.hpp, tensor.hpp and kernels/; nn/ never includes data/.
 2. Every SIMD intrinsic and target attribute lives in kernels/.
@@ -26,6 +27,7 @@ LEVELS = [  # (prefix or exact name, level); the first match wins
     ("train.hpp", 3), ("tune.hpp", 3),
     ("baselines.hpp", 4), ("ensemble.hpp", 4), ("autoencoder.hpp", 4), ("neural_cf.hpp", 4), ("ease.hpp", 4),
     ("mult_vae.hpp", 4), ("models/", 4),
+    ("distributed/communicator.hpp", 0), ("distributed/mpi.hpp", 0), ("distributed/", 4),
     ("testing/", 1.5),
 ]
 MODEL = ("baselines.hpp", "ensemble.hpp", "autoencoder.hpp", "neural_cf.hpp", "ease.hpp", "mult_vae.hpp", "models/")

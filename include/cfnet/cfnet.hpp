@@ -66,5 +66,12 @@
 #include <cfnet/neural_cf.hpp>
 #include <cfnet/ease.hpp>
 #include <cfnet/mult_vae.hpp>
+// distributed (docs/distributed.md; the MPI backend, distributed/mpi.hpp, needs cfnet::mpi and is not here)
+#include <cfnet/distributed/communicator.hpp>
+#include <cfnet/distributed/shard.hpp>
+#include <cfnet/distributed/autoencoder.hpp>
+#include <cfnet/distributed/neural_cf.hpp>
+#include <cfnet/distributed/ease.hpp>
+#include <cfnet/distributed/evaluation.hpp>
 // testing utilities
 #include <cfnet/testing/gradcheck.hpp>

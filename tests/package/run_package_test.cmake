@@ -15,6 +15,10 @@ if(NOT EXISTS "${prefix}/share/cmake/cfnet/cfnetConfig.cmake")
   message(FATAL_ERROR "cfnetConfig.cmake was not installed under ${prefix}/share/cmake/cfnet")
 endif()
 run(${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "${WORK_DIR}/build"
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
+    -DEXPECT_MPI=${EXPECT_MPI})
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer")
+if(EXPECT_MPI)
+  run("${WORK_DIR}/build/consumer_mpi")   # one process, no mpirun: MPI_Init works as a singleton
+endif()

@@ -7,6 +7,7 @@
 #include "cmd_info.hpp"
 #include "cmd_recommend.hpp"
 #include "cmd_train.hpp"
+#include "cmd_train_distributed.hpp"
 #include "cmd_tune.hpp"
 #include "common.hpp"
 
@@ -214,6 +215,7 @@ int fail(const std::string& message, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    DistributedSession mpi_session(argc, argv);  // MPI only under mpirun with 2+ ranks (docs/distributed.md)
     CLI::App app{"cfnet " CFNET_VERSION_STRING
                  ": collaborative filtering with neural networks (AutoencoderCF, NeuralCF) on MovieLens",
                  "cfnet"};
@@ -246,6 +248,7 @@ int main(int argc, char** argv) {
         const std::string name = sub->get_name();
         if (name == "train") {
             train.given = given_options(*sub);
+            if (auto* comm = DistributedSession::current()) return run_train_distributed(train, *comm);
             return run_train(train);
         }
         if (name == "tune") {
@@ -264,6 +267,8 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         // cfnet::IoError / ParseError (file, line, field), InvalidArgument (ids, spaces),
         // NumericalError (a diverging fit), std::runtime_error (data directory not found).
-        return fail(e.what(), exit_runtime);
+        const int rc = fail(e.what(), exit_runtime);
+        DistributedSession::abort(rc);  // the other ranks may wait in a collective call
+        return rc;
     }
 }

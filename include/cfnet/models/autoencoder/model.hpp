@@ -137,6 +137,17 @@ public:
         make_optimizer();
     }
 
+    /// For a fit on a row shard (distributed/autoencoder.hpp): after initialize(shard), the
+    /// statistics of the whole training data instead of the shard's (which units have a rating,
+    /// the mean rating; the model file stores both). @throws InvalidArgument on a size mismatch.
+    void set_training_statistics(std::vector<std::uint8_t> unit_seen, double train_mean) {
+        check_fitted("set_training_statistics");
+        check_arg(unit_seen.size() == n_units(), "AutoencoderCF::set_training_statistics: ", unit_seen.size(),
+                  " unit flags for ", n_units(), " units");
+        unit_seen_ = std::move(unit_seen);
+        train_mean_ = train_mean;
+    }
+
     /// Trains from scratch on `train` (fresh weights from the seed). `callbacks` get
     /// on_train_begin / on_epoch_begin / on_batch_end / on_epoch_end / on_train_end (train.hpp).
     /// @throws InvalidArgument on an empty training matrix, or when early stopping is configured

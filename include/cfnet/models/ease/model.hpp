@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -115,6 +116,11 @@ public:
                     train.n_users() * 4 * sizeof(size_type);
         return need;
     }
+
+    /// For a fit on a user shard (distributed/ease.hpp): `reduce(gram, k)` is called on the k x k
+    /// Gram matrix of this process's users (upper triangle) before the solve, to sum it over all
+    /// shards. An empty function (the default) does nothing.
+    void set_gram_reduction(std::function<void(T*, size_type)> reduce) { reduce_ = std::move(reduce); }
 
     bool fitted() const noexcept { return fitted_; }
     /// Recommender interface: scores rank items; they are not ratings.
@@ -361,6 +367,7 @@ private:
             std::fill(b_.begin(), b_.end(), T(0));
             nn::gram_upper(x, b_, true, std::max(opt_.threads, 1));
         }
+        if (reduce_) reduce_(b_.data(), k);
         T* a = b_.data();
         for (size_type i = 0; i < k; ++i) a[i * k + i] += static_cast<T>(lambda);
         const auto t1 = clock::now();
@@ -440,6 +447,7 @@ private:
     std::vector<Candidate> selection_;
     Timings timings_;
     bool fitted_ = false;
+    std::function<void(T*, size_type)> reduce_;  // set_gram_reduction
 };
 
 }  // namespace cfnet

@@ -161,6 +161,21 @@ public:
         return loss;
     }
 
+    /// For a fit outside fit() that trained parameters() directly (distributed/neural_cf.hpp):
+    /// takes the id maps and the seen items (what recommend() excludes) from `train` and refreshes
+    /// the scoring caches, so that predict, recommend and save work as after fit().
+    /// @throws InvalidArgument if not initialized or train is not n_users() x n_items().
+    void adopt_training_data(const RatingMatrix<T>& train) {
+        check_init("adopt_training_data");
+        check_arg(train.n_users() == nu_ && train.n_items() == ni_, "NeuralCF::adopt_training_data: ", train.n_users(),
+                  " x ", train.n_items(), " data for a ", nu_, " x ", ni_, " model");
+        users_ = train.user_map();
+        items_ = train.item_map();
+        seen_ptr_ = train.row_ptr();
+        seen_items_ = train.item_indices();
+        net_.refresh_projections();
+    }
+
     // --- prediction --------------------------------------------------------------------------------
 
     /// The model's output for one pair: a rating (explicit) or a logit (implicit; larger = more

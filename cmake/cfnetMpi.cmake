@@ -1,0 +1,30 @@
+# The optional MPI component: an INTERFACE target cfnet_mpi (alias cfnet::mpi, exported as
+# cfnet::mpi) that links cfnet and MPI::MPI_CXX. Only include/cfnet/distributed/mpi.hpp includes
+# <mpi.h>; the rest of cfnet never needs MPI. CFNET_WITH_MPI: AUTO (default) builds it when CMake's
+# FindMPI finds an MPI (Debian: libopenmpi-dev openmpi-bin), ON requires it, OFF skips it.
+set(CFNET_HAVE_MPI OFF)
+if(NOT CFNET_WITH_MPI STREQUAL "OFF")
+  # cfnet uses MPI's C API only: not the deprecated C++ bindings (libmpi_cxx).
+  set(MPI_CXX_SKIP_MPICXX ON)
+  if(CFNET_WITH_MPI STREQUAL "ON")
+    find_package(MPI REQUIRED COMPONENTS CXX)
+  else()
+    find_package(MPI QUIET COMPONENTS CXX)
+  endif()
+  if(MPI_CXX_FOUND)
+    set(CFNET_HAVE_MPI ON)
+    add_library(cfnet_mpi INTERFACE)
+    add_library(cfnet::mpi ALIAS cfnet_mpi)
+    set_target_properties(cfnet_mpi PROPERTIES EXPORT_NAME mpi)
+    target_link_libraries(cfnet_mpi INTERFACE cfnet MPI::MPI_CXX)
+    execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE _cfnet_mpiexec_version ERROR_QUIET)
+    string(REGEX MATCH "^[^\n]*" _cfnet_mpiexec_version "${_cfnet_mpiexec_version}")
+    set(CFNET_MPI_IS_OPENMPI OFF)
+    if(_cfnet_mpiexec_version MATCHES "Open MPI|OpenRTE")
+      set(CFNET_MPI_IS_OPENMPI ON)
+    endif()
+    message(STATUS "cfnet: MPI ${MPI_CXX_VERSION} found (${_cfnet_mpiexec_version}): target cfnet::mpi and the MPI tests")
+  else()
+    message(STATUS "cfnet: no MPI found: no cfnet::mpi target, no MPI tests (Debian: apt-get install libopenmpi-dev openmpi-bin)")
+  endif()
+endif()
