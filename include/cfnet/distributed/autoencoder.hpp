@@ -19,7 +19,8 @@
 ///
 /// Supported: user_based, solver adam, no dropout, unseen_fallback off (its bias baseline would be
 /// fitted on one shard), early stopping on the validation shards. Adam is the dense (non-lazy)
-/// update; lazy_adam is refused (a row untouched on one rank may be touched on another).
+/// update; lazy_adam is refused (a row untouched on one rank may be touched on another), and so are
+/// residual, clamp_to_training and selection (each would see one shard only).
 
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/distributed/communicator.hpp>
@@ -73,6 +74,9 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
               ", hidden ", opt.hidden_dropout, ")");
     check_arg(!opt.lazy_adam, fn, ": lazy_adam is not supported (dense Adam on every rank keeps the weights identical)");
     check_arg(!opt.unseen_fallback, fn, ": unseen_fallback is not supported (its baseline would be fitted on one shard)");
+    check_arg(!opt.residual, fn, ": residual is not supported (its baseline would be fitted on one shard)");
+    check_arg(!opt.clamp_to_training, fn, ": clamp_to_training is not supported (one shard's range); set clamp_min/max");
+    check_arg(!opt.selection, fn, ": selection is not supported (choose the options in one process, then train)");
     check_arg(!opt.early_stopping || validation != nullptr, fn, ": early stopping needs validation data");
     if (validation)
         check_arg(shard.same_space(*validation), fn, ": the validation shard is not in the training shard's index space");
