@@ -385,6 +385,7 @@ void bind_interface(py::class_<S>& cls, const std::string& label) {
             }
         }
         PyFitCallback cb(callback, show_progress && has_fit_callbacks_v<M>, label);
+        self.input = train.owned;  // also after an interrupted fit: the weights are those of the last step
         cfnet::History h = run_released([&] {
             if constexpr (has_fit_validation_v<M>) {
                 if (val) return self.model.fit(*train, *val, cb.list());
@@ -396,7 +397,6 @@ void bind_interface(py::class_<S>& cls, const std::string& label) {
                 return cfnet::History{};
             }
         });
-        self.input = train.owned;
         self.history = h;
         return history_dict(h);
     }, py::arg("X"), py::arg("validation") = py::none(), py::kw_only(), py::arg("show_progress") = has_epochs,
