@@ -79,10 +79,13 @@ struct OptionNames {
     std::string prefix;  // "options." for NeuralCF, else ""
 };
 
+/// The field of `key` (the table's key, or without the model's prefix; a trailing '_' is dropped, as
+/// Python spells a keyword: Ease(lambda_=100.0) sets "lambda").
 template <class O>
 const cfnet::OptionField<O>* find_field(const std::string& key, const OptionNames& n) {
     for (const auto& f : cfnet::options_table<O>().fields())
         if (f.key == n.prefix + key || f.key == key) return &f;
+    if (!key.empty() && key.back() == '_') return find_field<O>(key.substr(0, key.size() - 1), n);
     return nullptr;
 }
 

@@ -5,12 +5,20 @@
 //                                     predictions and top-5 lists, and saves both models in DIR
 //   cfnet_py_reference DIR --check    loads DIR/ae_py.cfnet and DIR/ncf_py.cfnet (saved by Python)
 //                                     and writes their test predictions
+//   cfnet_py_reference MODEL --bench-recommend ML100K_DIR REPEATS
+//                                     (python/benchmarks/bench_python.py) trains the notebook's
+//                                     autoencoder on ML-100K's per-user holdout (seed 42), saves it to
+//                                     MODEL, then times recommend_batch of every user (k = 10) REPEATS
+//                                     times and prints each time in seconds
 #include <cfnet/autoencoder.hpp>
+#include <cfnet/data/movielens.hpp>
 #include <cfnet/data/split.hpp>
 #include <cfnet/data/synthetic.hpp>
 #include <cfnet/neural_cf.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -55,6 +63,24 @@ int main(int argc, char** argv) {
     }
     try {
         const std::string dir = argv[1];
+        if (argc > 4 && std::string(argv[2]) == "--bench-recommend") {
+            const auto data = cfnet::movielens::load<float>(argv[3]);
+            const auto sp = cfnet::per_user_holdout(data.ratings, 42);
+            cfnet::AutoencoderCF<float> ae;
+            ae.fit(sp.train);
+            ae.save(dir);
+            std::vector<cfnet::index_type> users(sp.train.n_users());
+            for (std::size_t u = 0; u < users.size(); ++u) users[u] = static_cast<cfnet::index_type>(u);
+            const int repeats = std::atoi(argv[4]);
+            for (int r = 0; r < repeats; ++r) {
+                std::size_t count = 0;
+                const auto t0 = std::chrono::steady_clock::now();
+                ae.recommend_batch(sp.train, users, 10, [&](cfnet::index_type, const auto& recs) { count += recs.size(); });
+                const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                std::printf("%.6f %zu\n", s, count);
+            }
+            return 0;
+        }
         // = cfnet.synthetic(n_users=120, n_items=200, n_ratings=4000, seed=7) in Python
         auto so = cfnet::synthetic::ml100k();
         so.n_users = 120;
