@@ -9,6 +9,7 @@
 #include <cfnet/data/split.hpp>
 #include <cfnet/data/synthetic.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -173,6 +174,12 @@ void PyFitCallback::on_epoch_begin(int epoch) {
 
 void PyFitCallback::on_batch_end(std::size_t step, double loss) {
     if (bar_) bar_->on_batch_end(step, loss);
+    // Without a Python on_batch_end, Ctrl-C is checked at most every 20 ms: taking the GIL after every
+    // step would make training wait for any other busy Python thread (up to its 5 ms switch interval).
+    static thread_local std::chrono::steady_clock::time_point last_check;
+    const auto now = std::chrono::steady_clock::now();
+    if (!has_batch_ && now - last_check < std::chrono::milliseconds(20)) return;
+    last_check = now;
     py::gil_scoped_acquire gil;
     check_signals();
     if (has_batch_) call_method(callback_, "on_batch_end", [&](py::object f) { f(step, loss); });
