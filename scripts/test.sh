@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 "./scripts/setup.sh"
 
 build=build
-flags=(-DCMAKE_BUILD_TYPE=Release)
+flags=(-DCMAKE_BUILD_TYPE=Release -DCFNET_BUILD_PYTHON=ON)   # + the Python package and its pytest suite
 if [ "${1:-}" = "--sanitize" ]; then
   shift
   build=build-sanitize
-  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCFNET_SANITIZE=ON -DCFNET_BUILD_BENCHMARKS=OFF)
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCFNET_SANITIZE=ON -DCFNET_BUILD_BENCHMARKS=OFF -DCFNET_BUILD_PYTHON=OFF)
 fi
 if [ -n "${CFNET_ML100K_DIR:-}" ]; then
   flags+=("-DCFNET_ML100K_DIR=${CFNET_ML100K_DIR}")

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""cfnet from Python vs from C++, side by side in one run (docs/benchmarks.md, "Python package").
+
+    PYTHONPATH=build/python OPENBLAS_NUM_THREADS=1 /usr/bin/python3 python/benchmarks/bench_python.py \\
+        --build build --data ../shared/data/ml-100k [--rounds 3] [--torch]
+
+1. The notebook's two models (AutoencoderCF 20 epochs, NeuralCF 10 epochs) on ML-100K's per-user holdout
+   (seed 42): the C++ program examples/notebook_pipeline and examples/notebook.py run alternately
+   `--rounds` times; the training times (each fit alone) are compared by their medians, and the per-epoch
+   losses must be identical.
+2. Scoring every user of ML-100K (top-10, training items excluded): the C++ recommend_batch
+   (tests/python/reference.cpp --bench-recommend, which also saves its model) vs model.recommend(all users)
+   from Python on that same model file; medians of 7 runs each, alternated.
+3. --torch: examples/notebook.py end to end vs the PyTorch re-implementation of the notebook
+   (benchmarks/peers/autoencoder_torch.py + ncf_torch.py, one thread), on ML-100K's u1 split, one run each:
+   the wall time of the whole processes.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def run(cmd, env=None):
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--torch", action="store_true")
+    a = ap.parse_args()
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               PYTHONPATH=os.path.join(a.build, "python"))
+    tmp = tempfile.mkdtemp(prefix="cfnet-bench-py-")
+    py = sys.executable
+
+    # --- 1. the notebook's two models, training time and losses ---
+    rows = {"cpp": {"ae": [], "ncf": [], "total": []}, "py": {"ae": [], "ncf": [], "total": []}}
+    for r in range(a.rounds):
+        for side in ("cpp", "py"):
+            out = os.path.join(tmp, f"{side}{r}.json")
+            if side == "cpp":
+                cmd = [os.path.join(a.build, "examples", "notebook_pipeline"), "--data", a.data, "--quiet", "--json", out]
+            else:
+                cmd = [py, os.path.join(ROOT, "examples", "notebook.py"), "--data", a.data, "--quiet", "--plots", "",
+                       "--json", out]
+            run(cmd, env)
+            with open(out) as f:
+                j = json.load(f)
+            rows[side]["ae"].append(j["seconds"]["autoencoder_train"])
+            rows[side]["ncf"].append(j["seconds"]["neural_cf_train"])
+            rows[side]["total"].append(j["seconds"]["total"])
+            rows[side]["json"] = j
+    c, p = rows["cpp"]["json"], rows["py"]["json"]
+    ae_c = [e["loss"] for e in c["autoencoder"]["history"]["epochs"]]
+    ncf_c = [e["loss"] for e in c["neural_cf"]["history"]["epochs"]]
+    # the C++ JSON writes 9 significant digits: compare at that precision
+    same_ae = all(float(f"{x:.9g}") == y for x, y in zip(p["autoencoder"]["history"]["loss"], ae_c))
+    same_ncf = all(float(f"{x:.9g}") == y for x, y in zip(p["neural_cf"]["history"]["loss"], ncf_c))
+    print(f"1. notebook models on ML-100K (per-user holdout, seed 42), medians of {a.rounds} alternated runs")
+    print(f"{'':28s} {'C++ (s)':>9s} {'Python (s)':>11s} {'Python/C++':>11s}")
+    for key, label in (("ae", "autoencoder fit, 20 epochs"), ("ncf", "neural CF fit, 10 epochs"),
+                       ("total", "whole notebook")):
+            mc, mp = statistics.median(rows["cpp"][key]), statistics.median(rows["py"][key])
+            print(f"{label:28s} {mc:9.3f} {mp:11.3f} {mp / mc:11.3f}")
+    print(f"identical per-epoch losses: autoencoder {same_ae}, neural CF {same_ncf}; "
+          f"RMSE C++ {c['autoencoder']['rating']['rmse']:.6f} / {c['neural_cf']['rating']['rmse']:.6f}, "
+          f"Python {p['autoencoder']['rating']['rmse']:.6f} / {p['neural_cf']['rating']['rmse']:.6f}")
+
+    # --- 2. scoring every user ---
+    import cfnet
+    model_file = os.path.join(tmp, "ae.cfnet")
+    ref = os.path.join(a.build, "python", "tests", "cfnet_py_reference")
+    cpp_times = []
+    py_times = []
+    ds = cfnet.load_movielens(a.data)
+    train, _ = cfnet.per_user_holdout(ds.ratings, seed=42)
+    users = np.arange(train.n_users)
+    for r in range(7):
+        out = subprocess.run([ref, model_file, "--bench-recommend", a.data, "1"], check=True, capture_output=True,
+                             text=True, env=env).stdout.split()
+        cpp_times.append(float(out[0]))
+        if r == 0:
+            ae = cfnet.AutoencoderCF.load(model_file, train)
+        t = time.perf_counter()
+        ids, scores = ae.recommend(users, N=10)
+        py_times.append(time.perf_counter() - t)
+    assert ids.shape == (train.n_users, 10)
+    mc, mp = statistics.median(cpp_times), statistics.median(py_times)
+    print(f"\n2. top-10 for all {train.n_users} users (autoencoder, training items excluded), medians of 7")
+    print(f"C++ recommend_batch {1e3 * mc:.1f} ms, Python recommend(all users) {1e3 * mp:.1f} ms, ratio {mp / mc:.3f}")
+
+    # --- 3. end to end vs the PyTorch notebook ---
+    if a.torch:
+        test = os.path.join(a.data, "u1.test")
+        t_cfnet = run([py, os.path.join(ROOT, "examples", "notebook.py"), "--data", a.data, "--split", "u1", "--quiet",
+                       "--plots", ""], env)
+        peers = os.path.join(ROOT, "benchmarks", "peers")
+        t_ae = run(["/usr/bin/python3", os.path.join(peers, "autoencoder_torch.py"), "--data", a.data, "--test", test,
+                    "--threads", "1"], env)
+        t_ncf = run(["/usr/bin/python3", os.path.join(peers, "ncf_torch.py"), "--data", a.data, "--test", test,
+                     "--threads", "1"], env)
+        print("\n3. end to end on ML-100K u1 (processes' wall time, one thread, one run each)")
+        print(f"cfnet examples/notebook.py (both models, baselines, evaluation, top-10) {t_cfnet:.2f} s")
+        print(f"PyTorch peers: autoencoder_torch.py {t_ae:.2f} s + ncf_torch.py {t_ncf:.2f} s = {t_ae + t_ncf:.2f} s"
+              f" ({(t_ae + t_ncf) / t_cfnet:.1f}x cfnet's)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
