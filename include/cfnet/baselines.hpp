@@ -443,13 +443,13 @@ public:
     /// Recommender interface: predict() gives a popularity count, not a rating.
     bool predicts_ratings() const noexcept { return false; }
 
-    /// Writes the sizes, ids and counts to `path`.
+    /// Writes the sizes, ids and counts (an integer array) to `path`.
     /// @throws InvalidArgument before fit(); IoError when writing fails.
     void save(const std::string& path) const {
         shape_.check_fitted("save");
-        Matrix<T> c = Matrix<T>::from_shape({1, counts_.size()});
-        std::copy(counts_.begin(), counts_.end(), c.begin());
-        save_tensors<T>(path, shape_.metadata(), {{"counts", &c}});
+        IntegerArray c(counts_.size());
+        for (size_type i = 0; i < c.size(); ++i) c[i] = static_cast<std::uint64_t>(counts_[i]);
+        save_tensors<T>(path, shape_.metadata(), {}, {{"counts", &c}});
     }
 
     /// Reads a model written by save(). @throws IoError for an unreadable, corrupt or other model's
@@ -459,9 +459,17 @@ public:
         const MetadataReader meta(file.metadata, "MostPopular::load", path);
         MostPopular p;
         p.shape_.restore(meta, path);
-        Matrix<T> c = Matrix<T>::from_shape({1, p.shape_.n_items});
-        assign_tensors<T>(file, {{"counts", &c}}, UnknownTensors::reject, path);
-        p.counts_.assign(c.begin(), c.end());
+        if (file.find_integers("counts") == nullptr && file.find("counts") != nullptr) {  // format version 1
+            Matrix<T> c = Matrix<T>::from_shape({1, p.shape_.n_items});
+            assign_tensors<T>(file, {{"counts", &c}}, UnknownTensors::reject, path);
+            p.counts_.assign(c.begin(), c.end());
+        } else {  // every item is rated by at most every user
+            if (!file.tensors.empty() || file.integers.size() > 1)
+                throw IoError("MostPopular::load: '" + path + "': expected only the integer array 'counts'");
+            const auto c = integer_array<std::uint64_t>(file, "counts", p.shape_.n_users, p.shape_.n_items, path,
+                                                        "MostPopular::load");
+            p.counts_.assign(c.begin(), c.end());
+        }
         return p;
     }
 

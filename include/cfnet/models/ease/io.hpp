@@ -63,6 +63,7 @@ Ease<T> Ease<T>::load(const std::string& path) {
         file.tensors[0].second.shape(1) != k)
         throw IoError("Ease::load: '" + path + "': expected exactly one tensor 'B' of " + std::to_string(k) + " x " +
                       std::to_string(k));
+    detail::check_finite(file.tensors[0].second, "B", path, "Ease::load");
     m.b_ = std::move(file.tensors[0].second);
     m.fitted_ = true;
     return m;
