@@ -9,6 +9,7 @@ packages=(
   catch2 libbenchmark-dev                     # tests, benchmarks
   libcli11-dev nlohmann-json3-dev             # examples and the command-line tool
   python3-matplotlib                          # plots (tools/plot_history.py, tested in ctest)
+  clang-14 libclang-rt-14-dev                 # libFuzzer targets (scripts/fuzz.sh, tests/fuzz)
 )
 
 missing=()
