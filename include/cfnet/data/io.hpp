@@ -410,6 +410,17 @@ inline double parse_real_field(std::string_view text, const std::string& source,
     throw ParseError(source, line, field, concat("expected a number, found '", s, "'"));
 }
 
+/// parse_real_field, converted to T: a finite double beyond T's range (1e300 for float) is a
+/// ParseError too, not an infinity. @throws ParseError.
+template <class T>
+T parse_value_field(std::string_view text, const std::string& source, std::size_t line, const char* field) {
+    const double v = parse_real_field(text, source, line, field);
+    if (std::fabs(v) > static_cast<double>(std::numeric_limits<T>::max()))
+        throw ParseError(source, line, field,
+                         concat("number '", trim_blanks(text), "' is out of range for ", sizeof(T) == 4 ? "float" : "the value type"));
+    return static_cast<T>(v);
+}
+
 /// Throws the ParseError for a line with the wrong number of fields. The field named is the
 /// first missing used column (or "column N", 1-based, for the first extra field).
 inline void throw_field_count(const DelimitedFormat& f, std::size_t found, const std::string& source, std::size_t line) {
@@ -510,6 +521,9 @@ void parse_ratings_into(std::string_view text, const DelimitedFormat& f, const s
         if (integer && v != std::floor(v))
             throw ParseError(source, ln, "rating",
                              concat("expected an integer rating, found '", trim_blanks(splitter[rc]), "'"));
+        if (std::fabs(v) > static_cast<double>(std::numeric_limits<T>::max()))
+            throw ParseError(source, ln, "rating", concat("number '", trim_blanks(splitter[rc]), "' is out of range for ",
+                                                          sizeof(T) == 4 ? "float" : "the value type"));
         r.value = static_cast<T>(v);
         if (tc >= 0) r.timestamp = parse_int_field(splitter[static_cast<std::size_t>(tc)], source, ln, "timestamp");
         out.push_back(r);

@@ -22,6 +22,14 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <unistd.h>
+#define CFNET_HAVE_FSYNC 1
+#else
+#define CFNET_HAVE_FSYNC 0
+#endif
+
 namespace cfnet::detail {
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 inline constexpr bool host_is_big_endian = true;
@@ -162,7 +170,24 @@ private:
     std::uint64_t size_ = 0;
 };
 
-/// Runs `body(std::ostream&)` on `path + ".tmp"`, then renames it over `path`. On any failure the
+/// fsync()s the file or directory `path` (POSIX; elsewhere a no-op). False with errno set on failure.
+inline bool sync_to_disk(const std::string& path) {
+#if CFNET_HAVE_FSYNC
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return rc == 0 || err == EINVAL;  // EINVAL: the file system cannot sync (e.g. some pseudo file systems)
+#else
+    (void)path;
+    return true;
+#endif
+}
+
+/// Runs `body(std::ostream&)` on `path + ".tmp"`, flushes it to disk (fsync), then renames it
+/// over `path` (and fsyncs the directory). On any failure the
 /// temporary is removed and `path` is left as it was.
 template <class Body>
 void write_file_atomically(const std::string& path, const char* fn, Body&& body) {
@@ -190,12 +215,21 @@ void write_file_atomically(const std::string& path, const char* fn, Body&& body)
             throw;
         }
     }
+    if (!sync_to_disk(tmp)) {
+        const int err = errno;
+        discard();
+        throw IoError(concat(fn, ": cannot flush '", tmp, "' to disk (", std::strerror(err), "); '", path,
+                             "' was not written"));
+    }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec) {
         discard();
         throw IoError(concat(fn, ": cannot rename '", tmp, "' to '", path, "': ", ec.message()));
     }
+    // The rename itself reaches the disk with the directory (best effort: the file is complete either way).
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    (void)sync_to_disk(dir.empty() ? std::string(".") : dir.string());
 }
 
 /// Reads the whole file. @throws IoError when it cannot be opened or read.
