@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -282,8 +283,10 @@ public:
 
     /// @throws InvalidArgument if a lambda is negative or iterations == 0.
     explicit BiasBaseline(BiasBaselineOptions options = {}) : options_(options) {
-        check_arg(options_.lambda_user >= 0 && options_.lambda_item >= 0, "BiasBaseline: regularisation must be >= 0 (",
-                  options_.lambda_user, ", ", options_.lambda_item, ")");
+        check_arg(options_.lambda_user >= 0 && options_.lambda_item >= 0 && std::isfinite(options_.lambda_user) &&
+                      std::isfinite(options_.lambda_item),
+                  "BiasBaseline: regularisation must be finite and >= 0 (", options_.lambda_user, ", ",
+                  options_.lambda_item, ")");
         check_arg(options_.iterations > 0, "BiasBaseline: iterations must be positive");
     }
 
@@ -362,9 +365,15 @@ public:
         o.lambda_user = meta.number("lambda_user");
         o.lambda_item = meta.number("lambda_item");
         o.iterations = meta.count<std::size_t>("iterations");
-        BiasBaseline b(o);
+        BiasBaseline b;
+        try {
+            b = BiasBaseline(o);
+        } catch (const InvalidArgument& e) {
+            throw IoError("BiasBaseline::load: '" + path + "': " + e.what());
+        }
         b.shape_.restore(meta, path);
         b.mu_ = meta.number("global_mean");
+        if (!std::isfinite(b.mu_)) meta.fail("global_mean", "is not a finite number");
         Matrix<double> ub = Matrix<double>::from_shape({1, b.shape_.n_users});
         Matrix<double> ib = Matrix<double>::from_shape({1, b.shape_.n_items});
         assign_tensors<double>(file, {{"user_bias", &ub}, {"item_bias", &ib}}, UnknownTensors::reject, path);

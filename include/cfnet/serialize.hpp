@@ -29,9 +29,11 @@
 /// non-empty and unique across both kinds. The
 /// stored file size lets a reader tell a truncated file from a corrupted one.
 ///
-/// Writers write `path + ".tmp"` and rename it over `path`, so a crash never leaves a
-/// half-written model file under the real name (two processes saving to the same path at the
-/// same time is not supported).
+/// Writers write `path + ".tmp"`, fsync it, rename it over `path` and fsync the directory, so a
+/// crash never leaves a half-written model file under the real name (tests/core/
+/// test_crash_safe_save.cpp kills writers at every stage); a temporary file left by a killed
+/// writer is overwritten by the next save. Two processes saving to the same path at the same
+/// time is not supported.
 
 #include <cfnet/detail/model_file_bytes.hpp>
 #include <cfnet/error.hpp>
@@ -54,6 +56,7 @@
 #include <ios>
 #include <limits>
 #include <map>
+#include <new>
 #include <set>
 #include <sstream>
 #include <string>
@@ -450,9 +453,34 @@ inline ModelFileInfo read_model_info(const std::string& path) {
     return detail::parse_model_file(path, "cfnet::read_model_info").info;
 }
 
+namespace detail {
+
+/// Decodes the tensors and integer arrays of a verified file into `out`.
+template <class T>
+void decode_model_file(ParsedModelFile& f, ModelFile<T>& out) {
+    out.metadata = std::move(f.info.metadata);
+    out.tensors.reserve(f.info.tensors.size());
+    for (std::size_t i = 0; i < f.info.tensors.size(); ++i) {
+        const TensorInfo& t = f.info.tensors[i];
+        typename Matrix<T>::shape_type shape = {t.rows, t.cols};
+        Matrix<T> m(shape);
+        decode_scalars(f.bytes.data() + f.data_offsets[i], m.size(), m.data());
+        out.tensors.emplace_back(t.name, std::move(m));
+    }
+    out.integers.reserve(f.info.integer_arrays.size());
+    for (std::size_t i = 0; i < f.info.integer_arrays.size(); ++i) {
+        IntegerArray v(f.info.integer_arrays[i].size);
+        for (std::size_t k = 0; k < v.size(); ++k) v[k] = load_le<std::uint64_t>(f.bytes.data() + f.integer_offsets[i] + 8 * k);
+        out.integers.emplace_back(f.info.integer_arrays[i].name, std::move(v));
+    }
+}
+
+}  // namespace detail
+
 /// Reads a whole model file whose tensors have scalar type `T`.
-/// @throws IoError when the file cannot be read or is not a valid cfnet model file. Tensor values
-///         are returned bit-exactly, NaN and infinity included (assign_tensors rejects them).
+/// @throws IoError when the file cannot be read or is not a valid cfnet model file, or when memory
+///         runs out (saying how many bytes loading needs). Tensor values are returned bit-exactly,
+///         NaN and infinity included (assign_tensors rejects them).
 /// @throws InvalidArgument when the file stores another scalar type.
 template <class T>
 ModelFile<T> read_model_file(const std::string& path) {
@@ -460,21 +488,12 @@ ModelFile<T> read_model_file(const std::string& path) {
     detail::ParsedModelFile f = detail::parse_model_file(path, fn);
     detail::check_scalar_type<T>(f.info.scalar_type, path, fn);
     ModelFile<T> out;
-    out.metadata = std::move(f.info.metadata);
-    out.tensors.reserve(f.info.tensors.size());
-    for (std::size_t i = 0; i < f.info.tensors.size(); ++i) {
-        const TensorInfo& t = f.info.tensors[i];
-        typename Matrix<T>::shape_type shape = {t.rows, t.cols};
-        Matrix<T> m(shape);
-        detail::decode_scalars(f.bytes.data() + f.data_offsets[i], m.size(), m.data());
-        out.tensors.emplace_back(t.name, std::move(m));
-    }
-    out.integers.reserve(f.info.integer_arrays.size());
-    for (std::size_t i = 0; i < f.info.integer_arrays.size(); ++i) {
-        IntegerArray v(f.info.integer_arrays[i].size);
-        for (std::size_t k = 0; k < v.size(); ++k)
-            v[k] = detail::load_le<std::uint64_t>(f.bytes.data() + f.integer_offsets[i] + 8 * k);
-        out.integers.emplace_back(f.info.integer_arrays[i].name, std::move(v));
+    try {
+        detail::decode_model_file(f, out);
+    } catch (const std::bad_alloc&) {
+        throw IoError(detail::concat(fn, ": '", path, "': not enough memory to load it: it needs about ",
+                                     2 * f.bytes.size(), " bytes (the ", f.bytes.size(),
+                                     " of the file and its decoded tensors)"));
     }
     return out;
 }

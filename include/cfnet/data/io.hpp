@@ -29,6 +29,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -165,6 +166,10 @@ private:
 
 namespace detail {
 
+/// Peak bytes per rating while loading a file (parsed Rating and its line number, then the
+/// matrix's CSR and CSC arrays): what the out-of-memory messages estimate with.
+inline constexpr std::size_t bytes_per_loaded_rating = sizeof(Rating<double>) + 8 + 4 + 8 + 4 + 8 + 8 + 4;
+
 /// Reads a whole file into memory. @throws IoError naming the path and the system's reason.
 inline std::string read_file(const std::string& path) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
@@ -172,7 +177,12 @@ inline std::string read_file(const std::string& path) {
     std::string data;
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);  // fails (harmlessly) for non-regular files
-    if (!ec) data.reserve(static_cast<std::size_t>(size));
+    try {
+        if (!ec) data.reserve(static_cast<std::size_t>(size));
+    } catch (const std::bad_alloc&) {
+        throw IoError(concat("cannot read '", path, "': not enough memory: the file needs ", size,
+                             " bytes (and loading its ratings several times that)"));
+    }
     char buf[1 << 16];
     for (;;) {
         const std::size_t got = std::fread(buf, 1, sizeof buf, f.get());
@@ -616,10 +626,17 @@ std::vector<Rating<T>> read_ratings(const std::string& path, const DelimitedForm
 template <class T = float>
 RatingMatrix<T> load_ratings(const std::string& path, const DelimitedFormat& format) {
     const std::string text = detail::read_file(path);
-    std::vector<Rating<T>> ratings;
-    std::vector<std::size_t> lines;
-    detail::parse_ratings_into(text, format, path, ratings, &lines);
-    return detail::build_matrix(ratings, lines, format, path);
+    try {
+        std::vector<Rating<T>> ratings;
+        std::vector<std::size_t> lines;
+        detail::parse_ratings_into(text, format, path, ratings, &lines);
+        return detail::build_matrix(ratings, lines, format, path);
+    } catch (const std::bad_alloc&) {
+        const auto n = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+        throw IoError(detail::concat("load_ratings: not enough memory to load '", path, "': its ", n,
+                                     " lines need about ", n * detail::bytes_per_loaded_rating + text.size(),
+                                     " bytes (the text, the parsed ratings and the matrix)"));
+    }
 }
 
 /// Reads a delimited file into the index space of existing maps (e.g. a test file mapped onto the

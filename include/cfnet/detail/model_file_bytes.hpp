@@ -17,6 +17,7 @@
 #include <fstream>
 #include <ios>
 #include <limits>
+#include <new>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -242,7 +243,13 @@ inline std::vector<unsigned char> read_file_bytes(const std::string& path, const
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (ec) throw IoError(concat(fn, ": cannot read '", path, "': ", ec.message()));
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+    std::vector<unsigned char> bytes;
+    try {
+        bytes.resize(static_cast<std::size_t>(size));
+    } catch (const std::bad_alloc&) {
+        throw IoError(concat(fn, ": '", path, "': not enough memory to read it: it needs ", size,
+                             " bytes (loading needs about twice that)"));
+    }
     if (!bytes.empty()) is.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     if (static_cast<std::uint64_t>(is.gcount()) != size && !bytes.empty())
         throw IoError(concat(fn, ": read error on '", path, "' after ", is.gcount(), " of ", size, " bytes"));

@@ -8,6 +8,7 @@
 #include <cfnet/options_io.hpp>
 #include <cfnet/serialize.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,7 @@ AutoencoderCF<T> AutoencoderCF<T>::load(const std::string& path) {
     Rng rng(0);
     m.net_ = Net(n_units, o.hidden, o.hidden_activation, o.output_activation, rng);
     m.train_mean_ = meta.number("train_mean");
+    if (!std::isfinite(m.train_mean_)) meta.fail("train_mean", "is not a finite number");
     m.make_optimizer();
     const bool with_opt = meta.flag("with_optimizer");
     check_arg(!with_opt || m.adam_.has_value(), "AutoencoderCF::load: '", path,

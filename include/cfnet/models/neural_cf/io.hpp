@@ -156,6 +156,7 @@ NeuralCF<T> NeuralCF<T>::load(const std::string& path) {
         m.read_seen_integers(file, path);
     if (m.fallback_) {
         m.mu_ = meta.number("fallback.mu");
+        if (!std::isfinite(m.mu_)) meta.fail("fallback.mu", "is not a finite number");
         m.fb_user_.assign(fb_u.begin(), fb_u.end());
         m.fb_item_.assign(fb_i.begin(), fb_i.end());
         m.user_known_.assign(nu, 0);
