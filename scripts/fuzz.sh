@@ -3,7 +3,7 @@
 # for a bounded time, starting from the committed corpus (tests/fuzz/corpus/<target>, read only:
 # new inputs go to a scratch corpus) with the target's dictionary. Any crash, sanitizer report or
 # contract violation fails the run; the input is saved as build-fuzz/findings/<target>/crash-*.
-#   scripts/fuzz.sh                 every target, CFNET_FUZZ_SECONDS (default 20) each
+#   scripts/fuzz.sh                 every target, CFNET_FUZZ_SECONDS (default 15) each
 #   scripts/fuzz.sh model_file 600  one target, 10 minutes
 # docs/reliability.md describes the targets and what each asserts.
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 "./scripts/setup.sh"
 
 targets=(delimited movielens interactions items heldout model_file)
-seconds="${CFNET_FUZZ_SECONDS:-20}"
+seconds="${CFNET_FUZZ_SECONDS:-15}"
 if [ $# -ge 1 ]; then targets=("$1"); fi
 if [ $# -ge 2 ]; then seconds="$2"; fi
 cxx="${CFNET_FUZZ_CXX:-clang++-14}"

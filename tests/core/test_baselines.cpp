@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -273,4 +274,28 @@ TEST_CASE("MostPopular saves its counts as an integer array, range-checked on lo
     old.tensors.emplace_back("counts", cfnet::Matrix<float>{{2.f, 1.f, 1.f}});
     cfnet::save_model_file(bad, old);
     CHECK(cfnet::MostPopular<float>::load(bad).counts() == pop.counts());
+}
+
+TEST_CASE("BiasBaseline::load: non-finite numbers in the file are IoErrors naming it (issue 17)", "[baselines]") {
+    cfnet::BiasBaseline<float> b;
+    b.fit(small());
+    const std::string dir = cfnet_test::scratch_dir("bias_nan");
+    const std::string path = dir + "/b.cfnet", bad = dir + "/bad.cfnet";
+    b.save(path);
+    const auto file = cfnet::read_model_file<double>(path);
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"global_mean", "nan"}, {"global_mean", "inf"}, {"lambda_user", "inf"}, {"lambda_item", "-1"}}) {
+        auto f = file;
+        f.metadata[key] = value;
+        cfnet::save_model_file(bad, f);
+        INFO(key << " = " << value);
+        CHECK_THROWS_AS(cfnet::BiasBaseline<float>::load(bad), cfnet::IoError);
+        CHECK_THROWS_WITH(cfnet::BiasBaseline<float>::load(bad), Catch::Contains(bad));
+    }
+    auto f = file;
+    (*f.find("user_bias"))(0, 1) = std::numeric_limits<double>::quiet_NaN();
+    cfnet::save_model_file(bad, f);
+    CHECK_THROWS_WITH(cfnet::BiasBaseline<float>::load(bad),
+                      Catch::Contains(bad) && Catch::Contains("tensor 'user_bias' entry 1") &&
+                          Catch::Contains("not a finite number"));
 }

@@ -395,7 +395,8 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
                                          : concat("load_interactions: '", path, "' holds no data line (", lines.line_number(),
                                                   lines.line_number() == 1 ? " line: a header, comment or blank" : " lines, all header, comment or blank",
                                                   ")"));
-    check_arg(n < std::numeric_limits<std::uint32_t>::max(), "load_interactions: '", path, "' has more than 2^32 lines");
+    if (n >= std::numeric_limits<std::uint32_t>::max())
+        throw IoError(concat("load_interactions: '", path, "' has ", n, " data lines: more than the 2^32 - 1 a matrix can index"));
     const auto line_of = [&](std::size_t k) {
         auto it = std::upper_bound(skips.begin(), skips.end(), std::make_pair(k, std::numeric_limits<std::size_t>::max()));
         return k + 1 + (it == skips.begin() ? 0 : std::prev(it)->second);
