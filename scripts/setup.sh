@@ -11,6 +11,7 @@ packages=(
   python3-matplotlib                          # plots (tools/plot_history.py, tested in ctest)
   libopenmpi-dev openmpi-bin                  # cfnet::mpi and the MPI tests (docs/distributed.md)
   pybind11-dev python3-pybind11 python3-dev python3-numpy python3-scipy python3-pytest   # the Python package (python/, tests/python)
+  clang-14 libclang-rt-14-dev                 # libFuzzer targets (scripts/fuzz.sh, tests/fuzz)
 )
 
 missing=()

@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -282,8 +283,10 @@ public:
 
     /// @throws InvalidArgument if a lambda is negative or iterations == 0.
     explicit BiasBaseline(BiasBaselineOptions options = {}) : options_(options) {
-        check_arg(options_.lambda_user >= 0 && options_.lambda_item >= 0, "BiasBaseline: regularisation must be >= 0 (",
-                  options_.lambda_user, ", ", options_.lambda_item, ")");
+        check_arg(options_.lambda_user >= 0 && options_.lambda_item >= 0 && std::isfinite(options_.lambda_user) &&
+                      std::isfinite(options_.lambda_item),
+                  "BiasBaseline: regularisation must be finite and >= 0 (", options_.lambda_user, ", ",
+                  options_.lambda_item, ")");
         check_arg(options_.iterations > 0, "BiasBaseline: iterations must be positive");
     }
 
@@ -362,9 +365,15 @@ public:
         o.lambda_user = meta.number("lambda_user");
         o.lambda_item = meta.number("lambda_item");
         o.iterations = meta.count<std::size_t>("iterations");
-        BiasBaseline b(o);
+        BiasBaseline b;
+        try {
+            b = BiasBaseline(o);
+        } catch (const InvalidArgument& e) {
+            throw IoError("BiasBaseline::load: '" + path + "': " + e.what());
+        }
         b.shape_.restore(meta, path);
         b.mu_ = meta.number("global_mean");
+        if (!std::isfinite(b.mu_)) meta.fail("global_mean", "is not a finite number");
         Matrix<double> ub = Matrix<double>::from_shape({1, b.shape_.n_users});
         Matrix<double> ib = Matrix<double>::from_shape({1, b.shape_.n_items});
         assign_tensors<double>(file, {{"user_bias", &ub}, {"item_bias", &ib}}, UnknownTensors::reject, path);
@@ -443,13 +452,13 @@ public:
     /// Recommender interface: predict() gives a popularity count, not a rating.
     bool predicts_ratings() const noexcept { return false; }
 
-    /// Writes the sizes, ids and counts to `path`.
+    /// Writes the sizes, ids and counts (an integer array) to `path`.
     /// @throws InvalidArgument before fit(); IoError when writing fails.
     void save(const std::string& path) const {
         shape_.check_fitted("save");
-        Matrix<T> c = Matrix<T>::from_shape({1, counts_.size()});
-        std::copy(counts_.begin(), counts_.end(), c.begin());
-        save_tensors<T>(path, shape_.metadata(), {{"counts", &c}});
+        IntegerArray c(counts_.size());
+        for (size_type i = 0; i < c.size(); ++i) c[i] = static_cast<std::uint64_t>(counts_[i]);
+        save_tensors<T>(path, shape_.metadata(), {}, {{"counts", &c}});
     }
 
     /// Reads a model written by save(). @throws IoError for an unreadable, corrupt or other model's
@@ -459,9 +468,17 @@ public:
         const MetadataReader meta(file.metadata, "MostPopular::load", path);
         MostPopular p;
         p.shape_.restore(meta, path);
-        Matrix<T> c = Matrix<T>::from_shape({1, p.shape_.n_items});
-        assign_tensors<T>(file, {{"counts", &c}}, UnknownTensors::reject, path);
-        p.counts_.assign(c.begin(), c.end());
+        if (file.find_integers("counts") == nullptr && file.find("counts") != nullptr) {  // format version 1
+            Matrix<T> c = Matrix<T>::from_shape({1, p.shape_.n_items});
+            assign_tensors<T>(file, {{"counts", &c}}, UnknownTensors::reject, path);
+            p.counts_.assign(c.begin(), c.end());
+        } else {  // every item is rated by at most every user
+            if (!file.tensors.empty() || file.integers.size() > 1)
+                throw IoError("MostPopular::load: '" + path + "': expected only the integer array 'counts'");
+            const auto c = integer_array<std::uint64_t>(file, "counts", p.shape_.n_users, p.shape_.n_items, path,
+                                                        "MostPopular::load");
+            p.counts_.assign(c.begin(), c.end());
+        }
         return p;
     }
 

@@ -27,6 +27,7 @@
 #include <cfnet/serialize.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <optional>
@@ -265,18 +266,44 @@ public:
             throw IoError("AutoencoderEnsemble::load: '" + path + "' holds a '" + meta.text("model") +
                           "' model, not AutoencoderEnsemble");
         const auto n = meta.count<size_type>("members");
-        std::vector<double> weights;
-        std::istringstream ws(meta.text("weights"));
-        for (std::string tok; ws >> tok;) weights.push_back(std::stod(tok));
+        // Numbers as metadata_number wrote them; a malformed one is an IoError naming the file and key.
+        const auto numbers = [&](const std::string& key) {
+            std::vector<double> out;
+            std::istringstream is(meta.text(key));
+            for (std::string tok; is >> tok;) {
+                double x = 0;
+                const auto r = std::from_chars(tok.data(), tok.data() + tok.size(), x);
+                if (r.ec != std::errc() || r.ptr != tok.data() + tok.size())
+                    throw IoError(detail::concat("AutoencoderEnsemble::load: '", path, "': metadata '", key, "': '", tok,
+                                                 "' is not a number"));
+                out.push_back(x);
+            }
+            return out;
+        };
+        std::vector<double> weights = numbers("weights");
         if (weights.size() != n)
             throw IoError(detail::concat("AutoencoderEnsemble::load: '", path, "': ", n, " members but ", weights.size(),
                                          " weights"));
+        const std::vector<double> clamp = numbers("clamp");
+        if (clamp.size() != 0 && clamp.size() != 2)
+            throw IoError(detail::concat("AutoencoderEnsemble::load: '", path, "': metadata 'clamp' holds ", clamp.size(),
+                                         " numbers, not 0 or 2"));
+        // the checks of the constructor and clamp(), as IoErrors naming the file, before a member is read
+        double sum = 0;
+        for (const double w : weights) {
+            if (!(std::isfinite(w) && w >= 0))
+                throw IoError(detail::concat("AutoencoderEnsemble::load: '", path, "': weight ", w,
+                                             " is not a finite number >= 0"));
+            sum += w;
+        }
+        if (!(sum > 0)) throw IoError(detail::concat("AutoencoderEnsemble::load: '", path, "': the weights sum to ", sum));
+        if (clamp.size() == 2 && !(std::isfinite(clamp[0]) && std::isfinite(clamp[1]) && clamp[0] <= clamp[1]))
+            throw IoError(detail::concat("AutoencoderEnsemble::load: '", path, "': clamp [", clamp[0], ", ", clamp[1],
+                                         "] is not a finite range"));
         std::vector<Model> models;
         for (size_type k = 0; k < n; ++k) models.push_back(Model::load(member_path(path, k)));
         AutoencoderEnsemble e = from_members(std::move(models), std::move(weights));
-        std::istringstream cs(meta.text("clamp"));
-        std::string lo, hi;
-        if (cs >> lo >> hi) e.clamp(std::stod(lo), std::stod(hi));
+        if (clamp.size() == 2) e.clamp(clamp[0], clamp[1]);
         return e;
     }
 

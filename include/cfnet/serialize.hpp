@@ -1,39 +1,48 @@
 #pragma once
 /// @file serialize.hpp
-/// Versioned, checksummed model files: a set of named matrices plus string metadata.
+/// Versioned, checksummed model files: named matrices, named integer arrays and string metadata.
 ///
 /// Models store their configuration as text in the metadata (key -> value) and their parameters
-/// (and, if wanted, optimizer state) as named tensors. Loading into existing destinations is
+/// (and, if wanted, optimizer state) as named tensors; ids, counts and indices go into integer
+/// arrays (u64), never into floating-point tensors, and are range-checked on load. Loading into existing destinations is
 /// all-or-nothing: the whole file is read and verified (integrity, scalar type, every name
 /// present, every shape equal) before a single destination is written.
 ///
-/// ## Format, version 1 (all integers unsigned little-endian, all floats IEEE 754 little-endian)
+/// ## Format, version 2 (all integers unsigned little-endian, all floats IEEE 754 little-endian)
 ///
 /// | offset | size | field |
 /// |---|---|---|
 /// | 0  | 8 | magic `CFNETMDL` |
-/// | 8  | 4 | format version (u32, currently 1) |
+/// | 8  | 4 | format version (u32, currently 2; version 1 files are still read) |
 /// | 12 | 4 | scalar type tag (u32: 1 = float32, 2 = float64) |
 /// | 16 | 8 | total file size in bytes, checksum included (u64) |
 /// | 24 | 8 | metadata count M (u64) |
 /// |    |   | M times: key (u64 length + bytes), value (u64 length + bytes); keys unique |
 /// |    | 8 | tensor count N (u64) |
 /// |    |   | N times: name (u64 length + bytes), rows (u64), cols (u64), rows*cols scalars row-major |
+/// |    | 8 | integer array count K (u64; version 2 only) |
+/// |    |   | K times: name (u64 length + bytes), length L (u64), L values (u64) |
 /// | size-4 | 4 | CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it (u32) |
 ///
-/// Strings are raw bytes (UTF-8 by convention); tensor names are non-empty and unique. The
+/// Version 1 is version 2 without the integer arrays (it stored index data as floats, exact only
+/// below 2^24). Strings are raw bytes (UTF-8 by convention); tensor and integer array names are
+/// non-empty and unique across both kinds. The
 /// stored file size lets a reader tell a truncated file from a corrupted one.
 ///
-/// Writers write `path + ".tmp"` and rename it over `path`, so a crash never leaves a
-/// half-written model file under the real name (two processes saving to the same path at the
-/// same time is not supported).
+/// Writers write `path + ".tmp"`, fsync it, rename it over `path` and fsync the directory, so a
+/// crash never leaves a half-written model file under the real name (tests/core/
+/// test_crash_safe_save.cpp kills writers at every stage); a temporary file left by a killed
+/// writer is overwritten by the next save. Two processes saving to the same path at the same
+/// time is not supported.
 
+#include <cfnet/detail/model_file_bytes.hpp>
 #include <cfnet/error.hpp>
 #include <cfnet/metadata.hpp>
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/tensor.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <charconv>
 #include <cerrno>
@@ -47,6 +56,7 @@
 #include <ios>
 #include <limits>
 #include <map>
+#include <new>
 #include <set>
 #include <sstream>
 #include <string>
@@ -58,8 +68,13 @@
 
 namespace cfnet {
 
-/// The format version this build writes and the only one it reads.
-inline constexpr std::uint32_t model_format_version = 1;
+/// The format version this build writes.
+inline constexpr std::uint32_t model_format_version = 2;
+/// The oldest format version this build reads (version 1: no integer arrays).
+inline constexpr std::uint32_t model_oldest_format_version = 1;
+
+/// The values of an integer array in a model file (ids, counts, indices).
+using IntegerArray = std::vector<std::uint64_t>;
 
 /// Scalar type of the tensors in a model file.
 enum class ScalarType : std::uint32_t { float32 = 1, float64 = 2 };
@@ -88,6 +103,12 @@ struct TensorInfo {
     std::size_t cols = 0;
 };
 
+/// Name and length of one stored integer array.
+struct IntegerArrayInfo {
+    std::string name;
+    std::size_t size = 0;
+};
+
 /// Everything in a model file except the tensor values (what `cfnet info` prints).
 struct ModelFileInfo {
     std::uint32_t version = 0;
@@ -96,6 +117,7 @@ struct ModelFileInfo {
     std::uint32_t checksum = 0;
     Metadata metadata;
     std::vector<TensorInfo> tensors;  ///< in file order
+    std::vector<IntegerArrayInfo> integer_arrays;  ///< in file order (none in version 1 files)
 };
 
 /// The complete content of a model file.
@@ -106,6 +128,7 @@ struct ModelFile {
 
     Metadata metadata;
     std::vector<std::pair<std::string, Matrix<T>>> tensors;  ///< in file order, names unique
+    std::vector<std::pair<std::string, IntegerArray>> integers;  ///< in file order, names unique
 
     /// The tensor called `name`, or nullptr.
     const Matrix<T>* find(const std::string& name) const {
@@ -116,6 +139,21 @@ struct ModelFile {
     Matrix<T>* find(const std::string& name) {
         return const_cast<Matrix<T>*>(static_cast<const ModelFile&>(*this).find(name));
     }
+    /// The integer array called `name`, or nullptr.
+    const IntegerArray* find_integers(const std::string& name) const {
+        for (const auto& [n, v] : integers)
+            if (n == name) return &v;
+        return nullptr;
+    }
+    IntegerArray* find_integers(const std::string& name) {
+        return const_cast<IntegerArray*>(static_cast<const ModelFile&>(*this).find_integers(name));
+    }
+};
+
+/// A named, read-only view of an integer array to save.
+struct IntegerArrayRef {
+    std::string name;
+    const IntegerArray* values = nullptr;
 };
 
 /// What loading into destinations does with a stored tensor that no destination names.
@@ -126,177 +164,14 @@ enum class UnknownTensors {
 
 namespace detail {
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
-inline constexpr bool host_is_big_endian = true;
-#else
-inline constexpr bool host_is_big_endian = false;  // x86, ARM (little-endian), MSVC targets
-#endif
-
 inline constexpr char model_file_magic[8] = {'C', 'F', 'N', 'E', 'T', 'M', 'D', 'L'};
 /// Bytes of the fixed header (magic, version, scalar type, file size).
 inline constexpr std::size_t model_header_size = 24;
 /// Smallest valid file: header, two zero counts, checksum.
-inline constexpr std::size_t model_min_file_size = model_header_size + 8 + 8 + 4;
+inline constexpr std::size_t model_min_file_size = model_header_size + 8 + 8 + 8 + 4;
+/// Smallest valid version 1 file (no integer array count).
+inline constexpr std::size_t model_min_file_size_v1 = model_header_size + 8 + 8 + 4;
 
-// --- CRC-32 (reflected polynomial 0xEDB88320, init and final xor 0xFFFFFFFF), slicing-by-8 ---------
-
-constexpr std::array<std::array<std::uint32_t, 256>, 8> make_crc32_tables() {
-    std::array<std::array<std::uint32_t, 256>, 8> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t c = i;
-        for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-        t[0][i] = c;
-    }
-    // t[s][i]: CRC of byte i followed by s zero bytes.
-    for (std::size_t i = 0; i < 256; ++i)
-        for (std::size_t s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFFu];
-    return t;
-}
-
-inline constexpr auto crc32_tables = make_crc32_tables();
-
-/// Continues a CRC-32: crc32_update(crc32_update(0, a), b) == CRC-32 of a followed by b.
-inline std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    const auto& t = crc32_tables;
-    crc = ~crc;
-    for (; n >= 8; n -= 8, p += 8) {
-        const std::uint32_t lo = crc ^ (static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
-                                        (static_cast<std::uint32_t>(p[2]) << 16) |
-                                        (static_cast<std::uint32_t>(p[3]) << 24));
-        crc = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
-              t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
-    }
-    for (; n > 0; --n, ++p) crc = t[0][(crc ^ *p) & 0xFFu] ^ (crc >> 8);
-    return ~crc;
-}
-
-/// CRC-32 of `n` bytes (crc32("123456789") == 0xCBF43926).
-inline std::uint32_t crc32(const void* data, std::size_t n) { return crc32_update(0, data, n); }
-
-// --- little-endian encoding ------------------------------------------------------------------------
-
-template <class U>
-void store_le(unsigned char* out, U v) {
-    static_assert(std::is_unsigned_v<U>);
-    for (std::size_t i = 0; i < sizeof(U); ++i) out[i] = static_cast<unsigned char>((v >> (8 * i)) & 0xFFu);
-}
-
-template <class U>
-U load_le(const unsigned char* in) {
-    static_assert(std::is_unsigned_v<U>);
-    U v = 0;
-    for (std::size_t i = 0; i < sizeof(U); ++i) v = static_cast<U>(v | (static_cast<U>(in[i]) << (8 * i)));
-    return v;
-}
-
-template <class T>
-using scalar_bits_t = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-
-/// Decodes `n` little-endian scalars from `src` (any alignment) into `dst`.
-template <class T>
-void decode_scalars(const unsigned char* src, std::size_t n, T* dst) {
-    static_assert(std::numeric_limits<T>::is_iec559, "model files store IEEE 754 scalars");
-    if (n == 0) return;
-    if constexpr (!host_is_big_endian) {
-        std::memcpy(dst, src, n * sizeof(T));
-    } else {
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto bits = load_le<scalar_bits_t<T>>(src + i * sizeof(T));
-            std::memcpy(dst + i, &bits, sizeof(T));
-        }
-    }
-}
-
-/// Streams bytes to a file while tracking their CRC-32 and count.
-class ModelWriter {
-public:
-    explicit ModelWriter(std::ostream& os) : os_(os) {}
-
-    void bytes(const void* p, std::size_t n) {
-        if (n == 0) return;
-        crc_ = crc32_update(crc_, p, n);
-        os_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
-        size_ += n;
-    }
-    void u32(std::uint32_t v) {
-        unsigned char b[4];
-        store_le(b, v);
-        bytes(b, 4);
-    }
-    void u64(std::uint64_t v) {
-        unsigned char b[8];
-        store_le(b, v);
-        bytes(b, 8);
-    }
-    void str(const std::string& s) {
-        u64(s.size());
-        bytes(s.data(), s.size());
-    }
-    template <class T>
-    void scalars(const T* p, std::size_t n) {
-        static_assert(std::numeric_limits<T>::is_iec559, "model files store IEEE 754 scalars");
-        if constexpr (!host_is_big_endian) {
-            bytes(p, n * sizeof(T));
-        } else {
-            unsigned char buf[512 * sizeof(T)];
-            for (std::size_t i = 0; i < n;) {
-                const std::size_t k = std::min<std::size_t>(512, n - i);
-                for (std::size_t j = 0; j < k; ++j) {
-                    scalar_bits_t<T> bits;
-                    std::memcpy(&bits, p + i + j, sizeof(T));
-                    store_le(buf + j * sizeof(T), bits);
-                }
-                bytes(buf, k * sizeof(T));
-                i += k;
-            }
-        }
-    }
-
-    std::uint32_t crc() const noexcept { return crc_; }
-    std::uint64_t size() const noexcept { return size_; }
-
-private:
-    std::ostream& os_;
-    std::uint32_t crc_ = 0;
-    std::uint64_t size_ = 0;
-};
-
-/// Runs `body(std::ostream&)` on `path + ".tmp"`, then renames it over `path`. On any failure the
-/// temporary is removed and `path` is left as it was.
-template <class Body>
-void write_file_atomically(const std::string& path, const char* fn, Body&& body) {
-    const std::string tmp = path + ".tmp";
-    auto discard = [&tmp] {
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
-    };
-    {
-        std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-        if (!os) {
-            const int err = errno;
-            throw IoError(concat(fn, ": cannot open '", tmp, "' for writing (", std::strerror(err),
-                                 "); the model file '", path, "' was not written"));
-        }
-        try {
-            body(static_cast<std::ostream&>(os));
-            os.flush();
-            if (!os) throw IoError(concat(fn, ": write error on '", tmp, "' (disk full?); '", path, "' was not written"));
-            os.close();
-            if (os.fail()) throw IoError(concat(fn, ": cannot close '", tmp, "'; '", path, "' was not written"));
-        } catch (...) {
-            if (os.is_open()) os.close();
-            discard();
-            throw;
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        discard();
-        throw IoError(concat(fn, ": cannot rename '", tmp, "' to '", path, "': ", ec.message()));
-    }
-}
 
 /// A named, read-only view of one matrix to save.
 template <class T>
@@ -307,7 +182,7 @@ struct SaveItem {
 
 template <class T>
 void save_impl(const std::string& path, const Metadata& metadata, const std::vector<SaveItem<T>>& items,
-               const char* fn) {
+               const std::vector<IntegerArrayRef>& integers, const char* fn) {
     // Validate everything before touching the disk.
     std::set<std::string> seen;
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -316,9 +191,17 @@ void save_impl(const std::string& path, const Metadata& metadata, const std::vec
         check_arg(!name.empty(), fn, ": '", path, "': tensor #", i, " has an empty name");
         check_arg(seen.insert(name).second, fn, ": '", path, "': tensor name '", name, "' appears twice");
     }
+    for (std::size_t i = 0; i < integers.size(); ++i) {
+        const std::string& name = integers[i].name;
+        check_arg(integers[i].values != nullptr, fn, ": '", path, "': integer array #", i, " ('", name,
+                  "') is a null pointer");
+        check_arg(!name.empty(), fn, ": '", path, "': integer array #", i, " has an empty name");
+        check_arg(seen.insert(name).second, fn, ": '", path, "': name '", name, "' appears twice");
+    }
     std::uint64_t total = model_min_file_size;
     for (const auto& [k, v] : metadata) total += 16 + k.size() + v.size();
     for (const auto& it : items) total += 8 + it.name->size() + 16 + it.tensor->size() * sizeof(T);
+    for (const auto& it : integers) total += 8 + it.name.size() + 8 + it.values->size() * 8;
 
     write_file_atomically(path, fn, [&](std::ostream& os) {
         ModelWriter w(os);
@@ -338,6 +221,12 @@ void save_impl(const std::string& path, const Metadata& metadata, const std::vec
             w.u64(it.tensor->shape(1));
             w.scalars(it.tensor->data(), it.tensor->size());
         }
+        w.u64(integers.size());
+        for (const auto& it : integers) {
+            w.str(it.name);
+            w.u64(it.values->size());
+            w.integers(it.values->data(), it.values->size());
+        }
         CFNET_ASSERT(w.size() + 4 == total);
         w.u32(w.crc());
     });
@@ -345,75 +234,12 @@ void save_impl(const std::string& path, const Metadata& metadata, const std::vec
 
 // --- reading ---------------------------------------------------------------------------------------
 
-/// Reads the whole file. @throws IoError when it cannot be opened or read.
-inline std::vector<unsigned char> read_file_bytes(const std::string& path, const char* fn) {
-    std::ifstream is(path, std::ios::binary);
-    if (!is) {
-        const int err = errno;
-        throw IoError(concat(fn, ": cannot open '", path, "' for reading (", std::strerror(err), ")"));
-    }
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) throw IoError(concat(fn, ": cannot read '", path, "': ", ec.message()));
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
-    if (!bytes.empty()) is.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (static_cast<std::uint64_t>(is.gcount()) != size && !bytes.empty())
-        throw IoError(concat(fn, ": read error on '", path, "' after ", is.gcount(), " of ", size, " bytes"));
-    return bytes;
-}
-
-/// Bounds-checked reader over the body of a model file (between the header and the checksum).
-class ModelReader {
-public:
-    ModelReader(const std::vector<unsigned char>& b, std::size_t pos, std::size_t end, const std::string& path,
-                const char* fn)
-        : b_(b), pos_(pos), end_(end), path_(path), fn_(fn) {}
-
-    std::size_t pos() const noexcept { return pos_; }
-    std::size_t remaining() const noexcept { return end_ - pos_; }
-
-    [[noreturn]] void fail(const std::string& field, const std::string& what) const {
-        throw IoError(concat(fn_, ": '", path_, "': malformed model file: field '", field, "' at byte ", pos_, ": ",
-                             what));
-    }
-    void need(std::uint64_t n, const std::string& field) const {
-        if (n > remaining())
-            fail(field, concat("needs ", n, " bytes but only ", remaining(), " remain before the checksum"));
-    }
-    std::uint64_t u64(const std::string& field) {
-        need(8, field);
-        const auto v = load_le<std::uint64_t>(b_.data() + pos_);
-        pos_ += 8;
-        return v;
-    }
-    std::string str(const std::string& field) {
-        const std::uint64_t n = u64(field + " length");
-        need(n, field);
-        std::string s(reinterpret_cast<const char*>(b_.data() + pos_), static_cast<std::size_t>(n));
-        pos_ += static_cast<std::size_t>(n);
-        return s;
-    }
-    /// Skips `n` bytes and returns the offset where they start.
-    std::size_t skip(std::uint64_t n, const std::string& field) {
-        need(n, field);
-        const std::size_t at = pos_;
-        pos_ += static_cast<std::size_t>(n);
-        return at;
-    }
-
-private:
-    const std::vector<unsigned char>& b_;
-    std::size_t pos_;
-    std::size_t end_;
-    const std::string& path_;
-    const char* fn_;
-};
-
 /// A verified model file: its bytes, its description and where each tensor's data starts.
 struct ParsedModelFile {
     std::vector<unsigned char> bytes;
     ModelFileInfo info;
     std::vector<std::size_t> data_offsets;  ///< parallel to info.tensors
+    std::vector<std::size_t> integer_offsets;  ///< parallel to info.integer_arrays
 };
 
 /// Reads and fully verifies a model file (magic, version, size, checksum, structure).
@@ -427,13 +253,18 @@ inline ParsedModelFile parse_model_file(const std::string& path, const char* fn)
 
     if (n > 0 && std::memcmp(b.data(), model_file_magic, std::min(n, sizeof(model_file_magic))) != 0)
         fail("not a cfnet model file (bad magic: the first 8 bytes are not \"CFNETMDL\")");
-    if (n < model_min_file_size)
-        fail(concat("truncated: the file has ", n, " bytes, fewer than the ", model_min_file_size,
+    if (n < model_min_file_size_v1)
+        fail(concat("truncated: the file has ", n, " bytes, fewer than the ", model_min_file_size_v1,
                     " of the smallest cfnet model file"));
     const auto version = load_le<std::uint32_t>(b.data() + 8);
-    if (version != model_format_version)
-        fail(concat("unsupported format version ", version, " (this build of cfnet reads version ",
-                    model_format_version, version > model_format_version ? "; written by a newer cfnet?)" : ")"));
+    if (version < model_oldest_format_version || version > model_format_version)
+        fail(concat("unsupported format version ", version, " (this build of cfnet reads versions ",
+                    model_oldest_format_version, " to ", model_format_version,
+                    version > model_format_version ? "; written by a newer cfnet?)" : ")"));
+    const std::size_t min_size = version == 1 ? model_min_file_size_v1 : model_min_file_size;
+    if (n < min_size)
+        fail(concat("truncated: the file has ", n, " bytes, fewer than the ", min_size,
+                    " of the smallest cfnet model file of version ", version));
     const auto declared = load_le<std::uint64_t>(b.data() + 16);
     if (n < declared) fail(concat("truncated: the file has ", n, " bytes but its header declares ", declared));
     if (n > declared)
@@ -483,6 +314,23 @@ inline ParsedModelFile parse_model_file(const std::string& path, const char* fn)
         const std::size_t at = r.skip(rows * cols * elem, data_field);
         f.info.tensors.push_back({std::move(name), static_cast<std::size_t>(rows), static_cast<std::size_t>(cols)});
         f.data_offsets.push_back(at);
+    }
+    const std::uint64_t n_integers = version == 1 ? 0 : r.u64("integer_array_count");
+    if (n_integers > r.remaining() / 16)
+        r.fail("integer_array_count", concat(n_integers, " integer arrays cannot fit in the ", r.remaining(),
+                                             " bytes left"));
+    for (std::uint64_t i = 0; i < n_integers; ++i) {
+        std::string name = r.str(concat("integer_array[", i, "].name"));
+        if (name.empty()) r.fail(concat("integer_array[", i, "].name"), "empty integer array name");
+        if (!names.insert(name).second)
+            r.fail(concat("integer_array[", i, "].name"), concat("duplicate name '", name, "'"));
+        const std::uint64_t len = r.u64(concat("integer array '", name, "' length"));
+        const std::string data_field = concat("integer array '", name, "' data");
+        if (len > r.remaining() / 8)
+            r.fail(data_field, concat(len, " values cannot fit in the ", r.remaining(), " bytes left"));
+        const std::size_t at = r.skip(len * 8, data_field);
+        f.info.integer_arrays.push_back({std::move(name), static_cast<std::size_t>(len)});
+        f.integer_offsets.push_back(at);
     }
     if (r.remaining() != 0) r.fail("checksum", concat(r.remaining(), " unexplained bytes before the checksum"));
     return f;
@@ -544,6 +392,16 @@ std::vector<std::size_t> match_destinations(const std::vector<TensorInfo>& store
     return match;
 }
 
+/// @throws IoError naming `fn`, `source`, the tensor and the first entry that is NaN or infinite.
+template <class T>
+void check_finite(const Matrix<T>& m, const std::string& name, const std::string& source, const char* fn) {
+    const T* p = m.data();
+    for (std::size_t k = 0; k < m.size(); ++k)
+        if (!std::isfinite(p[k]))
+            throw IoError(concat(fn, ": '", source, "': tensor '", name, "' entry ", k, " (row ", k / m.shape(1),
+                                 ", column ", k % m.shape(1), ") is ", p[k], ", not a finite number"));
+}
+
 }  // namespace detail
 
 /// TensorRefs to the values of `params`, named `prefix + parameter name` (layers name their
@@ -565,12 +423,15 @@ std::vector<nn::TensorRef<T>> parameter_refs(const nn::ParameterList<T>& params,
 /// @pre every `tensors[i].tensor` is non-null; names are non-empty and unique.
 /// @throws InvalidArgument on a null pointer, an empty or a repeated name (nothing is written).
 /// @throws IoError when the file cannot be written (the previous `path`, if any, is unchanged).
+/// `integers` are saved as integer arrays (ids, counts, indices: read them back with
+/// integer_array(), which range-checks every value).
 template <class T>
-void save_tensors(const std::string& path, const Metadata& metadata, const std::vector<nn::TensorRef<T>>& tensors) {
+void save_tensors(const std::string& path, const Metadata& metadata, const std::vector<nn::TensorRef<T>>& tensors,
+                  const std::vector<IntegerArrayRef>& integers = {}) {
     std::vector<detail::SaveItem<T>> items;
     items.reserve(tensors.size());
     for (const auto& t : tensors) items.push_back({&t.name, t.tensor});
-    detail::save_impl(path, metadata, items, "cfnet::save_tensors");
+    detail::save_impl(path, metadata, items, integers, "cfnet::save_tensors");
 }
 
 /// Saves a whole ModelFile to `path` (atomically, as save_tensors).
@@ -580,7 +441,9 @@ void save_model_file(const std::string& path, const ModelFile<T>& file) {
     std::vector<detail::SaveItem<T>> items;
     items.reserve(file.tensors.size());
     for (const auto& [name, m] : file.tensors) items.push_back({&name, &m});
-    detail::save_impl(path, file.metadata, items, "cfnet::save_model_file");
+    std::vector<IntegerArrayRef> integers;
+    for (const auto& [name, v] : file.integers) integers.push_back({name, &v});
+    detail::save_impl(path, file.metadata, items, integers, "cfnet::save_model_file");
 }
 
 /// Reads the description of a model file (version, scalar type, metadata, tensor names and
@@ -590,8 +453,34 @@ inline ModelFileInfo read_model_info(const std::string& path) {
     return detail::parse_model_file(path, "cfnet::read_model_info").info;
 }
 
+namespace detail {
+
+/// Decodes the tensors and integer arrays of a verified file into `out`.
+template <class T>
+void decode_model_file(ParsedModelFile& f, ModelFile<T>& out) {
+    out.metadata = std::move(f.info.metadata);
+    out.tensors.reserve(f.info.tensors.size());
+    for (std::size_t i = 0; i < f.info.tensors.size(); ++i) {
+        const TensorInfo& t = f.info.tensors[i];
+        typename Matrix<T>::shape_type shape = {t.rows, t.cols};
+        Matrix<T> m(shape);
+        decode_scalars(f.bytes.data() + f.data_offsets[i], m.size(), m.data());
+        out.tensors.emplace_back(t.name, std::move(m));
+    }
+    out.integers.reserve(f.info.integer_arrays.size());
+    for (std::size_t i = 0; i < f.info.integer_arrays.size(); ++i) {
+        IntegerArray v(f.info.integer_arrays[i].size);
+        for (std::size_t k = 0; k < v.size(); ++k) v[k] = load_le<std::uint64_t>(f.bytes.data() + f.integer_offsets[i] + 8 * k);
+        out.integers.emplace_back(f.info.integer_arrays[i].name, std::move(v));
+    }
+}
+
+}  // namespace detail
+
 /// Reads a whole model file whose tensors have scalar type `T`.
-/// @throws IoError when the file cannot be read or is not a valid cfnet model file.
+/// @throws IoError when the file cannot be read or is not a valid cfnet model file, or when memory
+///         runs out (saying how many bytes loading needs). Tensor values are returned bit-exactly,
+///         NaN and infinity included (assign_tensors rejects them).
 /// @throws InvalidArgument when the file stores another scalar type.
 template <class T>
 ModelFile<T> read_model_file(const std::string& path) {
@@ -599,14 +488,12 @@ ModelFile<T> read_model_file(const std::string& path) {
     detail::ParsedModelFile f = detail::parse_model_file(path, fn);
     detail::check_scalar_type<T>(f.info.scalar_type, path, fn);
     ModelFile<T> out;
-    out.metadata = std::move(f.info.metadata);
-    out.tensors.reserve(f.info.tensors.size());
-    for (std::size_t i = 0; i < f.info.tensors.size(); ++i) {
-        const TensorInfo& t = f.info.tensors[i];
-        typename Matrix<T>::shape_type shape = {t.rows, t.cols};
-        Matrix<T> m(shape);
-        detail::decode_scalars(f.bytes.data() + f.data_offsets[i], m.size(), m.data());
-        out.tensors.emplace_back(t.name, std::move(m));
+    try {
+        detail::decode_model_file(f, out);
+    } catch (const std::bad_alloc&) {
+        throw IoError(detail::concat(fn, ": '", path, "': not enough memory to load it: it needs about ",
+                                     2 * f.bytes.size(), " bytes (the ", f.bytes.size(),
+                                     " of the file and its decoded tensors)"));
     }
     return out;
 }
@@ -617,9 +504,10 @@ ModelFile<T> read_model_file(const std::string& path) {
 /// no stored tensor left over); only then are the destinations overwritten, in place (their
 /// storage is not reallocated). On any error every destination is left untouched.
 /// @pre destination pointers are non-null; names are non-empty and unique.
-/// @throws IoError when the file cannot be read or is not a valid cfnet model file.
+/// @throws IoError when the file cannot be read or is not a valid cfnet model file (values are
+///         copied bit-exactly, NaN and infinity included).
 /// @throws InvalidArgument on a scalar-type mismatch, a missing tensor, a shape mismatch, an
-///         unknown stored tensor (with UnknownTensors::reject) or bad destinations.
+///         unknown stored tensor or integer array (with UnknownTensors::reject) or bad destinations.
 template <class T>
 Metadata load_tensors(const std::string& path, const std::vector<nn::TensorRef<T>>& dest,
                       UnknownTensors unknown = UnknownTensors::reject) {
@@ -628,6 +516,9 @@ Metadata load_tensors(const std::string& path, const std::vector<nn::TensorRef<T
     detail::ParsedModelFile f = detail::parse_model_file(path, fn);
     detail::check_scalar_type<T>(f.info.scalar_type, path, fn);
     const auto match = detail::match_destinations(f.info.tensors, dest, unknown, path, fn);
+    if (unknown == UnknownTensors::reject && !f.info.integer_arrays.empty())
+        throw InvalidArgument(detail::concat(fn, ": '", path, "': the file holds integer array '", f.info.integer_arrays[0].name,
+                                     "' that no destination asks for (pass UnknownTensors::ignore to skip it)"));
     // Commit: nothing below can throw.
     for (std::size_t i = 0; i < dest.size(); ++i)
         detail::decode_scalars(f.bytes.data() + f.data_offsets[match[i]], dest[i].tensor->size(),
@@ -635,12 +526,40 @@ Metadata load_tensors(const std::string& path, const std::vector<nn::TensorRef<T
     return std::move(f.info.metadata);
 }
 
+/// The integer array `name` of `file` as a vector of `I`, every value checked to be at most
+/// `max_value` (and to fit `I`), and its length to be `expected_size` unless that is npos.
+/// `fn` and `source` (e.g. "NeuralCF::load" and the path) name the origin in error messages.
+/// @throws IoError naming the file, the array and the first bad entry when the array is missing,
+///         has another length or holds a value out of range.
+template <class I, class T>
+std::vector<I> integer_array(const ModelFile<T>& file, const std::string& name, std::uint64_t max_value,
+                             std::size_t expected_size, const std::string& source, const char* fn) {
+    static_assert(std::is_integral_v<I> && std::is_unsigned_v<I>, "integer arrays hold unsigned values");
+    const IntegerArray* v = file.find_integers(name);
+    if (!v) throw IoError(detail::concat(fn, ": '", source, "': integer array '", name, "' is missing"));
+    if (expected_size != static_cast<std::size_t>(-1) && v->size() != expected_size)
+        throw IoError(detail::concat(fn, ": '", source, "': integer array '", name, "' has ", v->size(),
+                                     " values, expected ", expected_size));
+    const std::uint64_t limit = std::min<std::uint64_t>(max_value, std::numeric_limits<I>::max());
+    std::vector<I> out(v->size());
+    for (std::size_t k = 0; k < v->size(); ++k) {
+        if ((*v)[k] > limit)
+            throw IoError(detail::concat(fn, ": '", source, "': integer array '", name, "' entry ", k, " = ", (*v)[k],
+                                         " is out of range (at most ", limit, ")"));
+        out[k] = static_cast<I>((*v)[k]);
+    }
+    return out;
+}
+
 /// Copies the tensors of an already read ModelFile into existing matrices, with the same checks
 /// and the same all-or-nothing guarantee as load_tensors (for models that read their
 /// configuration from the metadata first, build themselves, then take their parameters).
 /// `source` names the origin (e.g. the path) in error messages.
+/// Models load through this function, so it also rejects NaN and infinity (a model file's
+/// parameters are finite); stored integer arrays are not looked at (read them with integer_array()).
 /// @throws InvalidArgument on a missing tensor, a shape mismatch, an unknown stored tensor (with
 ///         UnknownTensors::reject), a repeated stored name or bad destinations.
+/// @throws IoError when a destination's tensor holds NaN or infinity (naming it and the entry).
 template <class T>
 void assign_tensors(const ModelFile<T>& file, const std::vector<nn::TensorRef<T>>& dest,
                     UnknownTensors unknown = UnknownTensors::reject, const std::string& source = "model file") {
@@ -650,6 +569,8 @@ void assign_tensors(const ModelFile<T>& file, const std::vector<nn::TensorRef<T>
     stored.reserve(file.tensors.size());
     for (const auto& [name, m] : file.tensors) stored.push_back({name, m.shape(0), m.shape(1)});
     const auto match = detail::match_destinations(stored, dest, unknown, source, fn);
+    for (std::size_t i = 0; i < dest.size(); ++i)
+        detail::check_finite(file.tensors[match[i]].second, dest[i].name, source, fn);
     for (std::size_t i = 0; i < dest.size(); ++i) {
         const Matrix<T>& src = file.tensors[match[i]].second;
         std::copy(src.begin(), src.end(), dest[i].tensor->begin());

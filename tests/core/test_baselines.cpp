@@ -1,5 +1,6 @@
 #include <cfnet/baselines.hpp>
 
+#include "support/files.hpp"
 #include "support/ml100k.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -247,4 +249,53 @@ TEST_CASE("ML-100K notebook split: bias RMSE 0.953 and most-popular Precision@10
                         << " MAP " << rbr.map);
     INFO("constant @10: P " << rg.precision);
     CHECK(rbr.users_evaluated == 929);
+}
+
+TEST_CASE("MostPopular saves its counts as an integer array, range-checked on load (issue 17)", "[baselines]") {
+    cfnet::MostPopular<float> pop;
+    pop.fit(small());
+    const std::string dir = cfnet_test::scratch_dir("popular_ints");
+    const std::string path = dir + "/pop.cfnet", bad = dir + "/bad.cfnet";
+    pop.save(path);
+    const auto file = cfnet::read_model_file<float>(path);
+    REQUIRE(file.find_integers("counts") != nullptr);
+    CHECK(*file.find_integers("counts") == cfnet::IntegerArray{2, 1, 1});
+    CHECK(cfnet::MostPopular<float>::load(path).counts() == pop.counts());
+    // a count above the number of users cannot come from a fit (3 users here)
+    auto f = file;
+    (*f.find_integers("counts"))[1] = 4;
+    cfnet::save_model_file(bad, f);
+    CHECK_THROWS_AS(cfnet::MostPopular<float>::load(bad), cfnet::IoError);
+    CHECK_THROWS_WITH(cfnet::MostPopular<float>::load(bad),
+                      Catch::Contains(bad) && Catch::Contains("integer array 'counts' entry 1 = 4 is out of range"));
+    // the float tensor of format version 1 still loads
+    auto old = file;
+    old.integers.clear();
+    old.tensors.emplace_back("counts", cfnet::Matrix<float>{{2.f, 1.f, 1.f}});
+    cfnet::save_model_file(bad, old);
+    CHECK(cfnet::MostPopular<float>::load(bad).counts() == pop.counts());
+}
+
+TEST_CASE("BiasBaseline::load: non-finite numbers in the file are IoErrors naming it (issue 17)", "[baselines]") {
+    cfnet::BiasBaseline<float> b;
+    b.fit(small());
+    const std::string dir = cfnet_test::scratch_dir("bias_nan");
+    const std::string path = dir + "/b.cfnet", bad = dir + "/bad.cfnet";
+    b.save(path);
+    const auto file = cfnet::read_model_file<double>(path);
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"global_mean", "nan"}, {"global_mean", "inf"}, {"lambda_user", "inf"}, {"lambda_item", "-1"}}) {
+        auto f = file;
+        f.metadata[key] = value;
+        cfnet::save_model_file(bad, f);
+        INFO(key << " = " << value);
+        CHECK_THROWS_AS(cfnet::BiasBaseline<float>::load(bad), cfnet::IoError);
+        CHECK_THROWS_WITH(cfnet::BiasBaseline<float>::load(bad), Catch::Contains(bad));
+    }
+    auto f = file;
+    (*f.find("user_bias"))(0, 1) = std::numeric_limits<double>::quiet_NaN();
+    cfnet::save_model_file(bad, f);
+    CHECK_THROWS_WITH(cfnet::BiasBaseline<float>::load(bad),
+                      Catch::Contains(bad) && Catch::Contains("tensor 'user_bias' entry 1") &&
+                          Catch::Contains("not a finite number"));
 }

@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <string>
+#include <filesystem>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -202,4 +206,31 @@ TEST_CASE("AutoencoderEnsemble: the scorer averages the members' raw scores", "[
         sc(u, c.data());
         for (std::size_t i = 0; i < n; ++i) CHECK(c[i] == Approx(0.25 * a[i] + 0.75 * b[i]).margin(1e-5));
     }
+}
+
+TEST_CASE("AutoencoderEnsemble::load: malformed weights or clamp are IoErrors naming the file (issue 17)", "[ensemble]") {
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("cfnet_test_ensemble_" + std::to_string(::getpid()) + ".cfnet")).string();
+    auto manifest = [&](const std::string& members, const std::string& weights, const std::string& clamp) {
+        cfnet::save_tensors<float>(path, {{"model", "AutoencoderEnsemble"}, {"members", members}, {"weights", weights},
+                                          {"clamp", clamp}}, {});
+    };
+    const std::vector<std::array<std::string, 4>> cases = {
+        {"1", "abc", "", "'abc' is not a number"},       // was std::stod's std::invalid_argument
+        {"1", "1e999", "", "'1e999' is not a number"},   // was std::out_of_range
+        {"2", "1", "", "2 members but 1 weights"},
+        {"1", "nan", "", "is not a finite number >= 0"},
+        {"1", "-1", "", "is not a finite number >= 0"},
+        {"2", "0 0", "", "the weights sum to 0"},
+        {"1", "1", "5 1", "is not a finite range"},
+        {"1", "1", "1 x", "'x' is not a number"},
+        {"1", "1", "1 2 3", "holds 3 numbers"},
+    };
+    for (const auto& c : cases) {
+        manifest(c[0], c[1], c[2]);
+        INFO("members " << c[0] << ", weights '" << c[1] << "', clamp '" << c[2] << "'");
+        CHECK_THROWS_AS(cfnet::AutoencoderEnsemble<float>::load(path), cfnet::IoError);
+        CHECK_THROWS_WITH(cfnet::AutoencoderEnsemble<float>::load(path), Catch::Contains(path) && Catch::Contains(c[3]));
+    }
+    std::filesystem::remove(path);
 }

@@ -201,7 +201,7 @@ TEST_CASE("the bytes on disk are exactly the documented little-endian format", "
         Matrix<float> w = {{1.0f, -2.5f}};
         cfnet::save_tensors<float>(path, {{"k", "v"}}, {{"w", &w}});
         RefEncoder e;
-        e.header(1, 1);
+        e.header(2, 1);
         e.u64(1);
         e.str("k");
         e.str("v");
@@ -211,6 +211,7 @@ TEST_CASE("the bytes on disk are exactly the documented little-endian format", "
         e.u64(2);
         e.f32(1.0f);
         e.f32(-2.5f);
+        e.u64(0);  // no integer arrays
         CHECK(read_bytes(path) == e.finish());
     }
     SECTION("float64, no metadata, two tensors in the given order") {
@@ -219,7 +220,7 @@ TEST_CASE("the bytes on disk are exactly the documented little-endian format", "
         Matrix<double> a = {{0.5}, {-0.0}};
         cfnet::save_tensors<double>(path, {}, {{"zz", &z}, {"a", &a}});
         RefEncoder e;
-        e.header(1, 2);
+        e.header(2, 2);
         e.u64(0);
         e.u64(2);
         e.str("zz");
@@ -230,6 +231,30 @@ TEST_CASE("the bytes on disk are exactly the documented little-endian format", "
         e.u64(1);
         e.f64(0.5);
         e.f64(-0.0);
+        e.u64(0);
+        CHECK(read_bytes(path) == e.finish());
+    }
+    SECTION("integer arrays follow the tensors, u64 little-endian") {
+        const std::string path = dir.file("i.cfm");
+        Matrix<float> w = {{3.0f}};
+        const cfnet::IntegerArray ids = {7, std::uint64_t{1} << 40, 0}, none;
+        cfnet::save_tensors<float>(path, {}, {{"w", &w}}, {{"ids", &ids}, {"none", &none}});
+        RefEncoder e;
+        e.header(2, 1);
+        e.u64(0);
+        e.u64(1);
+        e.str("w");
+        e.u64(1);
+        e.u64(1);
+        e.f32(3.0f);
+        e.u64(2);
+        e.str("ids");
+        e.u64(3);
+        e.u64(7);
+        e.u64(std::uint64_t{1} << 40);
+        e.u64(0);
+        e.str("none");
+        e.u64(0);
         CHECK(read_bytes(path) == e.finish());
     }
 }
@@ -370,11 +395,15 @@ TEST_CASE("a damaged file is rejected with IoError and the destinations stay unt
     }
     SECTION("a future format version") {
         Bytes b = bytes;
-        b[8] = 2;
+        b[8] = 3;
         fix_crc(b);
         write_bytes(bad, b);
-        expect_failed_load<cfnet::IoError>(bad, d, "unsupported format version 2");
+        expect_failed_load<cfnet::IoError>(bad, d, "unsupported format version 3");
         expect_error<cfnet::IoError>([&] { cfnet::read_model_info(bad); }, "newer cfnet", bad);
+        b[8] = 0;
+        fix_crc(b);
+        write_bytes(bad, b);
+        expect_failed_load<cfnet::IoError>(bad, d, "unsupported format version 0");
     }
     SECTION("an unreadable path") {
         const std::string missing = dir.file("no_such_file.cfm");
@@ -579,4 +608,129 @@ TEST_CASE("parameter_refs names parameter values with a prefix and round-trips t
     CHECK(same_bits(w2.grad, Matrix<double>(xt::zeros<double>({2, 3}))));  // gradients are not saved
     const cfnet::nn::ParameterList<double> with_null = {&w, nullptr};
     CHECK_THROWS_AS(cfnet::parameter_refs(with_null), cfnet::InvalidArgument);
+}
+
+TEST_CASE("integer arrays: round trip, version 1 files, range checks, malformed sections (issue 17)", "[serialize]") {
+    TempDir dir;
+    const std::string path = dir.file("ints.cfm"), bad = dir.file("bad.cfm");
+    Matrix<float> w = random_matrix<float>(2, 3, 4);
+    const cfnet::IntegerArray counts = {0, 3, std::numeric_limits<std::uint64_t>::max()}, items = {1, 2, 4};
+    cfnet::save_tensors<float>(path, {{"model", "x"}}, {{"W", &w}}, {{"counts", &counts}, {"items", &items}});
+
+    SECTION("read back exactly, described by read_model_info") {
+        const auto f = cfnet::read_model_file<float>(path);
+        REQUIRE(f.integers.size() == 2);
+        CHECK(f.integers[0].first == "counts");
+        CHECK(*f.find_integers("counts") == counts);
+        CHECK(*f.find_integers("items") == items);
+        CHECK(f.find_integers("W") == nullptr);
+        CHECK(same_bits(*f.find("W"), w));
+        const auto info = cfnet::read_model_info(path);
+        CHECK(info.version == 2);
+        REQUIRE(info.integer_arrays.size() == 2);
+        CHECK(info.integer_arrays[1].name == "items");
+        CHECK(info.integer_arrays[1].size == 3);
+        // save_model_file writes them again, byte for byte
+        cfnet::save_model_file(bad, f);
+        CHECK(read_bytes(bad) == read_bytes(path));
+    }
+    SECTION("integer_array checks presence, length and every value") {
+        const auto f = cfnet::read_model_file<float>(path);
+        CHECK(cfnet::integer_array<std::uint32_t>(f, "items", 4, 3, path, "test") == std::vector<std::uint32_t>{1, 2, 4});
+        expect_error<cfnet::IoError>([&] { cfnet::integer_array<std::uint32_t>(f, "items", 3, 3, path, "test"); },
+                                     "integer array 'items' entry 2 = 4 is out of range (at most 3)", path);
+        expect_error<cfnet::IoError>([&] { cfnet::integer_array<std::uint32_t>(f, "items", 9, 4, path, "test"); },
+                                     "has 3 values, expected 4", path);
+        expect_error<cfnet::IoError>([&] { cfnet::integer_array<std::uint32_t>(f, "nope", 9, 3, path, "test"); },
+                                     "integer array 'nope' is missing", path);
+        // the destination type bounds the range too: 2^64-1 does not fit 32 bits
+        expect_error<cfnet::IoError>(
+            [&] { cfnet::integer_array<std::uint32_t>(f, "counts", std::numeric_limits<std::uint64_t>::max(), 3, path, "test"); },
+            "entry 2 = 18446744073709551615 is out of range (at most 4294967295)", path);
+        CHECK(cfnet::integer_array<std::uint64_t>(f, "counts", std::numeric_limits<std::uint64_t>::max(),
+                                                  static_cast<std::size_t>(-1), path, "test")[2] ==
+              std::numeric_limits<std::uint64_t>::max());
+    }
+    SECTION("load_tensors rejects an integer array nobody asked for unless told to ignore it") {
+        Matrix<float> d = Matrix<float>::from_shape({2, 3});
+        expect_error<cfnet::InvalidArgument>([&] { cfnet::load_tensors<float>(path, {{"W", &d}}); },
+                                             "integer array 'counts' that no destination asks for", path);
+        cfnet::load_tensors<float>(path, {{"W", &d}}, UnknownTensors::ignore);
+        CHECK(same_bits(d, w));
+    }
+    SECTION("a name used by a tensor and an integer array is refused on save") {
+        expect_error<cfnet::InvalidArgument>(
+            [&] { cfnet::save_tensors<float>(bad, {}, {{"W", &w}}, {{"W", &counts}}); }, "'W' appears twice", bad);
+        expect_error<cfnet::InvalidArgument>(
+            [&] { cfnet::save_tensors<float>(bad, {}, {}, {{"", &counts}}); }, "empty name", bad);
+        expect_error<cfnet::InvalidArgument>(
+            [&] { cfnet::save_tensors<float>(bad, {}, {}, {{"x", nullptr}}); }, "null pointer", bad);
+        CHECK_FALSE(fs::exists(bad));
+    }
+    SECTION("a version 1 file (no integer array section) is still read") {
+        RefEncoder e;
+        e.header(1, 1);
+        e.u64(0);
+        e.u64(1);
+        e.str("W");
+        e.u64(1);
+        e.u64(1);
+        e.f32(2.0f);
+        write_bytes(bad, e.finish());
+        const auto f = cfnet::read_model_file<float>(bad);
+        CHECK(f.integers.empty());
+        CHECK((*f.find("W"))(0, 0) == 2.0f);
+        CHECK(cfnet::read_model_info(bad).version == 1);
+    }
+    SECTION("malformed integer sections with a valid checksum") {
+        auto forge = [&](std::uint64_t count, const std::string& name, std::uint64_t len, std::size_t values) {
+            RefEncoder e;
+            e.header(2, 1);
+            e.u64(0);
+            e.u64(1);
+            e.str("W");
+            e.u64(1);
+            e.u64(1);
+            e.f32(2.0f);
+            e.u64(count);
+            e.str(name);
+            e.u64(len);
+            for (std::size_t i = 0; i < values; ++i) e.u64(i);
+            write_bytes(bad, e.finish());
+        };
+        forge(1, "ok", 2, 2);
+        CHECK(cfnet::read_model_file<float>(bad).find_integers("ok")->size() == 2);
+        forge(std::uint64_t{1} << 62, "ok", 2, 2);
+        expect_error<cfnet::IoError>([&] { cfnet::read_model_file<float>(bad); }, "field 'integer_array_count'", bad);
+        forge(1, "ok", std::uint64_t{1} << 61, 2);
+        expect_error<cfnet::IoError>([&] { cfnet::read_model_file<float>(bad); }, "integer array 'ok' data", bad);
+        forge(1, "ok", std::numeric_limits<std::uint64_t>::max(), 2);
+        expect_error<cfnet::IoError>([&] { cfnet::read_model_file<float>(bad); }, "integer array 'ok' data", bad);
+        forge(1, "W", 2, 2);
+        expect_error<cfnet::IoError>([&] { cfnet::read_model_file<float>(bad); }, "duplicate name 'W'", bad);
+        forge(1, "", 2, 2);
+        expect_error<cfnet::IoError>([&] { cfnet::read_model_file<float>(bad); }, "empty integer array name", bad);
+        forge(1, "ok", 2, 3);
+        expect_error<cfnet::IoError>([&] { cfnet::read_model_file<float>(bad); }, "unexplained bytes", bad);
+        forge(2, "ok", 2, 2);
+        expect_error<cfnet::IoError>([&] { cfnet::read_model_file<float>(bad); }, "integer_array[1].name", bad);
+    }
+}
+
+TEMPLATE_TEST_CASE("assign_tensors rejects NaN and infinity where a model loads them (issue 17)", "[serialize]", float,
+                   double) {
+    using T = TestType;
+    using lim = std::numeric_limits<T>;
+    for (const T v : {lim::quiet_NaN(), lim::infinity(), -lim::infinity()}) {
+        cfnet::ModelFile<T> f;
+        Matrix<T> m = xt::zeros<T>({2, 3});
+        m(1, 2) = v;
+        f.tensors.emplace_back("W", m);
+        Matrix<T> d = xt::ones<T>({2, 3});
+        const Matrix<T> d0 = d;
+        INFO("value " << v);
+        expect_error<cfnet::IoError>([&] { cfnet::assign_tensors<T>(f, {{"W", &d}}, UnknownTensors::reject, "src.cfm"); },
+                                     "tensor 'W' entry 5 (row 1, column 2) is ", "src.cfm");
+        CHECK(same_bits(d, d0));  // all or nothing
+    }
 }

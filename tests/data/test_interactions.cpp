@@ -143,6 +143,9 @@ TEST_CASE("load_interactions: header detected or stated, columns by name or numb
     CHECK(cfnet::load_interactions(write_temp("j.csv", "u0,i0\nu1,i1\nu2,i1\n"), InteractionFileOptions().no_rating()).nnz() == 3);
     CHECK_THROWS_WITH(cfnet::load_interactions(p, InteractionFileOptions().item(0)),
                       "load: the user and item columns are the same column (1)");
+    // through a header name it depends on the file: a ParseError naming it (found by fuzzing)
+    check_parse_error([&] { (void)cfnet::load_interactions(p, InteractionFileOptions().user("userId").item(0)); }, p, 1,
+                      "header", "load: the user and item columns are the same column (1)");
     // comment lines are skipped, and line numbers stay right
     const auto q = write_temp("c.tsv", "# made by hand\n1\t1\t1\n# more\n1\t2\tx\n");
     check_parse_error([&] { (void)cfnet::load_interactions(q, InteractionFileOptions().comment("#")); }, q, 4, "rating",

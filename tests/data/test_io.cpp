@@ -150,6 +150,9 @@ TEST_CASE("read_ratings: every malformed input is a ParseError naming file, line
     expect("1\t2\t4x\t4\n", 1, "rating", "trailing characters in number '4x'", f);
     expect("1\t2\t \t4\n", 1, "rating", "expected a number, found an empty field", f);
     expect("1\t2\tnan\t4\n", 1, "rating", "number 'nan' is not finite", f);
+    // finite as a double but not as a float (found by fuzzing: it became inf in the matrix)
+    expect("1\t2\t1e300\t4\n", 1, "rating", "number '1e300' is out of range for float", f);
+    expect("1\t2\t-3.5e38\t4\n", 1, "rating", "number '-3.5e38' is out of range for float", f);
     expect("1\t2\t3\t4\n1\t3\t6\t4\n", 2, "rating", "rating '6' is outside the range [1, 5]",
            tsv4().rating_range(1, 5));
     expect("1\t2\t0.25\t4\n", 1, "rating", "rating '0.25' is outside the range [0.5, 5]", tsv4().rating_range(0.5, 5));

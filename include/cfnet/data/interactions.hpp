@@ -283,9 +283,14 @@ Layout resolve_layout(const Opt& o, std::string_view first, std::size_t line, co
     }
     for (const auto& r : roles) L.cols.push_back(r.first->is_none() ? -1 : resolve_column(*r.first, names, source, line, r.second));
     for (std::size_t a = 0; a < L.cols.size(); ++a)
-        for (std::size_t b = a + 1; b < L.cols.size(); ++b)
-            check_arg(L.cols[a] < 0 || L.cols[a] != L.cols[b], "load: the ", roles[a].second, " and ", roles[b].second,
-                      " columns are the same column (", L.cols[a] + 1, ")");
+        for (std::size_t b = a + 1; b < L.cols.size(); ++b) {
+            if (L.cols[a] < 0 || L.cols[a] != L.cols[b]) continue;
+            const std::string what = concat("load: the ", roles[a].second, " and ", roles[b].second,
+                                            " columns are the same column (", L.cols[a] + 1, ")");
+            // by position it is the options' mistake; through a header name it depends on the file
+            if (roles[a].first->by_name() || roles[b].first->by_name()) throw ParseError(source, line, "header", what);
+            throw InvalidArgument(what);
+        }
     return L;
 }
 
@@ -381,7 +386,7 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
         }
         u_of.push_back(users.add(split[uc], path, ln));
         i_of.push_back(items.add(split[ic], path, ln));
-        values.push_back(rc < 0 ? T(1) : static_cast<T>(parse_real_field(split[static_cast<std::size_t>(rc)], path, ln, "rating")));
+        values.push_back(rc < 0 ? T(1) : parse_value_field<T>(split[static_cast<std::size_t>(rc)], path, ln, "rating"));
         if (tc >= 0) stamps.push_back(parse_int_field(split[static_cast<std::size_t>(tc)], path, ln, "timestamp"));
     }
     const std::size_t n = u_of.size();
@@ -390,7 +395,8 @@ RatingMatrix<T> load_interactions(const std::string& path, const InteractionFile
                                          : concat("load_interactions: '", path, "' holds no data line (", lines.line_number(),
                                                   lines.line_number() == 1 ? " line: a header, comment or blank" : " lines, all header, comment or blank",
                                                   ")"));
-    check_arg(n < std::numeric_limits<std::uint32_t>::max(), "load_interactions: '", path, "' has more than 2^32 lines");
+    if (n >= std::numeric_limits<std::uint32_t>::max())
+        throw IoError(concat("load_interactions: '", path, "' has ", n, " data lines: more than the 2^32 - 1 a matrix can index"));
     const auto line_of = [&](std::size_t k) {
         auto it = std::upper_bound(skips.begin(), skips.end(), std::make_pair(k, std::numeric_limits<std::size_t>::max()));
         return k + 1 + (it == skips.begin() ? 0 : std::prev(it)->second);

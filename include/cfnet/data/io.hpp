@@ -29,6 +29,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -165,6 +166,10 @@ private:
 
 namespace detail {
 
+/// Peak bytes per rating while loading a file (parsed Rating and its line number, then the
+/// matrix's CSR and CSC arrays): what the out-of-memory messages estimate with.
+inline constexpr std::size_t bytes_per_loaded_rating = sizeof(Rating<double>) + 8 + 4 + 8 + 4 + 8 + 8 + 4;
+
 /// Reads a whole file into memory. @throws IoError naming the path and the system's reason.
 inline std::string read_file(const std::string& path) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
@@ -172,7 +177,12 @@ inline std::string read_file(const std::string& path) {
     std::string data;
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);  // fails (harmlessly) for non-regular files
-    if (!ec) data.reserve(static_cast<std::size_t>(size));
+    try {
+        if (!ec) data.reserve(static_cast<std::size_t>(size));
+    } catch (const std::bad_alloc&) {
+        throw IoError(concat("cannot read '", path, "': not enough memory: the file needs ", size,
+                             " bytes (and loading its ratings several times that)"));
+    }
     char buf[1 << 16];
     for (;;) {
         const std::size_t got = std::fread(buf, 1, sizeof buf, f.get());
@@ -410,6 +420,17 @@ inline double parse_real_field(std::string_view text, const std::string& source,
     throw ParseError(source, line, field, concat("expected a number, found '", s, "'"));
 }
 
+/// parse_real_field, converted to T: a finite double beyond T's range (1e300 for float) is a
+/// ParseError too, not an infinity. @throws ParseError.
+template <class T>
+T parse_value_field(std::string_view text, const std::string& source, std::size_t line, const char* field) {
+    const double v = parse_real_field(text, source, line, field);
+    if (std::fabs(v) > static_cast<double>(std::numeric_limits<T>::max()))
+        throw ParseError(source, line, field,
+                         concat("number '", trim_blanks(text), "' is out of range for ", sizeof(T) == 4 ? "float" : "the value type"));
+    return static_cast<T>(v);
+}
+
 /// Throws the ParseError for a line with the wrong number of fields. The field named is the
 /// first missing used column (or "column N", 1-based, for the first extra field).
 inline void throw_field_count(const DelimitedFormat& f, std::size_t found, const std::string& source, std::size_t line) {
@@ -510,6 +531,9 @@ void parse_ratings_into(std::string_view text, const DelimitedFormat& f, const s
         if (integer && v != std::floor(v))
             throw ParseError(source, ln, "rating",
                              concat("expected an integer rating, found '", trim_blanks(splitter[rc]), "'"));
+        if (std::fabs(v) > static_cast<double>(std::numeric_limits<T>::max()))
+            throw ParseError(source, ln, "rating", concat("number '", trim_blanks(splitter[rc]), "' is out of range for ",
+                                                          sizeof(T) == 4 ? "float" : "the value type"));
         r.value = static_cast<T>(v);
         if (tc >= 0) r.timestamp = parse_int_field(splitter[static_cast<std::size_t>(tc)], source, ln, "timestamp");
         out.push_back(r);
@@ -602,10 +626,17 @@ std::vector<Rating<T>> read_ratings(const std::string& path, const DelimitedForm
 template <class T = float>
 RatingMatrix<T> load_ratings(const std::string& path, const DelimitedFormat& format) {
     const std::string text = detail::read_file(path);
-    std::vector<Rating<T>> ratings;
-    std::vector<std::size_t> lines;
-    detail::parse_ratings_into(text, format, path, ratings, &lines);
-    return detail::build_matrix(ratings, lines, format, path);
+    try {
+        std::vector<Rating<T>> ratings;
+        std::vector<std::size_t> lines;
+        detail::parse_ratings_into(text, format, path, ratings, &lines);
+        return detail::build_matrix(ratings, lines, format, path);
+    } catch (const std::bad_alloc&) {
+        const auto n = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+        throw IoError(detail::concat("load_ratings: not enough memory to load '", path, "': its ", n,
+                                     " lines need about ", n * detail::bytes_per_loaded_rating + text.size(),
+                                     " bytes (the text, the parsed ratings and the matrix)"));
+    }
 }
 
 /// Reads a delimited file into the index space of existing maps (e.g. a test file mapped onto the

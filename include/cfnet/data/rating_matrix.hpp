@@ -195,7 +195,13 @@ inline void write_id_map(Metadata& meta, const std::string& ids_key, const IdMap
 /// Reads what write_id_map wrote. @throws IoError (via the reader) on malformed metadata.
 inline IdMap read_id_map(const MetadataReader& meta, const std::string& ids_key, char sep, const std::string& kind) {
     std::vector<id_type> ids = meta.integers<id_type>(ids_key, sep);
-    if (!meta.has(ids_key + "_names")) return IdMap(std::move(ids), kind);
+    if (!meta.has(ids_key + "_names")) {
+        try {
+            return IdMap(std::move(ids), kind);
+        } catch (const InvalidArgument& e) {  // a repeated id
+            meta.fail(ids_key, e.what());
+        }
+    }
     std::vector<std::string> names;
     try {
         names = detail::decode_names(meta.text(ids_key + "_names"));

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -38,7 +39,7 @@ namespace detail {
 class FileLines {
 public:
     explicit FileLines(const std::string& path, std::size_t block = std::size_t(1) << 22)
-        : f_(std::fopen(path.c_str(), "rb"), &std::fclose), source_(path), buf_(block) {
+        : f_(std::fopen(path.c_str(), "rb"), &std::fclose), source_(path), buf_(block_for(path, block)) {
         if (!f_) throw IoError(concat("cannot open '", path, "': ", std::strerror(errno)));
         fill();
         if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) begin_ = 3;
@@ -99,6 +100,14 @@ private:
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f_;
     std::string source_;
     std::vector<char> buf_;
+
+    /// `block`, or less for a smaller regular file (a small file need not pay for a 4 MB buffer).
+    static std::size_t block_for(const std::string& path, std::size_t block) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        if (ec || size >= block) return block;
+        return std::max<std::size_t>(static_cast<std::size_t>(size) + 1, 4096);
+    }
     std::size_t begin_ = 0, end_ = 0, total_ = 0, line_ = 0, blank_ = 0;
     bool eof_ = false;
 };

@@ -205,3 +205,15 @@ TEST_CASE("MultVAEOptions: presets, the anneal schedule, validation", "[mult_vae
     CHECK_THROWS_AS(MultVAE<float>(MultVAEOptions().latent_dim(0)), cfnet::InvalidArgument);
     CHECK_THROWS_AS(MultVAE<float>(MultVAEOptions().batch(0)), cfnet::InvalidArgument);
 }
+
+TEST_CASE("MultVAE: a diverging fit stops with NumericalError naming the epoch and step (issue 17)", "[mult_vae]") {
+    const auto& s = data();
+    for (bool variational : {true, false}) {
+        INFO((variational ? "VAE" : "DAE"));
+        MultVAE<float> m(cfnet_test::small_vae(variational).n_epochs(5).lr(1e30));
+        CHECK_THROWS_AS(m.fit(s.train), cfnet::NumericalError);
+        MultVAE<float> m2(cfnet_test::small_vae(variational).n_epochs(5).lr(1e30));
+        CHECK_THROWS_WITH(m2.fit(s.train), Catch::Contains("MultVAE::fit: the loss became") &&
+                                               Catch::Contains(" at epoch ") && Catch::Contains(", step "));
+    }
+}

@@ -184,7 +184,7 @@ TEST_CASE("NeuralCF: a model fitted with NeuralCFOptions::accurate() (refit) sav
     CHECK(a.metadata == b.metadata);
 }
 
-TEST_CASE("NeuralCF::load: seen.counts and seen.items must hold whole numbers in range (issue 17)", "[neural_cf]") {
+TEST_CASE("NeuralCF::load: seen.counts and seen.items are integer arrays, range-checked (issue 17)", "[neural_cf]") {
     const auto data = small_data();
     cfnet::NeuralCFOptions o;
     o.epochs = 1;
@@ -194,29 +194,71 @@ TEST_CASE("NeuralCF::load: seen.counts and seen.items must hold whole numbers in
     const std::string path = dir + "/good.cfnet", bad = dir + "/bad.cfnet";
     m.save(path);
     const auto good = cfnet::read_model_file<float>(path);
+    REQUIRE(good.find("seen.counts") == nullptr);  // not float tensors any more
+    REQUIRE(good.find_integers("seen.counts") != nullptr);
+    const std::uint64_t ni = data.n_items();
+    auto check = [&](const std::string& name, std::size_t k, std::uint64_t value, const std::string& what) {
+        auto f = good;
+        (*f.find_integers(name))[k] = value;
+        cfnet::save_model_file(bad, f);  // a valid checksum over the crafted value
+        INFO(name << "[" << k << "] = " << value);
+        CHECK_THROWS_AS(cfnet::NeuralCF<float>::load(bad), cfnet::IoError);
+        CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(bad),
+                          Contains("'" + bad + "'") && Contains("integer array '" + name + "'") && Contains(what));
+    };
+    for (const std::uint64_t v : {std::uint64_t{70363200000000000}, ni + 1, ~std::uint64_t{0}})
+        check("seen.counts", 0, v, "is out of range");
+    check("seen.counts", 0, (*good.find_integers("seen.counts"))[0] + 1, "adds up to");
+    for (const std::uint64_t v : {std::uint64_t{70363200000000000}, ni, ~std::uint64_t{0}})
+        check("seen.items", 0, v, "is out of range");
+    // each user's items in increasing order (recommend's exclusion relies on it)
+    REQUIRE((*good.find_integers("seen.counts"))[0] >= 2);
+    auto f = good;
+    std::swap((*f.find_integers("seen.items"))[0], (*f.find_integers("seen.items"))[1]);
+    cfnet::save_model_file(bad, f);
+    CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(bad),
+                      Contains("integer array 'seen.items'") && Contains("increasing order"));
+    CHECK_NOTHROW(cfnet::NeuralCF<float>::load(path));
+}
+
+TEST_CASE("NeuralCF::load: files that stored the seen items as floats still load, range-checked", "[neural_cf]") {
+    const auto data = small_data();
+    cfnet::NeuralCFOptions o;
+    o.epochs = 1;
+    cfnet::NeuralCF<float> m(o);
+    m.fit(data);
+    const std::string dir = cfnet_test::scratch_dir("ncf_seen_legacy");
+    const std::string path = dir + "/good.cfnet", legacy = dir + "/legacy.cfnet", bad = dir + "/bad.cfnet";
+    m.save(path);
+    // The layout of format version 1: seen.counts / seen.items as 1 x n float tensors.
+    auto old = cfnet::read_model_file<float>(path);
+    for (auto& [name, v] : old.integers) {
+        cfnet::Matrix<float> t = cfnet::Matrix<float>::from_shape({std::size_t{1}, v.size()});
+        for (std::size_t k = 0; k < v.size(); ++k) t(0, k) = static_cast<float>(v[k]);
+        old.tensors.emplace_back(name, std::move(t));
+    }
+    old.integers.clear();
+    cfnet::save_model_file(legacy, old);
+    const auto loaded = cfnet::NeuralCF<float>::load(legacy);
+    for (cfnet::index_type u = 0; u < data.n_users(); ++u) {
+        INFO("user " << u);
+        CHECK(same_recs(loaded.recommend(u, 5), m.recommend(u, 5)));
+    }
     const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
     const float ni = static_cast<float>(data.n_items());
     auto check = [&](const std::string& tensor, std::size_t k, float value, const std::string& what) {
-        auto f = good;
+        auto f = old;
         (*f.find(tensor))(0, k) = value;
-        cfnet::save_model_file(bad, f);  // a valid checksum over the crafted value
+        cfnet::save_model_file(bad, f);
         INFO(tensor << "[" << k << "] = " << value);
         CHECK_THROWS_AS(cfnet::NeuralCF<float>::load(bad), cfnet::IoError);
         CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(bad),
                           Contains("'" + bad + "'") && Contains("tensor '" + tensor + "'") && Contains(what));
     };
-    for (const float v : {7.03632e+22f, -1.0f, 0.5f, nan, inf, ni + 1})
+    for (const float v : {7.03632e+22f, -1.0f, 0.5f, ni + 1})
         check("seen.counts", 0, v, "is not a count of items");
-    check("seen.counts", 0, good.find("seen.counts")->operator()(0, 0) + 1, "adds up to");
-    for (const float v : {7.03632e+22f, -1.0f, 2.5f, nan, -inf, ni})
+    for (const float v : {nan, inf}) check("seen.counts", 0, v, "not a finite number");
+    check("seen.counts", 0, old.find("seen.counts")->operator()(0, 0) + 1, "adds up to");
+    for (const float v : {7.03632e+22f, -1.0f, 2.5f, ni})
         check("seen.items", 0, v, "is not an item index");
-    // each user's items in increasing order (recommend's exclusion relies on it)
-    const float first = (*good.find("seen.items"))(0, 0), second = (*good.find("seen.items"))(0, 1);
-    REQUIRE((*good.find("seen.counts"))(0, 0) >= 2);
-    auto f = good;
-    (*f.find("seen.items"))(0, 0) = second;
-    (*f.find("seen.items"))(0, 1) = first;
-    cfnet::save_model_file(bad, f);
-    CHECK_THROWS_WITH(cfnet::NeuralCF<float>::load(bad), Contains("tensor 'seen.items'") && Contains("increasing order"));
-    CHECK_NOTHROW(cfnet::NeuralCF<float>::load(path));
 }

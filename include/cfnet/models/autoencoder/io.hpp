@@ -9,6 +9,7 @@
 #include <cfnet/serialize.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,7 @@ AutoencoderCF<T> AutoencoderCF<T>::load(const std::string& path) {
     Rng rng(0);
     m.net_ = Net(n_units, o.hidden, o.hidden_activation, o.output_activation, rng);
     m.train_mean_ = meta.number("train_mean");
+    if (!std::isfinite(m.train_mean_)) meta.fail("train_mean", "is not a finite number");
     m.make_optimizer();
     const bool with_opt = meta.flag("with_optimizer");
     check_arg(!with_opt || m.adam_.has_value(), "AutoencoderCF::load: '", path,
@@ -68,6 +70,9 @@ AutoencoderCF<T> AutoencoderCF<T>::load(const std::string& path) {
         refs.push_back({"residual_unit_bias", &unit_bias});
         m.base_.mu = meta.number("residual_mean");
         m.base_.row_lambda = meta.number("residual_row_lambda");
+        if (!std::isfinite(m.base_.mu)) meta.fail("residual_mean", "is not a finite number");
+        if (!std::isfinite(m.base_.row_lambda) || m.base_.row_lambda < 0)
+            meta.fail("residual_row_lambda", "is not a finite number >= 0");
     }
     if (with_opt)
         for (auto& r : m.adam_->state()) refs.push_back(r);

@@ -9,6 +9,7 @@
 #include <cfnet/options_io.hpp>
 #include <cfnet/serialize.hpp>
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,7 @@ Ease<T> Ease<T>::load(const std::string& path) {
     }
     Ease m(o);
     m.lambda_ = meta.number("selected_lambda");
+    if (!(std::isfinite(m.lambda_) && m.lambda_ > 0)) meta.fail("selected_lambda", "is not a finite number > 0");
     m.n_users_ = meta.count("n_users");
     m.item_map_ = read_id_map(meta, "item_ids", ',', "item");
     const size_type n = m.item_map_.size();
@@ -63,6 +65,7 @@ Ease<T> Ease<T>::load(const std::string& path) {
         file.tensors[0].second.shape(1) != k)
         throw IoError("Ease::load: '" + path + "': expected exactly one tensor 'B' of " + std::to_string(k) + " x " +
                       std::to_string(k));
+    detail::check_finite(file.tensors[0].second, "B", path, "Ease::load");
     m.b_ = std::move(file.tensors[0].second);
     m.fitted_ = true;
     return m;

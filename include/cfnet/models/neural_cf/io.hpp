@@ -2,7 +2,8 @@
 /// @file models/neural_cf/io.hpp
 /// NeuralCF's model files (serialize.hpp format): save() writes the options (their field table,
 /// options.hpp), the id maps, the parameters under NeuralCFNetwork::named_tensors' names, the seen
-/// items and the unseen-user fallback; load() reads and checks them. A loaded model predicts
+/// items (integer arrays "seen.counts" and "seen.items"; format version 1 files stored them as
+/// float tensors, still read) and the unseen-user fallback; load() reads and range-checks them. A loaded model predicts
 /// bit-identically. Included by model.hpp (the member functions are declared there).
 
 #include <cfnet/models/neural_cf/model.hpp>
@@ -28,13 +29,8 @@ void NeuralCF<T>::save(const std::string& path) const {
     meta["fallback"] = fallback_ ? "1" : "0";
     meta["fallback.mu"] = metadata_number(mu_);
     auto refs = self.named_tensors();
-    Matrix<T> counts = Matrix<T>::from_shape({1, nu_});
-    Matrix<T> seen = Matrix<T>::from_shape({1, seen_items_.size()});
-    check_arg(ni_ <= exact_int_limit(), "NeuralCF::save: ", ni_, " items cannot be stored exactly in this scalar type");
-    for (size_type u = 0; u < nu_; ++u) counts(0, u) = static_cast<T>(seen_ptr_[u + 1] - seen_ptr_[u]);
-    for (size_type k = 0; k < seen_items_.size(); ++k) seen(0, k) = static_cast<T>(seen_items_[k]);
-    refs.push_back({"seen.counts", &counts});
-    refs.push_back({"seen.items", &seen});
+    IntegerArray counts(nu_), seen(seen_items_.begin(), seen_items_.end());
+    for (size_type u = 0; u < nu_; ++u) counts[u] = seen_ptr_[u + 1] - seen_ptr_[u];
     Matrix<T> fb_u, fb_i;
     if (fallback_) {
         fb_u = Matrix<T>::from_shape({1, nu_});
@@ -44,7 +40,7 @@ void NeuralCF<T>::save(const std::string& path) const {
         refs.push_back({"fallback.user", &fb_u});
         refs.push_back({"fallback.item", &fb_i});
     }
-    save_tensors(path, meta, refs);
+    save_tensors(path, meta, refs, {{"seen.counts", &counts}, {"seen.items", &seen}});
 }
 
 
@@ -99,6 +95,29 @@ void NeuralCF<T>::read_seen(const Matrix<T>& counts, const Matrix<T>& seen, cons
 }
 
 template <class T>
+void NeuralCF<T>::read_seen_integers(const ModelFile<T>& file, const std::string& path) {
+    const size_type nu = nu_, ni = ni_;
+    const auto counts = integer_array<size_type>(file, "seen.counts", ni, nu, path, "NeuralCF::load");
+    seen_ptr_.assign(nu + 1, 0);
+    for (size_type u = 0; u < nu; ++u) seen_ptr_[u + 1] = seen_ptr_[u] + counts[u];  // <= nu * ni: no overflow
+    const IntegerArray* stored = file.find_integers("seen.items");
+    if (stored && stored->size() != seen_ptr_[nu])
+        throw IoError(detail::concat("NeuralCF::load: '", path, "': integer array 'seen.counts' adds up to ",
+                                     seen_ptr_[nu], " but integer array 'seen.items' holds ", stored->size(), " values"));
+    if (ni > 0) {
+        seen_items_ = integer_array<index_type>(file, "seen.items", ni - 1, seen_ptr_[nu], path, "NeuralCF::load");
+    } else {
+        seen_items_ = integer_array<index_type>(file, "seen.items", 0, 0, path, "NeuralCF::load");
+    }
+    for (size_type u = 0; u < nu; ++u)
+        for (size_type k = seen_ptr_[u] + 1; k < seen_ptr_[u + 1]; ++k)
+            if (!(seen_items_[k - 1] < seen_items_[k]))
+                throw IoError(detail::concat("NeuralCF::load: '", path, "': integer array 'seen.items' entry ", k, " = ",
+                                             seen_items_[k], " is not above the previous item of user index ", u,
+                                             " (each user's items are stored in increasing order)"));
+}
+
+template <class T>
 NeuralCF<T> NeuralCF<T>::load(const std::string& path) {
     ModelFile<T> file = read_model_file<T>(path);
     const MetadataReader meta(file.metadata, "NeuralCF::load", path);
@@ -112,15 +131,18 @@ NeuralCF<T> NeuralCF<T>::load(const std::string& path) {
     m.items_ = std::make_shared<IdMap>(read_id_map(meta, "item_ids", ' ', "item"));
     if (m.users_->size() != nu || m.items_->size() != ni)
         throw IoError("NeuralCF::load: '" + path + "': id maps do not match n_users/n_items");
-    const Matrix<T>* seen_stored = file.find("seen.items");
-    if (!seen_stored) throw IoError("NeuralCF::load: '" + path + "': tensor 'seen.items' is missing");
-    Matrix<T> counts = Matrix<T>::from_shape({1, nu});
-    Matrix<T> seen = Matrix<T>::from_shape({1, seen_stored->shape(1)});
+    // Format version 1 stored the seen items as float tensors; version 2 as integer arrays.
+    const bool legacy_seen = file.find_integers("seen.items") == nullptr && file.find("seen.items") != nullptr;
+    Matrix<T> counts, seen;
     m.fallback_ = meta.flag("fallback");
     Matrix<T> fb_u, fb_i;
     auto refs = m.named_tensors();
-    refs.push_back({"seen.counts", &counts});
-    refs.push_back({"seen.items", &seen});
+    if (legacy_seen) {
+        counts = Matrix<T>::from_shape({1, nu});
+        seen = Matrix<T>::from_shape({1, file.find("seen.items")->shape(1)});
+        refs.push_back({"seen.counts", &counts});
+        refs.push_back({"seen.items", &seen});
+    }
     if (m.fallback_) {
         fb_u = Matrix<T>::from_shape({1, nu});
         fb_i = Matrix<T>::from_shape({1, ni});
@@ -128,9 +150,13 @@ NeuralCF<T> NeuralCF<T>::load(const std::string& path) {
         refs.push_back({"fallback.item", &fb_i});
     }
     assign_tensors(file, refs, UnknownTensors::reject, path);
-    m.read_seen(counts, seen, path);
+    if (legacy_seen)
+        m.read_seen(counts, seen, path);
+    else
+        m.read_seen_integers(file, path);
     if (m.fallback_) {
         m.mu_ = meta.number("fallback.mu");
+        if (!std::isfinite(m.mu_)) meta.fail("fallback.mu", "is not a finite number");
         m.fb_user_.assign(fb_u.begin(), fb_u.end());
         m.fb_item_.assign(fb_i.begin(), fb_i.end());
         m.user_known_.assign(nu, 0);

@@ -639,6 +639,7 @@ private:
 
     static NeuralCFOptions options_from_metadata(const MetadataReader& m, const std::string& path);
     void read_seen(const Matrix<T>& counts, const Matrix<T>& seen, const std::string& path);
+    void read_seen_integers(const ModelFile<T>& file, const std::string& path);
 
     // --- state ----------------------------------------------------------------------------------------
 
