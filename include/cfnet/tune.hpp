@@ -201,6 +201,14 @@ template <class O>
 struct has_validate<O, std::void_t<decltype(std::declval<const O&>().validate())>> : std::true_type {};
 }  // namespace detail
 
+/// The options a trial starts from: a model whose options choose hyper-parameters on validation
+/// themselves (AutoencoderOptions::selection, EaseOptions::lambdas) overloads this to turn that
+/// off, so that a trial trains with the trial's values. This generic one changes nothing.
+template <class Options>
+Options without_own_selection(Options o) {
+    return o;
+}
+
 /// The points tune() tries (the grid, or TuneOptions::random_trials distinct points drawn with the
 /// seed, in draw order) and the options of each, built from `base` and validated, so that a bad
 /// key or value fails before anything is fitted (or, in the tool, read).
@@ -220,8 +228,9 @@ std::pair<std::vector<ParamSet>, std::vector<Options>> tune_candidates(const Opt
     }
     std::vector<Options> candidates;
     candidates.reserve(points.size());
+    const Options start = without_own_selection(base);  // the search does the choosing
     for (const auto& p : points) {
-        Options o = base;
+        Options o = start;
         for (const auto& [key, value] : p) o = with_option(o, key, value);
         if constexpr (detail::has_validate<Options>::value) o.validate();
         candidates.push_back(std::move(o));

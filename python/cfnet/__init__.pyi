@@ -142,6 +142,8 @@ class AutoencoderCF(_Recommender):
                  solver: str = 'adam',
                  l2_lambda: float = 0.0,
                  lbfgs_history: int = 10,
+                 residual: bool = False,
+                 clamp_to_training: bool = False,
                  early_stopping: Optional[Dict[str, Any]] = None) -> None: ...
     presets: List[str]
     @property

@@ -10,6 +10,13 @@ bool needs_full_input(const cfnet::AutoencoderCF<T>& m) {
     return m.options().orientation == cfnet::Orientation::item_based;
 }
 
+// The autorec preset chooses lambda, residual and epochs on validation; what the caller gives is fixed.
+template <>
+void keep_given_fixed(cfnet::AutoencoderOptions& o, const py::dict& kw) {
+    o.keep_fixed(kw.contains("l2_lambda") || kw.contains("weight_decay") || kw.contains("solver"), kw.contains("residual"),
+                 kw.contains("epochs"));
+}
+
 void init_autoencoder(py::module_& m) {
     using M = cfnet::AutoencoderCF<T>;
     using O = cfnet::AutoencoderOptions;

@@ -187,6 +187,11 @@ cfnet::EarlyStopping early_from_python(py::handle v, const OptionNames& n) {
     return e;
 }
 
+/// Options given as keyword arguments that a preset's own choice on validation must leave as given
+/// (specialised where a model has one: AutoencoderOptions::keep_fixed).
+template <class O>
+void keep_given_fixed(O&, const py::dict&) {}
+
 /// `base` with the keyword arguments applied (each through the field table, as a model file is read).
 template <class O>
 O apply_kwargs(O base, const py::dict& kw, const OptionNames& n) {
@@ -210,6 +215,7 @@ O apply_kwargs(O base, const py::dict& kw, const OptionNames& n) {
             throw cfnet::InvalidArgument(n.model + ": " + (at == std::string::npos ? what : what.substr(at)));
         }
     }
+    keep_given_fixed(base, kw);
     return base;
 }
 

@@ -288,21 +288,6 @@ inline cfnet::MultVAEOptions options_for(ModelType<cfnet::MultVAE<float>>, const
     return mult_vae_options(a);
 }
 
-/// The options without the preset's own choice on validation (`cfnet tune` does the choosing: a
-/// trial's value must not be overridden by the model's AutoencoderSelection or EASE's lambdas).
-inline cfnet::AutoencoderOptions without_own_selection(cfnet::AutoencoderOptions o) {
-    o.selection.reset();
-    return o;
-}
-inline cfnet::EaseOptions without_own_selection(cfnet::EaseOptions o) {
-    o.lambdas.clear();
-    return o;
-}
-template <class Options>
-Options without_own_selection(Options o) {
-    return o;
-}
-
 template <class M, class = void>
 struct fits_with_callbacks : std::false_type {};
 template <class M>

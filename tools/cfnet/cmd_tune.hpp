@@ -105,7 +105,7 @@ inline int run_tune(const TuneArgs& a) {
     const ModelKind kind = model_kind_of(a.base.model);
     // Every grid point's options are checked before any data is read.
     dispatch_model(kind, [&](auto type) {
-        const auto base = detail::without_own_selection(detail::options_for(type, a.base));
+        const auto base = detail::options_for(type, a.base);
         using Options = std::decay_t<decltype(base)>;
         try {
             (void)cfnet::tune_candidates(base, detail::search_space<Options>(a.params), topt);
@@ -127,7 +127,7 @@ inline int run_tune(const TuneArgs& a) {
     double best_score = 0;
     dispatch_model(kind, [&](auto type) {
         using M = typename decltype(type)::type;
-        const auto base = detail::without_own_selection(detail::options_for(type, a.base));
+        const auto base = detail::options_for(type, a.base);
         using Options = std::decay_t<decltype(base)>;
         const cfnet::SearchSpace space = detail::search_space<Options>(a.params);
         if (!a.base.quiet)

@@ -242,6 +242,12 @@ struct AutoencoderOptions {
     }
 };
 
+/// `o` without its selection, for cfnet::tune (tune.hpp), which does the choosing itself.
+inline AutoencoderOptions without_own_selection(AutoencoderOptions o) {
+    o.selection.reset();
+    return o;
+}
+
 /// AutoencoderOptions in a model file (options_io.hpp): one metadata key per field, the key being
 /// the field's name. early_stopping and selection are not stored (they only steer a fit; a loaded model has
 /// neither).

@@ -119,4 +119,10 @@ inline const OptionsTable<EaseOptions>& options_table<EaseOptions>() {
     return table;
 }
 
+/// `o` without its lambda candidates, for cfnet::tune (tune.hpp), which does the choosing itself.
+inline EaseOptions without_own_selection(EaseOptions o) {
+    o.lambdas.clear();
+    return o;
+}
+
 }  // namespace cfnet
