@@ -47,6 +47,7 @@ AutoencoderOptions item_member() {
     AutoencoderOptions o = AutoencoderOptions::autorec();
     o.hidden = {8};
     o.lbfgs(1.0, 15);
+    o.selection.reset();  // fixed lambda and iterations (the preset's own choice: test_fit.cpp)
     return o;
 }
 
@@ -141,8 +142,7 @@ TEST_CASE("AutoencoderEnsemble: the autorec_ensemble preset", "[ensemble]") {
     const auto e = AutoencoderEnsemble<float>::autorec_ensemble();
     REQUIRE(e.size() == 3);
     CHECK(e.weights() == std::vector<double>{0.55, 0.25, 0.2});
-    CHECK(e.clamp_min() == 1.0);
-    CHECK(e.clamp_max() == 5.0);
+    CHECK_FALSE(e.clamp_min().has_value());  // each member clamps to the training range
     const auto& m0 = e.member(0).options();
     const auto& m1 = e.member(1).options();
     CHECK(m0.orientation == cfnet::Orientation::item_based);
@@ -150,8 +150,13 @@ TEST_CASE("AutoencoderEnsemble: the autorec_ensemble preset", "[ensemble]") {
     CHECK(m0.hidden == std::vector<std::size_t>{500});
     CHECK(m1.orientation == cfnet::Orientation::user_based);
     CHECK(m1.solver == cfnet::Solver::lbfgs);
-    CHECK(m1.l2_lambda == 200.0);
+    CHECK(m1.l2_lambda == 100.0);
     CHECK(m1.epochs == 80);
+    REQUIRE(m0.selection.has_value());  // each L-BFGS member chooses lambda, residual and iterations
+    REQUIRE(m1.selection.has_value());
+    CHECK(m1.selection->try_residual);
+    CHECK(m0.clamp_to_training);
+    CHECK(m1.clamp_to_training);
     CHECK(m1.hidden == std::vector<std::size_t>{500});
     const auto& m2 = e.member(2).options();
     CHECK(m2.orientation == cfnet::Orientation::item_based);
@@ -165,8 +170,8 @@ TEST_CASE("AutoencoderEnsemble: the autorec_ensemble preset", "[ensemble]") {
     CHECK(m2.learning_rate == 1e-3);
     CHECK(m2.batch_size == 32);
     CHECK(m2.epochs == 40);
-    CHECK(m2.clamp_min == 1.0);
-    CHECK(m2.clamp_max == 5.0);
+    CHECK(m2.clamp_to_training);
+    CHECK_FALSE(m2.selection.has_value());
     CHECK(m2.unseen_fallback);
     CHECK(!e.fitted());
 }

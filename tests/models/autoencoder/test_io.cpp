@@ -122,6 +122,8 @@ TEST_CASE("AutoencoderCF model file: every option survives save -> load, and a b
     lbfgs.hidden = {5};
     lbfgs.lbfgs(3.5, 2);
     lbfgs.lbfgs_history = 4;
+    lbfgs.residual = true;
+    lbfgs.clamp_to_training = true;
 
     std::vector<cfnet::AutoencoderOptions> saved{adam, lbfgs}, loaded;
     for (std::size_t c = 0; c < saved.size(); ++c) {
@@ -130,6 +132,7 @@ TEST_CASE("AutoencoderCF model file: every option survives save -> load, and a b
         const std::string path = dir + "/ae" + std::to_string(c) + ".cfnet";
         m.save(path);
         const auto l = cfnet::AutoencoderCF<float>::load(path);
+        saved[c] = m.options();  // in effect after the fit: clamp_to_training has set the clamp
         loaded.push_back(l.options());
         CHECK(l.predict(data, data) == m.predict(data, data));
         if (c == 0) check_bad_values(path, table_keys<cfnet::AutoencoderOptions>(), [](const std::string& p) {
@@ -139,5 +142,7 @@ TEST_CASE("AutoencoderCF model file: every option survives save -> load, and a b
     check_every_field(saved, loaded);
     CHECK(loaded[0].clamp_min == adam.clamp_min);
     CHECK(loaded[0].learning_rate == adam.learning_rate);
-    CHECK(!loaded[1].clamp_min.has_value());
+    REQUIRE(loaded[1].clamp_min.has_value());  // the training ratings' range, set by fit
+    CHECK(*loaded[1].clamp_min == 1.0);
+    CHECK(loaded[1].residual);
 }

@@ -173,15 +173,19 @@ TEST_CASE("AutoencoderCF: whole-model gradient check in double", "[autoencoder][
     struct Case {
         ActivationKind hidden, output;
         bool item_based;
+        bool residual = false;  // the network reads residuals of the bias baseline (residual.hpp)
     };
     for (const Case c : {Case{ActivationKind::tanh, ActivationKind::identity, false},
                          Case{ActivationKind::sigmoid, ActivationKind::sigmoid, true},
-                         Case{ActivationKind::relu, ActivationKind::identity, false}}) {
+                         Case{ActivationKind::relu, ActivationKind::identity, false},
+                         Case{ActivationKind::tanh, ActivationKind::identity, false, true},
+                         Case{ActivationKind::sigmoid, ActivationKind::identity, true, true}}) {
         AutoencoderOptions o;
         o.hidden = {5, 3, 4};
         o.hidden_activation = c.hidden;
         o.output_activation = c.output;
         o.orientation = c.item_based ? cfnet::Orientation::item_based : cfnet::Orientation::user_based;
+        o.residual = c.residual;
         AutoencoderCF<double> m(o);
         m.initialize(data);
         // large enough weights that sigmoid/tanh are not in their linear regime

@@ -1,9 +1,9 @@
 // models/autoencoder/residual.hpp and AutoencoderOptions::residual: the baseline's row biases by
 // hand, and a residual model checked against a plain model trained on a residual matrix made by
 // hand (same seed, so the same network bit for bit), in both orientations, through every input
-// path: fit, predict, score_items / recommend_batch, fold-in, save / load, the gradient.
+// path: fit, predict, score_items / recommend_batch, fold-in, save / load. (The residual model's
+// gradient check is with the others in test_network.cpp.)
 #include <cfnet/models/autoencoder/model.hpp>
-#include <cfnet/testing/gradcheck.hpp>
 
 #include "support/autoencoder.hpp"
 
@@ -162,37 +162,6 @@ TEST_CASE("AutoencoderCF residual: the network of a plain model trained on hand-
         const auto back = AutoencoderCF<double>::load(path);
         CHECK(back.options().residual);
         CHECK(back.predict(data, pairs) == p);
-    }
-}
-
-TEST_CASE("AutoencoderCF residual: whole-model gradient check in double", "[autoencoder][residual][gradcheck]") {
-    const auto data = sparse_ratings<double>(12, 10, 4, 5);
-    for (const bool item_based : {false, true}) {
-        auto o = small(item_based).residual_of_baseline();
-        o.hidden = {5, 3};
-        AutoencoderCF<double> m(o);
-        m.initialize(data);
-        auto ps = m.parameters();
-        cfnet::Rng rng(11);
-        for (auto* p : ps)
-            for (auto& v : p->value) v = rng.uniform(-0.8, 0.8);
-        const std::vector<index_type> rows{0, 2, 3, 7, 9};
-        cfnet::nn::zero_grad(ps);
-        m.loss_and_gradient(data, rows);
-        std::vector<cfnet::Matrix<double>> analytic;
-        for (auto* p : ps) analytic.push_back(p->grad);
-        auto loss = [&] {
-            cfnet::nn::zero_grad(ps);
-            return m.loss_and_gradient(data, rows);
-        };
-        cfnet::testing::GradCheckOptions gopt;
-        gopt.tolerance = 1e-6;
-        for (std::size_t k = 0; k < ps.size(); ++k) {
-            auto r = cfnet::testing::check_gradient(loss, ps[k]->value.data(), analytic[k].data(), ps[k]->size(),
-                                                    ps[k]->name, gopt);
-            INFO(r.log);
-            CHECK(r);
-        }
     }
 }
 
