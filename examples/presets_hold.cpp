@@ -51,11 +51,13 @@ struct DataSet {
 };
 
 /// A preset: its name, whether it predicts ratings (scored by RMSE against the bias baseline) or
-/// ranks (Precision@10 against most-popular), and how it is fitted and scored.
+/// ranks (Precision@10 against most-popular), how it is fitted and scored, and whether it is that
+/// baseline itself.
 struct Preset {
     std::string name;
     bool rating;
     std::function<double(const RM& train, const RM& test)> score;
+    bool baseline = false;
 };
 
 double p_at_10(const RM& train, const RM& test, const std::function<void(cfnet::index_type, float*)>& scorer) {
@@ -90,7 +92,8 @@ struct Caps {
 
 std::vector<Preset> presets(const Caps& cap) {
     return {
-        {"bias baseline", true, [](const RM& tr, const RM& te) { cfnet::BiasBaseline<float> m; return rmse_of(m, tr, te); }},
+        {"bias baseline", true, [](const RM& tr, const RM& te) { cfnet::BiasBaseline<float> m; return rmse_of(m, tr, te); },
+         true},
         {"autorec", true,
          [cap](const RM& tr, const RM& te) {
              cfnet::AutoencoderCF<float> m(cap(cfnet::AutoencoderOptions::autorec()));
@@ -117,11 +120,12 @@ std::vector<Preset> presets(const Caps& cap) {
              return rmse_of(m, tr, te);
          }},
         {"most popular", false,
-         [cap](const RM& tr, const RM& te) {
+         [](const RM& tr, const RM& te) {
              cfnet::MostPopular<float> m;
              m.fit(tr);
              return p_at_10(tr, te, [&](cfnet::index_type u, float* out) { m.score_items(u, out); });
-         }},
+         },
+         true},
         {"ease default", false,
          [cap](const RM& tr, const RM& te) {
              cfnet::Ease<float> m(cfnet::EaseOptions::validated());
@@ -170,7 +174,7 @@ int main(int argc, char** argv) {
     }
     std::vector<Preset> chosen;
     for (auto& p : presets(cap))
-        if (models_arg.empty() || p.name == "bias baseline" || p.name == "most popular" ||
+        if (models_arg.empty() || p.baseline ||
             ("," + models_arg + ",").find("," + p.name + ",") != std::string::npos)
             chosen.push_back(p);
 
@@ -185,11 +189,9 @@ int main(int argc, char** argv) {
             const auto t0 = std::chrono::steady_clock::now();
             const double v = p.score(d.split.train, d.split.test);
             const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            const bool is_base = p.name == "bias baseline" || p.name == "most popular";
-            if (p.name == "bias baseline") base_rmse = v;
-            if (p.name == "most popular") base_p10 = v;
-            const double margin = is_base ? 0.0 : (p.rating ? base_rmse - v : v - base_p10);
-            const bool holds = is_base || margin > 0;
+            if (p.baseline) (p.rating ? base_rmse : base_p10) = v;
+            const double margin = p.baseline ? 0.0 : (p.rating ? base_rmse - v : v - base_p10);
+            const bool holds = p.baseline || margin > 0;
             all_hold = all_hold && holds;
             std::printf("  %-18s %-10s %8.4f %+10.4f %8.1f%s\n", p.name.c_str(), p.rating ? "RMSE" : "P@10", v,
                         margin, sec, holds ? "" : "  DOES NOT BEAT THE BASELINE");

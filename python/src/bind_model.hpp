@@ -353,21 +353,6 @@ MatrixPtr recommend_input(const S& s, py::handle user_items, std::vector<cfnet::
     return full;
 }
 
-inline py::dict ranking_dict(const cfnet::RankingReport& r) {
-    py::dict d;
-    d["precision"] = r.precision;
-    d["recall"] = r.recall;
-    d["ndcg"] = r.ndcg;
-    d["hit_rate"] = r.hit_rate;
-    d["map"] = r.map;
-    d["recall_capped"] = r.recall_capped;
-    d["map_r"] = r.map_r;
-    d["users_evaluated"] = r.users_evaluated;
-    d["users_skipped"] = r.users_skipped;
-    d["k"] = r.k;
-    return d;
-}
-
 inline cfnet::RankingOptions ranking_options(py::object threshold, bool exclude_train, bool exclude_unseen) {
     cfnet::RankingOptions o;
     if (!threshold.is_none()) o.threshold(threshold.cast<double>());

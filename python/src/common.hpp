@@ -4,6 +4,7 @@
 // declarations of each unit's init function. Float only: the module binds the library's T = float.
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/error.hpp>
+#include <cfnet/metrics.hpp>
 #include <cfnet/recommender.hpp>
 #include <cfnet/train.hpp>
 
@@ -111,5 +112,21 @@ private:
 
 /// Users as a vector of indices from an int or a 1-D integer array; `scalar` tells which it was.
 std::vector<cfnet::index_type> user_list(py::handle userid, bool& scalar, const char* who);
+
+/// A RankingReport as a dict (evaluate_ranking, from the metrics module and every model).
+inline py::dict ranking_dict(const cfnet::RankingReport& r) {
+    py::dict d;
+    d["precision"] = r.precision;
+    d["recall"] = r.recall;
+    d["ndcg"] = r.ndcg;
+    d["hit_rate"] = r.hit_rate;
+    d["map"] = r.map;
+    d["recall_capped"] = r.recall_capped;
+    d["map_r"] = r.map_r;
+    d["users_evaluated"] = r.users_evaluated;
+    d["users_skipped"] = r.users_skipped;
+    d["k"] = r.k;
+    return d;
+}
 
 }  // namespace cfnet_py

@@ -24,20 +24,6 @@ py::dict ranking_metrics_dict(const cfnet::RankingMetrics& r) {
     return d;
 }
 
-py::dict report_dict(const cfnet::RankingReport& r) {
-    py::dict d;
-    d["precision"] = r.precision;
-    d["recall"] = r.recall;
-    d["ndcg"] = r.ndcg;
-    d["hit_rate"] = r.hit_rate;
-    d["map"] = r.map;
-    d["recall_capped"] = r.recall_capped;
-    d["map_r"] = r.map_r;
-    d["users_evaluated"] = r.users_evaluated;
-    d["users_skipped"] = r.users_skipped;
-    d["k"] = r.k;
-    return d;
-}
 
 }  // namespace
 
@@ -74,7 +60,7 @@ void init_metrics(py::module_& m) {
                              a.size(), " scores for ", ni, " items");
             std::copy(a.data(), a.data() + ni, out);
         };
-        return report_dict(cfnet::evaluate_ranking(train, test, k, fn, o));
+        return ranking_dict(cfnet::evaluate_ranking(train, test, k, fn, o));
     }, py::arg("train"), py::arg("test"), py::arg("k"), py::arg("score_fn"), py::arg("threshold") = py::none(),
        py::arg("exclude_train") = true, py::arg("exclude_unseen_items") = false,
        "evaluate_ranking with a Python scorer: score_fn(user_index) -> an array of every item's score.");
