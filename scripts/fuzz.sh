@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 "./scripts/setup.sh"
 
-targets=(delimited movielens interactions items heldout model_file)
+targets=(delimited movielens interactions items heldout model_file cli_args)
 seconds="${CFNET_FUZZ_SECONDS:-15}"
 if [ $# -ge 1 ]; then targets=("$1"); fi
 if [ $# -ge 2 ]; then seconds="$2"; fi
@@ -36,7 +36,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export OPENBLAS_NUM_THREADS=1
 for t in "${targets[@]}"; do
   dict=tests/fuzz/dict/text.dict
-  [ "$t" = model_file ] && dict=tests/fuzz/dict/model_file.dict
+  [ -f "tests/fuzz/dict/$t.dict" ] && dict="tests/fuzz/dict/$t.dict"  # model_file, cli_args
   work="build-fuzz/corpus/$t"
   findings="build-fuzz/findings/$t"
   mkdir -p "$work" "$findings"

@@ -170,15 +170,23 @@ Options with_option(const Options& o, const std::string& key, const std::string&
     return out;
 }
 
+/// The most grid points a search space may have (each point is at least one fit).
+inline constexpr std::size_t max_grid_points = 100000;
+
 /// The grid points of `space` in order (the last key varies fastest).
-/// @throws InvalidArgument for an empty space, a key listed twice, or a key without values.
+/// @throws InvalidArgument for an empty space, a key listed twice, a key without values, or more
+/// than max_grid_points points.
 inline std::vector<ParamSet> grid_points(const SearchSpace& space) {
     check_arg(!space.empty(), "tune: the search space is empty");
+    std::size_t n = 1;
     for (std::size_t a = 0; a < space.size(); ++a) {
         check_arg(!space[a].values.empty(), "tune: option '", space[a].key, "' has no candidate values");
         for (std::size_t b = 0; b < a; ++b)
             check_arg(space[a].key != space[b].key, "tune: option '", space[a].key, "' is listed twice");
+        n = space[a].values.size() > max_grid_points / n ? max_grid_points + 1 : n * space[a].values.size();
     }
+    check_arg(n <= max_grid_points, "tune: the search space has more than ", max_grid_points,
+              " grid points (the product of the numbers of candidate values); give fewer values");
     std::vector<ParamSet> out{ParamSet{}};
     for (const auto& p : space) {
         std::vector<ParamSet> next;
@@ -213,6 +221,12 @@ Options without_own_selection(Options o) {
 /// seed, in draw order) and the options of each, built from `base` and validated, so that a bad
 /// key or value fails before anything is fitted (or, in the tool, read).
 /// @throws InvalidArgument as with_option and Options::validate().
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+// g++ 12 warns that copying `start`'s disengaged std::optional (AutoencoderOptions::selection) reads
+// its payload: a known false positive (GCC bug 80635), seen in some translation units only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 template <class Options>
 std::pair<std::vector<ParamSet>, std::vector<Options>> tune_candidates(const Options& base, const SearchSpace& space,
                                                                       const TuneOptions& opt) {
@@ -237,6 +251,9 @@ std::pair<std::vector<ParamSet>, std::vector<Options>> tune_candidates(const Opt
     }
     return {std::move(points), std::move(candidates)};
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace detail {
 

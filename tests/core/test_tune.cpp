@@ -44,6 +44,18 @@ TEST_CASE("grid_points enumerates the grid, last key fastest, and rejects bad sp
     CHECK(g[5] == cfnet::ParamSet{{"a", "2"}, {"b", "z"}});
     CHECK_THROWS_WITH(cfnet::grid_points({}), Contains("search space is empty"));
     CHECK_THROWS_WITH(cfnet::grid_points({{"a", {}}}), Contains("'a' has no candidate values"));
+    // the size is checked before anything is built, without overflow: 10 keys of 100 values = 1e20 points
+    std::vector<std::string> hundred;
+    for (int v = 0; v < 100; ++v) hundred.push_back(std::to_string(v));
+    cfnet::SearchSpace huge;
+    for (int k = 0; k < 10; ++k) huge.push_back({"k" + std::to_string(k), hundred});
+    CHECK_THROWS_WITH(cfnet::grid_points(huge), Contains("more than 100000 grid points"));
+    huge.resize(2);  // 10,000 points: fine
+    CHECK(cfnet::grid_points(huge).size() == 10000);
+    huge.push_back({"k2", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}});  // exactly 100,000
+    CHECK(cfnet::grid_points(huge).size() == cfnet::max_grid_points);
+    huge.push_back({"k3", {"0", "1"}});
+    CHECK_THROWS_WITH(cfnet::grid_points(huge), Contains("more than 100000 grid points"));
     CHECK_THROWS_WITH(cfnet::grid_points({{"a", {"1"}}, {"a", {"2"}}}), Contains("'a' is listed twice"));
 }
 

@@ -101,6 +101,44 @@ def heldout():
     write("heldout", "fields", b"1\t10\n")
 
 
+def cli_args():
+    """Command lines of the cfnet tool, one argument per line (fuzz_cli_args.cpp)."""
+    lines = {
+        "train_ae": "train --model autoencoder --data d --split per-user --epochs 3 --hidden 64,32,64 --out m.cfnet",
+        "train_autorec": "train --model autoencoder --preset autorec --l2-lambda 50 --residual --data d --split u1 --out m",
+        "train_ncf": "train --model ncf --preset accurate --arch neumf --embedding-dim 8 --data d --split u1 --out m",
+        "train_ncf_implicit": "train --model ncf --preset implicit --negatives 4 --data f.csv --columns 1,2 --split per-user --out m",
+        "train_ease": "train --model ease --lambdas 100,400 --max-items 100 --memory-gib 0.5 --data d --split u1 --out m",
+        "train_vae": "train --model mult-vae --anneal-cap 0.2 --latent 20 --validation-fraction 0.1 --patience 3 --data d --split u1 --out m",
+        "train_wrong_model_flag": "train --model ease --epochs 2 --data d --split u1 --out m",
+        "train_file_layout": "train --model ncf --data f.csv --columns user,item,rating --sep ; --header yes --items t.csv --item-columns 1,2 --split per-user --out m",
+        "train_history": "train --model autoencoder --data d --split u1 --out m --history h.txt",
+        "tune": "tune --model autoencoder --data d --split u1 --param hidden=64 --param learning_rate=0.001,0.003 --folds 2 --out m",
+        "tune_ncf": "tune --model ncf --data d --split u1 --param l2=0,0.001 --objective ndcg --k 5 --random 3 --out m",
+        "evaluate": "evaluate --model-file m --data d --split u1 --seed 7 --k 10 --threshold 4 --json e.json",
+        "recommend": "recommend --model-file m --data d --user 7 --k 5 --include-seen",
+        "recommend_both": "recommend --model-file m --data d --user 7 --ratings r.txt",
+        "info": "info m --full --json i.json",
+        "help": "train --help",
+        "version": "--version",
+    }
+    for k, v in lines.items():
+        write("cli_args", k, "\n".join(v.split(" ")).encode())
+
+
+def cli_words():
+    """The tool's option names, subcommands and choices, read from tools/cfnet/cli.hpp."""
+    import re
+    src = open(os.path.join(HERE, "..", "..", "tools", "cfnet", "cli.hpp")).read()
+    words = set(re.findall(r'"(--[a-z0-9-]+)', src))
+    words |= set(re.findall(r'IsMember\(\{([^}]*)\}', src) and
+                 [w for m in re.findall(r'IsMember\(\{([^}]*)\}', src) for w in re.findall(r'"([^"]+)"', m)])
+    words |= {"train", "tune", "evaluate", "recommend", "info", "-q", "--help", "-h", "=", ",", "0", "-1", "1e400",
+              "nan", "4294967296", "relu", "lbfgs", "tab", "whitespace", "user,item,rating", "hidden=", "epochs=",
+              "l2=", "learning_rate=", "options.l2=", "\n"}
+    return sorted(w.encode() for w in words)
+
+
 DICTS = {
     "text": [b"\t", b"::", b",", b";", b"|", b'"', b"'", b"\n", b"\r\n", b" ", b"#", SEP, b"nan", b"inf", b"-inf",
              b"-1", b"0.5", b"4294967296", b"18446744073709551616", b"9223372036854775808", b"1e308", b"1e-320",
@@ -115,6 +153,7 @@ DICTS = {
 
 
 def dicts():
+    DICTS["cli_args"] = cli_words()
     for name, words in DICTS.items():
         with open(os.path.join(HERE, "dict", name + ".dict"), "w") as f:
             for w in words:
@@ -127,4 +166,5 @@ if __name__ == "__main__":
     interactions()
     items()
     heldout()
+    cli_args()
     dicts()

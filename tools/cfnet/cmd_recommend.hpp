@@ -139,11 +139,16 @@ RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfne
 
 }  // namespace detail
 
+/// Checks the command line (before any file is read). @throws UsageError.
+inline void check_recommend_args(const RecommendArgs& a) {
+    if (a.user.has_value() == !a.ratings.empty())
+        throw UsageError("recommend: give exactly one of --user ID and --ratings FILE");
+}
+
 /// Runs `cfnet recommend`. @throws UsageError, cfnet::IoError / ParseError (files),
 /// cfnet::InvalidArgument (unknown user id, fold-in with a model that cannot do it).
 inline int run_recommend(const RecommendArgs& a) {
-    if (a.user.has_value() == !a.ratings.empty())
-        throw UsageError("recommend: give exactly one of --user ID and --ratings FILE");
+    check_recommend_args(a);
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.model_file);
     const ModelKind kind = model_kind(info, a.model_file);
     const bool exclude_seen = !a.include_seen;

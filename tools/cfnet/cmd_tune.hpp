@@ -91,8 +91,9 @@ inline std::string describe(const cfnet::ParamSet& p) {
 
 }  // namespace detail
 
-/// Runs `cfnet tune`. @throws UsageError, cfnet::IoError/ParseError (data), cfnet::NumericalError.
-inline int run_tune(const TuneArgs& a) {
+/// The tune options of the command line, every grid point's model options checked (before any data
+/// is read). @throws UsageError.
+inline cfnet::TuneOptions checked_tune_options(const TuneArgs& a) {
     check_train_args(a.base);
     if (a.folds == 1) throw UsageError("tune: --folds must be 0 (one held-out part) or >= 2");
     cfnet::TuneOptions topt;
@@ -102,9 +103,8 @@ inline int run_tune(const TuneArgs& a) {
     } catch (const cfnet::InvalidArgument& e) {
         throw UsageError(std::string("tune: ") + e.what());
     }
-    const ModelKind kind = model_kind_of(a.base.model);
     // Every grid point's options are checked before any data is read.
-    dispatch_model(kind, [&](auto type) {
+    dispatch_model(model_kind_of(a.base.model), [&](auto type) {
         const auto base = detail::options_for(type, a.base);
         using Options = std::decay_t<decltype(base)>;
         try {
@@ -113,6 +113,13 @@ inline int run_tune(const TuneArgs& a) {
             throw UsageError(std::string("tune: ") + e.what());
         }
     });
+    return topt;
+}
+
+/// Runs `cfnet tune`. @throws UsageError, cfnet::IoError/ParseError (data), cfnet::NumericalError.
+inline int run_tune(const TuneArgs& a) {
+    cfnet::TuneOptions topt = checked_tune_options(a);
+    const ModelKind kind = model_kind_of(a.base.model);
     const auto t0 = std::chrono::steady_clock::now();
     const examples::Workload w = load_data(a.base.data, a.base.layout, a.base.split, a.base.seed);
     const auto& train = w.split.train;
