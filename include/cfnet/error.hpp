@@ -6,10 +6,13 @@
 /// - cfnet::IoError (a std::runtime_error): a file that cannot be opened, read or written.
 /// - cfnet::ParseError (an IoError): malformed input; names the file, the 1-based line and the field.
 /// - cfnet::NumericalError (a std::runtime_error): a diverging computation (NaN/Inf loss).
+/// - cfnet::OutOfMemory (a std::bad_alloc): an allocation of the model toolkit that failed, with
+///   what it was for and how many bytes it needed.
 
 #include <cfnet/config.hpp>
 
 #include <cstddef>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -46,6 +49,17 @@ private:
 class NumericalError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+/// A std::bad_alloc that says what could not be allocated and how many bytes it needed, so that
+/// code catching std::bad_alloc still catches it.
+class OutOfMemory : public std::bad_alloc {
+public:
+    explicit OutOfMemory(std::string what) : what_(std::move(what)) {}
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::string what_;
 };
 
 namespace detail {

@@ -10,6 +10,7 @@
 #endif
 
 #include <cfnet/config.hpp>
+#include <cfnet/error.hpp>
 
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
@@ -20,6 +21,8 @@
 
 #include <cstddef>
 #include <limits>
+#include <new>
+#include <string>
 #include <type_traits>
 
 #if XTENSOR_VERSION_MAJOR != 0 || XTENSOR_VERSION_MINOR < 24 || XTENSOR_VERSION_MINOR >= 26
@@ -34,6 +37,24 @@ using Matrix = xt::xtensor<T, 2, xt::layout_type::row_major>;
 /// Dense vector.
 template <class T = float>
 using Vector = xt::xtensor<T, 1, xt::layout_type::row_major>;
+
+/// A rows x cols matrix of zeros. @throws OutOfMemory naming `what` and the bytes needed (the
+/// product checked for overflow) when it cannot be allocated.
+template <class T>
+Matrix<T> zeros_for(const std::string& what, std::size_t rows, std::size_t cols) {
+    std::size_t bytes = 0;
+    const bool overflow = __builtin_mul_overflow(rows, cols, &bytes) || __builtin_mul_overflow(bytes, sizeof(T), &bytes);
+    const auto fail = [&] {
+        return OutOfMemory(detail::concat(what, ": not enough memory for a ", rows, " x ", cols, " matrix (",
+                                          overflow ? std::string("more than 2^64") : std::to_string(bytes), " bytes)"));
+    };
+    if (overflow) throw fail();
+    try {
+        return xt::zeros<T>({rows, cols});
+    } catch (const std::bad_alloc&) {
+        throw fail();
+    }
+}
 
 /// Gives m the shape rows x cols, reallocating only when the shape changes: the layers' output and
 /// scratch buffers, grown once and reused from batch to batch. The contents are unspecified after a

@@ -1,9 +1,12 @@
-// Resource limits: loading a model file or a rating file that does not fit in the memory the
-// process may use fails early with an IoError that names the file and the bytes needed, not with
-// std::bad_alloc from deep inside. Run in a forked child under RLIMIT_AS (address space) set a few
-// MB above what the child already uses. Not under AddressSanitizer, which reserves terabytes of
-// address space up front.
+// Resource limits: loading a model file or a rating file, or fitting a model, whose data or weights
+// do not fit in the memory the process may use fails early with an error that names what it was
+// for and the bytes needed (IoError for files, OutOfMemory for the toolkit's weights and optimizer
+// state), not with a bare std::bad_alloc from deep inside. Run in a forked child under RLIMIT_AS
+// (address space) set a few MB above what the child already uses. Not under AddressSanitizer,
+// which reserves terabytes of address space up front (except the overflow check, which allocates
+// nothing).
 
+#include <cfnet/autoencoder.hpp>
 #include <cfnet/data/io.hpp>
 #include <cfnet/serialize.hpp>
 
@@ -38,8 +41,8 @@ std::size_t address_space_now() {
 }
 
 /// In a forked child with `headroom` bytes of address space left: runs f, which must throw an
-/// IoError containing every fragment. Returns the child's exit code (0 = as expected).
-template <class F>
+/// E (IoError by default) containing every fragment. Returns the child's exit code (0 = as expected).
+template <class E = cfnet::IoError, class F>
 int under_memory_limit(std::size_t headroom, F&& f, const std::vector<std::string>& fragments) {
     std::fflush(nullptr);
     const pid_t pid = ::fork();
@@ -52,7 +55,7 @@ int under_memory_limit(std::size_t headroom, F&& f, const std::vector<std::strin
         try {
             f();
             rc = 11;  // no error: the limit did not bite
-        } catch (const cfnet::IoError& e) {
+        } catch (const E& e) {
             const std::string msg = e.what();
             for (const auto& frag : fragments)
                 if (msg.find(frag) == std::string::npos) {
@@ -108,9 +111,48 @@ TEST_CASE("loading a rating file larger than the memory left is an IoError sayin
               200u << 20, [&] { cfnet::load_ratings<float>(path, fmt); throw cfnet::IoError("loaded fine"); },
               {"loaded fine"}) == 0);
 }
+TEST_CASE("fitting a model whose weights do not fit in the memory left is OutOfMemory naming them and the bytes",
+          "[limits]") {
+    // 200,000 items and 5 users: the autoencoder's 200000 x 512 first and last layers need 409.6 MB
+    // each (value, then gradient, then Adam's two moments); 100 MB of headroom cannot hold one.
+    const auto matrix = [](std::size_t n_items) {
+        std::vector<cfnet::id_type> ids(n_items);
+        for (std::size_t i = 0; i < n_items; ++i) ids[i] = static_cast<cfnet::id_type>(i);
+        std::vector<cfnet::Rating<float>> r;
+        for (cfnet::id_type u = 0; u < 5; ++u)
+            for (cfnet::id_type k = 0; k < 4; ++k) r.push_back({u, static_cast<cfnet::id_type>((u * 7 + k * 13) % static_cast<cfnet::id_type>(n_items)), 3.0f, 0});
+        return cfnet::RatingMatrix<float>::from_ratings(
+            r, std::make_shared<cfnet::IdMap>(std::vector<cfnet::id_type>{0, 1, 2, 3, 4}, "user"),
+            std::make_shared<cfnet::IdMap>(std::move(ids), "item"));
+    };
+    const auto options = cfnet::AutoencoderOptions().hidden_sizes({512}).n_epochs(1).random_seed(1);
+    const auto big = matrix(200000);
+    CHECK(under_memory_limit<cfnet::OutOfMemory>(
+              100u << 20, [&] { cfnet::AutoencoderCF<float>(options).fit(big); },
+              {"parameter '", "not enough memory for a ", "409600000 bytes"}) == 0);
+    // with 2,000 items (4 MB a layer) the same fit runs in the same headroom
+    const auto small = matrix(2000);
+    CHECK(under_memory_limit<cfnet::OutOfMemory>(
+              100u << 20, [&] { cfnet::AutoencoderCF<float>(options).fit(small); throw cfnet::OutOfMemory("fitted fine"); },
+              {"fitted fine"}) == 0);
+}
+
 #else
 TEST_CASE("resource limits: skipped under AddressSanitizer (it reserves the address space RLIMIT_AS limits)",
           "[limits]") {
     SUCCEED("skipped");
 }
 #endif
+
+TEST_CASE("a matrix whose byte count overflows is OutOfMemory before any allocation", "[limits]") {
+    // an OutOfMemory is a std::bad_alloc with its own message: code that catches that still catches it
+    try {
+        throw cfnet::OutOfMemory("what it was for");
+    } catch (const std::bad_alloc& e) {
+        CHECK(std::string(e.what()) == "what it was for");
+    }
+    CHECK_THROWS_AS(cfnet::zeros_for<float>("huge", std::size_t(1) << 40, std::size_t(1) << 30), cfnet::OutOfMemory);
+    CHECK_THROWS_WITH(cfnet::zeros_for<double>("huge", std::size_t(1) << 40, std::size_t(1) << 30),
+                      Catch::Matchers::Contains("huge: not enough memory for a 1099511627776 x 1073741824 matrix (more than 2^64 bytes)"));
+    CHECK(cfnet::zeros_for<float>("ok", 3, 4).size() == 12);
+}

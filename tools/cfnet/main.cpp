@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
         return run_info(cl.info);
     } catch (const UsageError& e) {
         return fail(std::string(e.what()) + "\nRun 'cfnet " + cl.command + " --help' for usage.", exit_usage);
+    } catch (const cfnet::OutOfMemory& e) {  // what could not be allocated, and how many bytes it needed
+        return fail(e.what(), exit_runtime);
     } catch (const std::bad_alloc&) {
         return fail("out of memory", exit_runtime);
     } catch (const std::exception& e) {

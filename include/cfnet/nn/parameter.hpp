@@ -25,8 +25,10 @@ struct Parameter {
     Matrix<T> grad;
 
     Parameter() = default;
+    /// @throws OutOfMemory naming the parameter when its value or gradient cannot be allocated.
     Parameter(std::string name_, std::size_t rows, std::size_t cols)
-        : name(std::move(name_)), value(xt::zeros<T>({rows, cols})), grad(xt::zeros<T>({rows, cols})) {}
+        : name(std::move(name_)), value(zeros_for<T>("parameter '" + name + "'", rows, cols)),
+          grad(zeros_for<T>("the gradient of parameter '" + name + "'", rows, cols)) {}
 
     std::size_t size() const noexcept { return value.size(); }
     std::size_t rows() const noexcept { return value.shape(0); }

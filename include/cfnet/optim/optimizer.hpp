@@ -129,7 +129,9 @@ protected:
     std::vector<Matrix<T>> zeros_like_params() const {
         std::vector<Matrix<T>> out;
         out.reserve(params_.size());
-        for (const auto& s : shapes_) out.push_back(xt::zeros<T>({s.first, s.second}));
+        for (size_type i = 0; i < shapes_.size(); ++i)
+            out.push_back(zeros_for<T>(std::string(name_) + "'s state for parameter '" + params_[i]->name + "'", shapes_[i].first,
+                                       shapes_[i].second));
         return out;
     }
 

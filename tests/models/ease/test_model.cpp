@@ -375,3 +375,26 @@ TEST_CASE("Ease: MovieLens 100K, Microsoft Recommenders protocol, lambda chosen 
     CHECK(p >= 0.415);
     CHECK(n >= 0.475);
 }
+
+TEST_CASE("Ease: a lambda too small for a singular Gram matrix is a NumericalError naming lambda", "[ease]") {
+    // items 10 and 11 have exactly the same users: X^T X is singular, and lambda = 1e-30 vanishes
+    // next to its diagonal in float; the factorisation fails and says what to do.
+    std::vector<cfnet::Rating<float>> r;
+    for (cfnet::id_type u = 1; u <= 6; ++u) {
+        r.push_back({u, 10, 1.f, 0});
+        r.push_back({u, 11, 1.f, 0});
+        r.push_back({u, 12 + u % 3, 1.f, 0});
+    }
+    const auto m = RatingMatrix<float>::from_ratings(r);
+    Ease<float> tiny(EaseOptions().l2(1e-30));
+    CHECK_THROWS_AS(tiny.fit(m), cfnet::NumericalError);
+    CHECK_THROWS_WITH(tiny.fit(m), Contains("not positive definite") && Contains("lambda 1e-30") &&
+                                       Contains("use a larger lambda"));
+    CHECK_FALSE(tiny.fitted());
+    // the same data with a usual lambda fits, and its weights are finite
+    Ease<float> usual(EaseOptions().l2(10));
+    usual.fit(m);
+    std::vector<float> scores(m.n_items());
+    usual.score_items(m, 0, scores.data());
+    for (const float s : scores) CHECK(std::isfinite(s));
+}

@@ -126,11 +126,17 @@ NeuralCF<T> NeuralCF<T>::load(const std::string& path) {
     NeuralCF m(options_from_metadata(meta, path));
     const size_type nu = meta.count("n_users");
     const size_type ni = meta.count("n_items");
-    m.initialize(nu, ni);
-    m.users_ = std::make_shared<IdMap>(read_id_map(meta, "user_ids", ' ', "user"));
-    m.items_ = std::make_shared<IdMap>(read_id_map(meta, "item_ids", ' ', "item"));
-    if (m.users_->size() != nu || m.items_->size() != ni)
+    // The id maps first: their entries are in the file, so they bound the sizes initialize() allocates.
+    auto users = std::make_shared<IdMap>(read_id_map(meta, "user_ids", ' ', "user"));
+    auto items = std::make_shared<IdMap>(read_id_map(meta, "item_ids", ' ', "item"));
+    if (users->size() != nu || items->size() != ni)
         throw IoError("NeuralCF::load: '" + path + "': id maps do not match n_users/n_items");
+    if (nu == 0 || ni == 0)
+        throw IoError(detail::concat("NeuralCF::load: '", path, "': a fitted model has users and items, this one ", nu,
+                                     " x ", ni));
+    m.initialize(nu, ni);  // clears the id maps
+    m.users_ = std::move(users);
+    m.items_ = std::move(items);
     // Format version 1 stored the seen items as float tensors; version 2 as integer arrays.
     const bool legacy_seen = file.find_integers("seen.items") == nullptr && file.find("seen.items") != nullptr;
     Matrix<T> counts, seen;
