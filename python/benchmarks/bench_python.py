@@ -2,11 +2,14 @@
 """cfnet from Python vs from C++, side by side in one run (docs/benchmarks.md, "Python package").
 
     PYTHONPATH=build/python OPENBLAS_NUM_THREADS=1 /usr/bin/python3 python/benchmarks/bench_python.py \\
-        --build build --data ../shared/data/ml-100k [--rounds 3] [--torch]
+        --build build --data ../shared/data/ml-100k [--rounds 5] [--torch]
 
 1. The notebook's two models (AutoencoderCF 20 epochs, NeuralCF 10 epochs) on ML-100K's per-user holdout
-   (seed 42): the C++ program examples/notebook_pipeline and examples/notebook.py run alternately
-   `--rounds` times; the training times (each fit alone) are compared by their medians, and the per-epoch
+   (seed 42): the C++ program examples/notebook_pipeline and examples/notebook.py run interleaved,
+   `--rounds` rounds of one run each, the order flipping every round (C++ first, then Python first), so
+   that a noisy machine (load that comes and goes, frequency changes) affects both sides alike. Reported:
+   the medians of each side's training times (each fit alone), and the median of the per-round ratios
+   Python/C++ (each ratio from two runs back to back: the figure least affected by drift). The per-epoch
    losses must be identical.
 2. Scoring every user of ML-100K (top-10, training items excluded): the C++ recommend_batch
    (tests/python/reference.cpp --bench-recommend, which also saves its model) vs model.recommend(all users)
@@ -39,7 +42,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--data", required=True)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--torch", action="store_true")
     a = ap.parse_args()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
@@ -50,7 +53,7 @@ def main():
     # --- 1. the notebook's two models, training time and losses ---
     rows = {"cpp": {"ae": [], "ncf": [], "total": []}, "py": {"ae": [], "ncf": [], "total": []}}
     for r in range(a.rounds):
-        for side in ("cpp", "py"):
+        for side in (("cpp", "py") if r % 2 == 0 else ("py", "cpp")):
             out = os.path.join(tmp, f"{side}{r}.json")
             if side == "cpp":
                 cmd = [os.path.join(a.build, "examples", "notebook_pipeline"), "--data", a.data, "--quiet", "--json", out]
@@ -70,12 +73,15 @@ def main():
     # the C++ JSON writes 9 significant digits: compare at that precision
     same_ae = all(float(f"{x:.9g}") == y for x, y in zip(p["autoencoder"]["history"]["loss"], ae_c))
     same_ncf = all(float(f"{x:.9g}") == y for x, y in zip(p["neural_cf"]["history"]["loss"], ncf_c))
-    print(f"1. notebook models on ML-100K (per-user holdout, seed 42), medians of {a.rounds} alternated runs")
-    print(f"{'':28s} {'C++ (s)':>9s} {'Python (s)':>11s} {'Python/C++':>11s}")
+    print(f"1. notebook models on ML-100K (per-user holdout, seed 42), {a.rounds} interleaved rounds, medians")
+    print(f"{'':28s} {'C++ (s)':>9s} {'Python (s)':>11s} {'ratio of medians':>17s} {'median ratio':>13s}"
+          f"  per-round ratios")
     for key, label in (("ae", "autoencoder fit, 20 epochs"), ("ncf", "neural CF fit, 10 epochs"),
                        ("total", "whole notebook")):
-            mc, mp = statistics.median(rows["cpp"][key]), statistics.median(rows["py"][key])
-            print(f"{label:28s} {mc:9.3f} {mp:11.3f} {mp / mc:11.3f}")
+        mc, mp = statistics.median(rows["cpp"][key]), statistics.median(rows["py"][key])
+        ratios = [p_ / c_ for c_, p_ in zip(rows["cpp"][key], rows["py"][key])]
+        print(f"{label:28s} {mc:9.3f} {mp:11.3f} {mp / mc:17.3f} {statistics.median(ratios):13.3f}  "
+              + " ".join(f"{x:.3f}" for x in ratios))
     print(f"identical per-epoch losses: autoencoder {same_ae}, neural CF {same_ncf}; "
           f"RMSE C++ {c['autoencoder']['rating']['rmse']:.6f} / {c['neural_cf']['rating']['rmse']:.6f}, "
           f"Python {p['autoencoder']['rating']['rmse']:.6f} / {p['neural_cf']['rating']['rmse']:.6f}")
@@ -89,15 +95,26 @@ def main():
     ds = cfnet.load_movielens(a.data)
     train, _ = cfnet.per_user_holdout(ds.ratings, seed=42)
     users = np.arange(train.n_users)
+    ae = None
     for r in range(7):
-        out = subprocess.run([ref, model_file, "--bench-recommend", a.data, "1"], check=True, capture_output=True,
-                             text=True, env=env).stdout.split()
-        cpp_times.append(float(out[0]))
-        if r == 0:
+        def cpp():
+            out = subprocess.run([ref, model_file, "--bench-recommend", a.data, "1"], check=True, capture_output=True,
+                                 text=True, env=env).stdout.split()
+            cpp_times.append(float(out[0]))
+
+        def python():
+            t = time.perf_counter()
+            ae.recommend(users, N=10)
+            py_times.append(time.perf_counter() - t)
+
+        if ae is None:  # the first C++ run writes the model file
+            cpp()
             ae = cfnet.AutoencoderCF.load(model_file, train)
-        t = time.perf_counter()
-        ids, scores = ae.recommend(users, N=10)
-        py_times.append(time.perf_counter() - t)
+            python()
+            continue
+        for f in ((cpp, python) if r % 2 == 0 else (python, cpp)):
+            f()
+    ids, scores = ae.recommend(users, N=10)
     assert ids.shape == (train.n_users, 10)
     mc, mp = statistics.median(cpp_times), statistics.median(py_times)
     print(f"\n2. top-10 for all {train.n_users} users (autoencoder, training items excluded), medians of 7")
