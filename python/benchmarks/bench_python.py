@@ -11,6 +11,12 @@
    the medians of each side's training times (each fit alone), and the median of the per-round ratios
    Python/C++ (each ratio from two runs back to back: the figure least affected by drift). The per-epoch
    losses must be identical.
+1b. The autoencoder's fit alone, in-process on both sides (tests/python/reference.cpp --bench-fit vs
+   AutoencoderCF.fit in this process; each side warmed up by one fit before), interleaved the same way:
+   the wall time and the training thread's
+   CPU time (CLOCK_THREAD_CPUTIME_ID / time.thread_time(); one OpenBLAS thread, so all the work is in that
+   thread). CPU time does not count the time other processes take the core: on a loaded machine it is
+   the figure that says whether Python adds work.
 2. Scoring every user of ML-100K (top-10, training items excluded): the C++ recommend_batch
    (tests/python/reference.cpp --bench-recommend, which also saves its model) vs model.recommend(all users)
    from Python on that same model file; medians of 7 runs each, alternated.
@@ -44,6 +50,7 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--torch", action="store_true")
+    ap.add_argument("--no-notebook", action="store_true", help="skip part 1 (the whole notebook programs)")
     a = ap.parse_args()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                PYTHONPATH=os.path.join(a.build, "python"))
@@ -52,7 +59,7 @@ def main():
 
     # --- 1. the notebook's two models, training time and losses ---
     rows = {"cpp": {"ae": [], "ncf": [], "total": []}, "py": {"ae": [], "ncf": [], "total": []}}
-    for r in range(a.rounds):
+    for r in range(0 if a.no_notebook else a.rounds):
         for side in (("cpp", "py") if r % 2 == 0 else ("py", "cpp")):
             out = os.path.join(tmp, f"{side}{r}.json")
             if side == "cpp":
@@ -67,6 +74,8 @@ def main():
             rows[side]["ncf"].append(j["seconds"]["neural_cf_train"])
             rows[side]["total"].append(j["seconds"]["total"])
             rows[side]["json"] = j
+    if a.no_notebook:
+        return rest(a, env, tmp, py)
     c, p = rows["cpp"]["json"], rows["py"]["json"]
     ae_c = [e["loss"] for e in c["autoencoder"]["history"]["epochs"]]
     ncf_c = [e["loss"] for e in c["neural_cf"]["history"]["epochs"]]
@@ -86,14 +95,43 @@ def main():
           f"RMSE C++ {c['autoencoder']['rating']['rmse']:.6f} / {c['neural_cf']['rating']['rmse']:.6f}, "
           f"Python {p['autoencoder']['rating']['rmse']:.6f} / {p['neural_cf']['rating']['rmse']:.6f}")
 
-    # --- 2. scoring every user ---
+    return rest(a, env, tmp, py)
+
+
+def rest(a, env, tmp, py):
+    # --- 1b. the autoencoder's fit alone: wall and thread CPU time ---
     import cfnet
-    model_file = os.path.join(tmp, "ae.cfnet")
     ref = os.path.join(a.build, "python", "tests", "cfnet_py_reference")
-    cpp_times = []
-    py_times = []
     ds = cfnet.load_movielens(a.data)
     train, _ = cfnet.per_user_holdout(ds.ratings, seed=42)
+    fit = {"cpp": {"wall": [], "cpu": []}, "py": {"wall": [], "cpu": []}}
+    cfnet.AutoencoderCF().fit(train, show_progress=False)  # warm-up (the C++ side does one too)
+    for r in range(a.rounds):
+        for side in (("cpp", "py") if r % 2 == 0 else ("py", "cpp")):
+            if side == "cpp":
+                out = subprocess.run([ref, "-", "--bench-fit", a.data], check=True, capture_output=True, text=True,
+                                     env=env).stdout.split()
+                wall, cpu, cpp_loss = float(out[0]), float(out[1]), [float(x) for x in out[2:]]
+            else:
+                m = cfnet.AutoencoderCF()
+                t, c = time.perf_counter(), time.thread_time()
+                h = m.fit(train, show_progress=False)
+                wall, cpu = time.perf_counter() - t, time.thread_time() - c
+                py_loss = h["loss"]
+            fit[side]["wall"].append(wall)
+            fit[side]["cpu"].append(cpu)
+    same = cpp_loss == py_loss
+    print(f"\n1b. autoencoder fit (20 epochs) in-process, {a.rounds} interleaved rounds, medians; identical losses: {same}")
+    for key, label in (("wall", "wall time"), ("cpu", "thread CPU time")):
+        mc, mp = statistics.median(fit["cpp"][key]), statistics.median(fit["py"][key])
+        ratios = [p_ / c_ for c_, p_ in zip(fit["cpp"][key], fit["py"][key])]
+        print(f"{label:28s} {mc:9.3f} {mp:11.3f} {mp / mc:17.3f} {statistics.median(ratios):13.3f}  "
+              + " ".join(f"{x:.3f}" for x in ratios))
+
+    # --- 2. scoring every user ---
+    model_file = os.path.join(tmp, "ae.cfnet")
+    cpp_times = []
+    py_times = []
     users = np.arange(train.n_users)
     ae = None
     for r in range(7):

@@ -12,6 +12,11 @@
 //                                     autoencoder on ML-100K's per-user holdout (seed 42), saves it to
 //                                     MODEL, then times recommend_batch of every user (k = 10) REPEATS
 //                                     times and prints each time in seconds
+//   cfnet_py_reference - --bench-fit ML100K_DIR
+//                                     (bench_python.py) trains the notebook's autoencoder (20 epochs) on
+//                                     ML-100K's per-user holdout (seed 42) twice (the first warms the
+//                                     allocator up, as in a running Python process) and prints the second
+//                                     fit's wall time and training thread's CPU time in seconds, then its losses
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/data/movielens.hpp>
 #include <cfnet/data/split.hpp>
@@ -22,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <string>
 #include <vector>
@@ -66,6 +72,22 @@ int main(int argc, char** argv) {
     }
     try {
         const std::string dir = argv[1];
+        if (argc > 3 && std::string(argv[2]) == "--bench-fit") {
+            const auto data = cfnet::movielens::load<float>(argv[3]);
+            const auto sp = cfnet::per_user_holdout(data.ratings, 42);
+            cfnet::AutoencoderCF<float> ae;
+            ae.fit(sp.train);  // warm-up
+            timespec c0{}, c1{};
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+            const auto t0 = std::chrono::steady_clock::now();
+            const auto h = ae.fit(sp.train);
+            const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+            const double cpu = static_cast<double>(c1.tv_sec - c0.tv_sec) + 1e-9 * static_cast<double>(c1.tv_nsec - c0.tv_nsec);
+            std::printf("%.6f %.6f\n", wall, cpu);
+            for (const auto& e : h.epochs) std::printf("%.17g\n", e.loss);
+            return 0;
+        }
         if (argc > 4 && std::string(argv[2]) == "--bench-recommend") {
             const auto data = cfnet::movielens::load<float>(argv[3]);
             const auto sp = cfnet::per_user_holdout(data.ratings, 42);
