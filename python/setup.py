@@ -22,7 +22,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.environ.get("CFNET_SOURCE_DIR") or os.path.dirname(HERE)  # the project (tests build a copy of python/)
 
 
 def version():
