@@ -11,6 +11,7 @@ packages=(
   python3-matplotlib                          # plots (tools/plot_history.py, tested in ctest)
   libopenmpi-dev openmpi-bin                  # cfnet::mpi and the MPI tests (docs/distributed.md)
   pybind11-dev python3-pybind11 python3-dev python3-numpy python3-scipy python3-pytest   # the Python package (python/, tests/python)
+  python3-venv python3-pip python3-setuptools  # the Python package's pip route (docs/python.md, tests/python/test_pip.py)
   clang-14 libclang-rt-14-dev                 # libFuzzer targets (scripts/fuzz.sh, tests/fuzz)
 )
 

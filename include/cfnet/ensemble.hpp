@@ -131,12 +131,13 @@ public:
         return true;
     }
 
-    /// Trains every member from scratch on `train`, in order; returns their histories.
+    /// Trains every member from scratch on `train`, in order; returns their histories. `callbacks`
+    /// see each member's fit in turn (on_train_begin ... on_train_end once per member).
     /// @throws as AutoencoderCF::fit.
-    std::vector<History> fit(const RatingMatrix<T>& train) {
+    std::vector<History> fit(const RatingMatrix<T>& train, const std::vector<Callback*>& callbacks = {}) {
         std::vector<History> out;
         out.reserve(members_.size());
-        for (auto& m : members_) out.push_back(m.fit(train));
+        for (auto& m : members_) out.push_back(m.fit(train, callbacks));
         return out;
     }
 

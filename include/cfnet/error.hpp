@@ -64,12 +64,20 @@ private:
 
 namespace detail {
 
-template <class... Args>
-std::string concat(Args&&... args) {
-    std::ostringstream os;
-    ((os << std::forward<Args>(args)), ...);
-    return os.str();
-}
+/// concat(args...): the arguments streamed into one string (the text of cfnet's exceptions).
+/// A function object rather than a function template: argument-dependent lookup ignores objects, so
+/// another library's unqualified `concat(...)` (pybind11's signature code, whose arguments carry
+/// types derived from classes in cfnet::detail, e.g. baselines.hpp's BaselineRecommender) cannot
+/// pick this one up. Calls read as before: detail::concat("x = ", x).
+struct ConcatFn {
+    template <class... Args>
+    std::string operator()(Args&&... args) const {
+        std::ostringstream os;
+        ((os << std::forward<Args>(args)), ...);
+        return os.str();
+    }
+};
+inline constexpr ConcatFn concat{};
 
 }  // namespace detail
 

@@ -1,11 +1,14 @@
 """cfnet for Python: collaborative filtering with neural networks, on cfnet's C++ core.
 
 Models (options as keyword arguments with the C++ defaults; help(cfnet.AutoencoderCF) lists them):
-AutoencoderCF, NeuralCF, Ease, MultVAE, BiasBaseline, MostPopular. Data: scipy.sparse users x items
+AutoencoderCF, AutoencoderEnsemble, NeuralCF, Ease, MultVAE, BiasBaseline, MostPopular (float32), and
+AutoencoderCF64, NeuralCF64 (float64). Data: scipy.sparse users x items
 matrices or cfnet.RatingMatrix (load_movielens, load_interactions, the splits). See docs/python.md.
 """
 from ._cfnet import (  # noqa: F401
     AutoencoderCF,
+    AutoencoderCF64,
+    AutoencoderEnsemble,
     BiasBaseline,
     Dataset,
     Ease,
@@ -13,6 +16,7 @@ from ._cfnet import (  # noqa: F401
     MostPopular,
     MultVAE,
     NeuralCF,
+    NeuralCF64,
     NumericalError,
     RatingMatrix,
     Split,
@@ -45,10 +49,17 @@ from . import _cfnet
 
 import numpy as _np
 
-MODELS = (AutoencoderCF, NeuralCF, Ease, MultVAE, BiasBaseline, MostPopular)
+MODELS = (AutoencoderCF, AutoencoderEnsemble, NeuralCF, Ease, MultVAE, BiasBaseline, MostPopular)
+MODELS64 = (AutoencoderCF64, NeuralCF64)
+for _cls in MODELS:
+    _cls.dtype = _np.dtype(_np.float32)
+for _cls in MODELS64:
+    _cls.dtype = _np.dtype(_np.float64)
+del _cls
 
 __all__ = [
-    "AutoencoderCF", "NeuralCF", "Ease", "MultVAE", "BiasBaseline", "MostPopular", "MODELS",
+    "AutoencoderCF", "AutoencoderEnsemble", "NeuralCF", "Ease", "MultVAE", "BiasBaseline", "MostPopular", "MODELS",
+    "AutoencoderCF64", "NeuralCF64", "MODELS64",
     "RatingMatrix", "IdMap", "Split", "UserHoldoutSplit", "Dataset", "NumericalError",
     "load_movielens", "load_100k_split", "load_interactions", "synthetic", "to_implicit",
     "per_user_holdout", "random_split", "stratified_split", "leave_one_out", "kfold", "user_holdout_split",
@@ -92,8 +103,16 @@ def evaluate_strong_generalization(model, split, validation=False):
 
 def _item_factors(model):
     """Item representations (n_items x d) of a model that has them, else None: the output layer's weights
-    of a user-based AutoencoderCF or of MultVAE's decoder (one vector per item). NeuralCF's embeddings are
-    not exposed by the C++ model (no accessor), so it has none here."""
+    of a user-based AutoencoderCF or of MultVAE's decoder (one vector per item); NeuralCF's item embedding
+    tables, each row L2-normalised and the tables concatenated (NeuMF has two, item_mlp and item_gmf: the
+    cosine over the concatenation is then the mean of the two towers' cosines, each tower weighing alike)."""
+    if isinstance(model, NeuralCF):
+        tables = []
+        for t in model.item_embeddings():
+            norms = _np.linalg.norm(t, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            tables.append(t / norms)
+        return _np.concatenate(tables, axis=1)
     if not isinstance(model, (AutoencoderCF, MultVAE)):
         return None
     if isinstance(model, AutoencoderCF) and model.options["orientation"] != "user_based":
@@ -114,7 +133,9 @@ def similar_items(model, itemid, N=10, filter_items=None):
     """implicit's similar_items: the N items most similar to item index `itemid` (itself first), as
     (item indices int32, scores float32). Ease: the learned item-item weights B[itemid] (the item itself,
     whose weight EASE constrains to 0, is put first with score +inf); AutoencoderCF (user-based) and
-    MultVAE: cosine similarity of the output layer's item vectors. filter_items: item indices never returned."""
+    MultVAE: cosine similarity of the output layer's item vectors; NeuralCF: cosine similarity of the item
+    embeddings (NeuMF: the mean of the cosines in its two embedding tables, GMF's and the MLP's).
+    filter_items: item indices never returned."""
     if isinstance(model, Ease):
         kept = list(model.kept_items)
         B = model.weights
@@ -136,6 +157,6 @@ def similar_items(model, itemid, N=10, filter_items=None):
     return order.astype(_np.int32), scores[order]
 
 
-for _cls in (AutoencoderCF, Ease, MultVAE):
+for _cls in (AutoencoderCF, Ease, MultVAE, NeuralCF):
     _cls.similar_items = similar_items
 del _cls

@@ -92,7 +92,8 @@ class Dataset:
     def title(self, item: int) -> str: ...
 
 class _Recommender:
-    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *, show_progress: bool = ...,
+    dtype: np.dtype
+    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *, show_progress: Union[bool, str] = ...,
             callback: Optional[Any] = None) -> History: ...
     @property
     def fitted(self) -> bool: ...
@@ -118,6 +119,27 @@ class _Recommender:
                          exclude_unseen_items: bool = False) -> Dict[str, float]: ...
     def evaluate_rating(self, test: MatrixLike, input: Optional[MatrixLike] = None) -> Dict[str, float]: ...
     def evaluate_strong_generalization(self, split: UserHoldoutSplit, validation: bool = False) -> Dict[str, float]: ...
+    def save(self, path: str) -> None: ...
+
+class _Recommender64:
+    """The double-precision models' methods (float64 parameters, predictions and scores)."""
+    dtype: np.dtype
+    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *, show_progress: Union[bool, str] = True,
+            callback: Optional[Any] = None) -> History: ...
+    @property
+    def fitted(self) -> bool: ...
+    @property
+    def history(self) -> History: ...
+    @property
+    def options(self) -> Dict[str, Any]: ...
+    def predict_pairs(self, users: Sequence[int], items: Sequence[int],
+                      input: Optional[MatrixLike] = None) -> npt.NDArray[np.float64]: ...
+    def predict_matrix(self, pairs: MatrixLike, input: Optional[MatrixLike] = None) -> npt.NDArray[np.float64]: ...
+    def score_items(self, userid: UserIds, input: Optional[MatrixLike] = None) -> npt.NDArray[np.float64]: ...
+    def recommend(self, userid: UserIds, N: int = 10,
+                  filter_already_liked_items: bool = True) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
+    def evaluate_rating(self, test: MatrixLike, input: Optional[MatrixLike] = None) -> Dict[str, float]: ...
+    def parameters(self) -> Dict[str, npt.NDArray[np.float64]]: ...
     def save(self, path: str) -> None: ...
 
 class AutoencoderCF(_Recommender):
@@ -205,6 +227,8 @@ class NeuralCF(_Recommender):
     def user_ids(self) -> IdMap: ...
     @property
     def item_ids(self) -> IdMap: ...
+    def similar_items(self, itemid: int, N: int = 10, filter_items: Optional[Sequence[int]] = None) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]: ...
+    def item_embeddings(self) -> List[npt.NDArray[np.float32]]: ...
 
 class Ease(_Recommender):
     def __init__(self, preset: Optional[str] = None, *,
@@ -273,6 +297,88 @@ class MultVAE(_Recommender):
     def item_ids(self) -> IdMap: ...
     def similar_items(self, itemid: int, N: int = 10, filter_items: Optional[Sequence[int]] = None) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]: ...
 
+class AutoencoderEnsemble(_Recommender):
+    def __init__(self, members: Optional[Sequence[Union[AutoencoderCF, Dict[str, Any]]]] = None,
+                 weights: Optional[Sequence[float]] = None, *, preset: Optional[str] = None,
+                 clamp: Optional[Tuple[float, float]] = None) -> None: ...
+    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *,  # type: ignore[override]
+            show_progress: Union[bool, str] = True, callback: Optional[Any] = None) -> List[History]: ...
+    @property
+    def history(self) -> List[History]: ...  # type: ignore[override]
+    presets: List[str]
+    @staticmethod
+    def from_members(models: Sequence[AutoencoderCF], weights: Optional[Sequence[float]] = None, *,
+                     clamp: Optional[Tuple[float, float]] = None) -> AutoencoderEnsemble: ...
+    @staticmethod
+    def load(path: str, data: Optional[MatrixLike] = None) -> AutoencoderEnsemble: ...
+    @property
+    def weights(self) -> List[float]: ...
+    @property
+    def clamp(self) -> Optional[Tuple[float, float]]: ...
+    @property
+    def members(self) -> List[AutoencoderCF]: ...
+    @property
+    def options(self) -> List[Dict[str, Any]]: ...
+    def __len__(self) -> int: ...
+
+class AutoencoderCF64(_Recommender64):
+    def __init__(self, preset: Optional[str] = None, *,
+                 hidden: List[int] = [512, 256, 64, 256, 512],
+                 hidden_activation: str = 'relu',
+                 output_activation: str = 'identity',
+                 orientation: str = 'user_based',
+                 input_dropout: float = 0.0,
+                 hidden_dropout: float = 0.0,
+                 learning_rate: float = 0.001,
+                 weight_decay: float = 0.0,
+                 decoupled_weight_decay: bool = False,
+                 batch_size: int = 32,
+                 epochs: int = 20,
+                 seed: int = 42,
+                 loss_normalization: str = 'per_sample',
+                 lazy_adam: bool = False,
+                 clamp_min: Optional[float] = None,
+                 clamp_max: Optional[float] = None,
+                 unseen_fallback: bool = False,
+                 solver: str = 'adam',
+                 l2_lambda: float = 0.0,
+                 lbfgs_history: int = 10,
+                 residual: bool = False,
+                 clamp_to_training: bool = False,
+                 early_stopping: Optional[Dict[str, Any]] = None) -> None: ...
+    @staticmethod
+    def default_options(preset: Optional[str] = None) -> Dict[str, Any]: ...
+    @staticmethod
+    def load(path: str, data: Optional[MatrixLike] = None) -> AutoencoderCF64: ...
+
+class NeuralCF64(_Recommender64):
+    def __init__(self, preset: Optional[str] = None, *,
+                 architecture: str = 'mlp',
+                 feedback: str = 'explicit',
+                 embedding_dim: int = 32,
+                 hidden: List[int] = [128, 64],
+                 dropout: float = 0.0,
+                 l2: float = 0.0,
+                 dense_l2: float = 0.0,
+                 bias_terms: bool = False,
+                 learning_rate: float = 0.001,
+                 batch_size: int = 1024,
+                 epochs: int = 10,
+                 seed: int = 42,
+                 validation_fraction: float = 0.2,
+                 negatives: int = 4,
+                 eval_k: int = 10,
+                 lazy_embedding_updates: bool = False,
+                 unseen_fallback: bool = False,
+                 mean_init: bool = False,
+                 dense_init: str = 'glorot_uniform',
+                 refit: bool = False,
+                 early_stopping: Optional[Dict[str, Any]] = None) -> None: ...
+    @staticmethod
+    def default_options(preset: Optional[str] = None) -> Dict[str, Any]: ...
+    @staticmethod
+    def load(path: str, data: Optional[MatrixLike] = None) -> NeuralCF64: ...
+
 class BiasBaseline(_Recommender):
     def __init__(self, lambda_user: float = 10.0, lambda_item: float = 25.0, iterations: int = 10) -> None: ...
     @staticmethod
@@ -284,6 +390,7 @@ class MostPopular(_Recommender):
     def load(path: str, data: Optional[MatrixLike] = None) -> MostPopular: ...
 
 MODELS: Tuple[type, ...]
+MODELS64: Tuple[type, ...]
 
 def load_movielens(directory: str) -> Dataset: ...
 def load_100k_split(directory: str, name: str) -> Split: ...

@@ -29,23 +29,22 @@ struct PyModel {
     M model;
     MatrixPtr input;
     cfnet::History history;
+    std::vector<cfnet::History> member_histories;  // an ensemble's: one per member
 };
 
-/// A PyModel holding `model`. (Baselines are bound through a class derived from PyModel, so that
-/// argument-dependent lookup from pybind11's signature code does not reach cfnet::detail through
-/// their base class.)
+/// A PyModel holding `model`.
 template <class S, class M>
 S make_holder(M&& model, MatrixPtr input = nullptr) {
-    S s = S();
-    s.model = std::forward<M>(model);
-    s.input = std::move(input);
-    return s;
+    return S{std::forward<M>(model), std::move(input), {}, {}};
 }
 
 namespace traits {
 template <class M>
 using fit_cb_t = decltype(std::declval<M&>().fit(std::declval<const Matrix&>(),
                                                  std::declval<const std::vector<cfnet::Callback*>&>()));
+template <class M>
+using fit_members_t = decltype(std::declval<M&>().fit(std::declval<const Matrix&>(),
+                                                      std::declval<const std::vector<cfnet::Callback*>&>()));
 template <class M>
 using fit_val_t = decltype(std::declval<M&>().fit(std::declval<const Matrix&>(), std::declval<const Matrix&>(),
                                                   std::declval<const std::vector<cfnet::Callback*>&>()));
@@ -61,6 +60,10 @@ using early_t = decltype(std::declval<O&>().early_stopping);
 
 template <class M>
 inline constexpr bool has_fit_callbacks_v = cfnet::detail::is_detected_exact_v<cfnet::History, traits::fit_cb_t, M>;
+/// An ensemble: fit(train, callbacks) trains its members in turn and returns their histories.
+template <class M>
+inline constexpr bool has_member_fits_v =
+    cfnet::detail::is_detected_exact_v<std::vector<cfnet::History>, traits::fit_members_t, M>;
 template <class M>
 inline constexpr bool has_fit_validation_v = cfnet::detail::is_detected_exact_v<cfnet::History, traits::fit_val_t, M>;
 
@@ -365,8 +368,8 @@ inline cfnet::RankingOptions ranking_options(py::object threshold, bool exclude_
 template <class S>
 void bind_interface(py::class_<S>& cls, const std::string& label) {
     using M = typename S::model_type;
-    const bool has_epochs = has_fit_callbacks_v<M>;
-    cls.def("fit", [label](S& self, py::handle X, py::object validation, bool show_progress, py::object callback) {
+    constexpr bool has_epochs = has_fit_callbacks_v<M> || has_member_fits_v<M>;
+    cls.def("fit", [label](S& self, py::handle X, py::object validation, py::object show_progress, py::object callback) {
         MatrixArg train = as_matrix(X, (label + ".fit").c_str());
         MatrixPtr val;
         if (!validation.is_none()) {
@@ -378,27 +381,34 @@ void bind_interface(py::class_<S>& cls, const std::string& label) {
                 throw cfnet::InvalidArgument(label + ".fit: this model takes no validation data");
             }
         }
-        PyFitCallback cb(callback, show_progress && has_fit_callbacks_v<M>, label);
+        PyFitCallback cb(callback, has_epochs ? show_progress : py::bool_(false), label);
         self.input = train.owned;  // also after an interrupted fit: the weights are those of the last step
-        cfnet::History h = run_released([&] {
-            if constexpr (has_fit_validation_v<M>) {
-                if (val) return self.model.fit(*train, *val, cb.list());
-            }
-            if constexpr (has_fit_callbacks_v<M>) {
-                return self.model.fit(*train, cb.list());
-            } else {
-                self.model.fit(*train);
-                return cfnet::History{};
-            }
-        });
-        self.history = h;
-        return history_dict(h);
+        if constexpr (has_member_fits_v<M>) {
+            self.member_histories = run_released([&] { return self.model.fit(*train, cb.list()); });
+            py::list out;
+            for (const auto& h : self.member_histories) out.append(history_dict(h));
+            return py::object(out);
+        } else {
+            cfnet::History h = run_released([&] {
+                if constexpr (has_fit_validation_v<M>) {
+                    if (val) return self.model.fit(*train, *val, cb.list());
+                }
+                if constexpr (has_fit_callbacks_v<M>) {
+                    return self.model.fit(*train, cb.list());
+                } else {
+                    self.model.fit(*train);
+                    return cfnet::History{};
+                }
+            });
+            self.history = h;
+            return py::object(history_dict(h));
+        }
     }, py::arg("X"), py::arg("validation") = py::none(), py::kw_only(), py::arg("show_progress") = has_epochs,
        py::arg("callback") = py::none(),
        R"doc(Trains from scratch on X (a scipy.sparse users x items matrix or a cfnet.RatingMatrix); X becomes the
 model's default input (model.input). validation: held-out ratings in X's index space (models that take it:
-val_* metrics per epoch, early stopping). show_progress: cfnet's progress bar (a live bar on a terminal, one
-line per epoch otherwise). callback: a callable called with each epoch's record (a dict; return True to stop)
+val_* metrics per epoch, early stopping). show_progress: cfnet's progress bar, written through sys.stdout
+(a live bar on a terminal or in Jupyter, one line per epoch otherwise); "tqdm": tqdm.auto's bars. callback: a callable called with each epoch's record (a dict; return True to stop)
 or an object with Keras' on_train_begin/on_epoch_begin/on_batch_end/on_epoch_end/on_train_end. The GIL is
 released while training; Ctrl-C (KeyboardInterrupt) stops between two steps, the model keeping the weights of
 the last completed step. Returns the history as a dict of lists (epoch, loss, seconds, val_* ...).)doc");
@@ -406,8 +416,15 @@ the last completed step. Returns the history as a dict of lists (epoch, loss, se
     cls.def_property_readonly("fitted", [](const S& s) { return s.model.fitted(); });
     cls.def_property_readonly("predicts_ratings", [](const S& s) { return s.model.predicts_ratings(); },
                               "True when predict() gives ratings (else ranking scores).");
-    cls.def_property_readonly("history", [](const S& s) { return history_dict(s.history); },
-                              "The last fit's history (a dict of lists).");
+    cls.def_property_readonly("history", [](const S& s) -> py::object {
+        if constexpr (has_member_fits_v<M>) {
+            py::list out;
+            for (const auto& h : s.member_histories) out.append(history_dict(h));
+            return std::move(out);
+        } else {
+            return history_dict(s.history);
+        }
+    }, "The last fit's history (a dict of lists; an ensemble: a list of them, one per member).");
     cls.def_property_readonly("best_epoch", [](const S& s) { return s.history.best_epoch; });
     cls.def_property_readonly("stopped_early", [](const S& s) { return s.history.stopped_early; });
     cls.def_property("input", [](const S& s) -> py::object {

@@ -12,6 +12,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,8 @@ using MatrixPtr = std::shared_ptr<const Matrix>;
 void init_data(py::module_& m);
 void init_metrics(py::module_& m);
 void init_autoencoder(py::module_& m);
+void init_ensemble(py::module_& m);
+void init_double(py::module_& m);
 void init_neural_cf(py::module_& m);
 void init_other_models(py::module_& m);
 
@@ -89,11 +92,13 @@ auto run_released(F&& f) -> decltype(f()) {
 /// The fit loop's view of Python: checks for Ctrl-C after every step (KeyboardInterrupt stops
 /// training between two steps, the model keeping the weights of the last one), calls the user's
 /// callback (a callable taking the epoch's record as a dict, or an object with any of Keras'
-/// on_train_begin / on_epoch_begin / on_batch_end / on_epoch_end / on_train_end), and forwards
-/// to cfnet's ProgressBar when show_progress is set.
+/// on_train_begin / on_epoch_begin / on_batch_end / on_epoch_end / on_train_end), and drives the
+/// progress bar when show_progress is set (True: cfnet._progress.ProgressBar, written through
+/// sys.stdout so that it shows in Jupyter; "tqdm": tqdm.auto's bars), within an epoch at most every
+/// 100 ms.
 class PyFitCallback : public cfnet::Callback {
 public:
-    PyFitCallback(py::object callback, bool show_progress, std::string name);
+    PyFitCallback(py::object callback, py::object show_progress, std::string name);
     std::vector<cfnet::Callback*> list() { return {this}; }
 
     void on_train_begin(int epochs, std::size_t steps) override;
@@ -107,7 +112,9 @@ private:
     py::object callback_;
     bool callable_ = false;
     bool has_batch_ = false;
-    std::optional<cfnet::ProgressBar> bar_;
+    py::object bar_;  // cfnet._progress.ProgressBar or None
+    std::chrono::steady_clock::time_point last_check_{}, last_draw_{};
+    std::size_t steps_ = 0;
 };
 
 /// Users as a vector of indices from an int or a 1-D integer array; `scalar` tells which it was.

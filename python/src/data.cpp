@@ -124,7 +124,7 @@ std::vector<cfnet::index_type> user_list(py::handle userid, bool& scalar, const 
 
 // --- the fit callback ---------------------------------------------------------------------------
 
-PyFitCallback::PyFitCallback(py::object callback, bool show_progress, std::string name)
+PyFitCallback::PyFitCallback(py::object callback, py::object show_progress, std::string name)
     : callback_(std::move(callback)) {
     if (!callback_.is_none()) {
         callable_ = !py::hasattr(callback_, "on_epoch_end") && PyCallable_Check(callback_.ptr());
@@ -135,10 +135,12 @@ PyFitCallback::PyFitCallback(py::object callback, bool show_progress, std::strin
                          name, ".fit: callback must be a callable (called with each epoch's record) or an object with "
                                "on_epoch_end / on_batch_end / ... methods");
     }
-    if (show_progress) {
-        py::module_::import("sys").attr("stdout").attr("flush")();
-        bar_.emplace(stdout, std::nullopt, std::move(name));
-    }
+    const bool tqdm = py::isinstance<py::str>(show_progress);
+    if (tqdm && show_progress.cast<std::string>() != "tqdm")
+        throw cfnet::InvalidArgument(name + ".fit: show_progress must be True, False or 'tqdm', got '" +
+                                     show_progress.cast<std::string>() + "'");
+    if (tqdm || py::bool_(show_progress))
+        bar_ = py::module_::import("cfnet._progress").attr("ProgressBar")(name, tqdm);
 }
 
 void PyFitCallback::check_signals() {
@@ -159,35 +161,47 @@ void call_method(const py::object& obj, const char* name, F&& args) {
 }  // namespace
 
 void PyFitCallback::on_train_begin(int epochs, std::size_t steps) {
-    if (bar_) bar_->on_train_begin(epochs, steps);
-    if (callback_.is_none() || callable_) return;
+    steps_ = steps;
+    if (!bar_ && (callback_.is_none() || callable_)) return;
     py::gil_scoped_acquire gil;
-    call_method(callback_, "on_train_begin", [&](py::object f) { f(epochs, steps); });
+    if (bar_) call_method(bar_, "on_train_begin", [&](py::object f) { f(epochs, steps); });
+    if (!callback_.is_none() && !callable_) call_method(callback_, "on_train_begin", [&](py::object f) { f(epochs, steps); });
 }
 
 void PyFitCallback::on_epoch_begin(int epoch) {
-    if (bar_) bar_->on_epoch_begin(epoch);
-    if (callback_.is_none() || callable_) return;
+    last_draw_ = {};
+    if (!bar_ && (callback_.is_none() || callable_)) return;
     py::gil_scoped_acquire gil;
-    call_method(callback_, "on_epoch_begin", [&](py::object f) { f(epoch); });
+    if (bar_) call_method(bar_, "on_epoch_begin", [&](py::object f) { f(epoch); });
+    if (!callback_.is_none() && !callable_) call_method(callback_, "on_epoch_begin", [&](py::object f) { f(epoch); });
 }
 
 void PyFitCallback::on_batch_end(std::size_t step, double loss) {
-    if (bar_) bar_->on_batch_end(step, loss);
-    // Without a Python on_batch_end, Ctrl-C is checked at most every 20 ms: taking the GIL after every
-    // step would make training wait for any other busy Python thread (up to its 5 ms switch interval).
-    static thread_local std::chrono::steady_clock::time_point last_check;
+    // Without a Python on_batch_end, Ctrl-C is checked at most every 20 ms and the bar redrawn at most
+    // every 100 ms (and at an epoch's last step): taking the GIL after every step would make training
+    // wait for any other busy Python thread (up to its 5 ms switch interval).
     const auto now = std::chrono::steady_clock::now();
-    if (!has_batch_ && now - last_check < std::chrono::milliseconds(20)) return;
-    last_check = now;
+    const bool draw = bar_ && (step >= steps_ || now - last_draw_ >= std::chrono::milliseconds(100));
+    if (!has_batch_ && !draw && now - last_check_ < std::chrono::milliseconds(20)) return;
+    last_check_ = now;
     py::gil_scoped_acquire gil;
     check_signals();
+    if (draw) {
+        last_draw_ = now;
+        call_method(bar_, "on_batch_end", [&](py::object f) { f(step, loss); });
+    }
     if (has_batch_) call_method(callback_, "on_batch_end", [&](py::object f) { f(step, loss); });
 }
 
 bool PyFitCallback::on_epoch_end(const cfnet::EpochRecord& r) {
-    if (bar_) bar_->on_epoch_end(r);
     py::gil_scoped_acquire gil;
+    if (bar_) {
+        call_method(bar_, "on_epoch_end", [&](py::object f) {
+            py::dict metrics;
+            for (const auto& kv : r.metrics) metrics[py::str(kv.first)] = kv.second;
+            f(r.epoch, r.seconds, r.loss, metrics);
+        });
+    }
     check_signals();
     if (callback_.is_none()) return false;
     bool stop = false;

@@ -32,7 +32,9 @@ PYBIND11_MODULE(_cfnet, m) {
     init_data(m);
     init_metrics(m);
     init_autoencoder(m);
+    init_ensemble(m);  // after AutoencoderCF: its members are AutoencoderCF objects
     init_neural_cf(m);
+    init_double(m);
     init_other_models(m);
 
     m.attr("__version__") = CFNET_VERSION_STRING;

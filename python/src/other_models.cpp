@@ -7,10 +7,6 @@
 
 namespace cfnet_py {
 
-// Derived holders, not PyModel<...> itself: see make_holder in bind_model.hpp.
-struct PyBiasBaseline : PyModel<cfnet::BiasBaseline<T>> {};
-struct PyMostPopular : PyModel<cfnet::MostPopular<T>> {};
-
 void init_other_models(py::module_& m) {
     {
         using M = cfnet::Ease<T>;
@@ -38,7 +34,8 @@ void init_other_models(py::module_& m) {
     }
     {
         using M = cfnet::BiasBaseline<T>;
-        py::class_<PyBiasBaseline> cls(m, "BiasBaseline",
+        using S = PyModel<M>;
+        py::class_<S> cls(m, "BiasBaseline",
                                    "The user + item bias baseline (Koren's r = mu + b_u + b_i, regularised, alternating "
                                    "sweeps). Options: lambda_user = 10.0, lambda_item = 25.0, iterations = 10.");
         cls.def(py::init([](double lu, double li, std::size_t it) {
@@ -46,15 +43,16 @@ void init_other_models(py::module_& m) {
             o.lambda_user = lu;
             o.lambda_item = li;
             o.iterations = it;
-            return make_holder<PyBiasBaseline>(M(o));
+            return make_holder<S>(M(o));
         }), py::arg("lambda_user") = 10.0, py::arg("lambda_item") = 25.0, py::arg("iterations") = 10);
-        bind_interface<PyBiasBaseline>(cls, "BiasBaseline");
+        bind_interface<S>(cls, "BiasBaseline");
     }
     {
-        py::class_<PyMostPopular> cls(m, "MostPopular",
+        using S = PyModel<cfnet::MostPopular<T>>;
+        py::class_<S> cls(m, "MostPopular",
                                    "Scores every item by its number of training ratings (a ranking baseline).");
-        cls.def(py::init([] { return PyMostPopular{}; }));
-        bind_interface<PyMostPopular>(cls, "MostPopular");
+        cls.def(py::init([] { return S{}; }));
+        bind_interface<S>(cls, "MostPopular");
     }
 }
 

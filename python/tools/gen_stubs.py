@@ -106,7 +106,8 @@ class Dataset:
     def title(self, item: int) -> str: ...
 
 class _Recommender:
-    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *, show_progress: bool = ...,
+    dtype: np.dtype
+    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *, show_progress: Union[bool, str] = ...,
             callback: Optional[Any] = None) -> History: ...
     @property
     def fitted(self) -> bool: ...
@@ -132,6 +133,27 @@ class _Recommender:
                          exclude_unseen_items: bool = False) -> Dict[str, float]: ...
     def evaluate_rating(self, test: MatrixLike, input: Optional[MatrixLike] = None) -> Dict[str, float]: ...
     def evaluate_strong_generalization(self, split: UserHoldoutSplit, validation: bool = False) -> Dict[str, float]: ...
+    def save(self, path: str) -> None: ...
+
+class _Recommender64:
+    """The double-precision models' methods (float64 parameters, predictions and scores)."""
+    dtype: np.dtype
+    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *, show_progress: Union[bool, str] = True,
+            callback: Optional[Any] = None) -> History: ...
+    @property
+    def fitted(self) -> bool: ...
+    @property
+    def history(self) -> History: ...
+    @property
+    def options(self) -> Dict[str, Any]: ...
+    def predict_pairs(self, users: Sequence[int], items: Sequence[int],
+                      input: Optional[MatrixLike] = None) -> npt.NDArray[np.float64]: ...
+    def predict_matrix(self, pairs: MatrixLike, input: Optional[MatrixLike] = None) -> npt.NDArray[np.float64]: ...
+    def score_items(self, userid: UserIds, input: Optional[MatrixLike] = None) -> npt.NDArray[np.float64]: ...
+    def recommend(self, userid: UserIds, N: int = 10,
+                  filter_already_liked_items: bool = True) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
+    def evaluate_rating(self, test: MatrixLike, input: Optional[MatrixLike] = None) -> Dict[str, float]: ...
+    def parameters(self) -> Dict[str, npt.NDArray[np.float64]]: ...
     def save(self, path: str) -> None: ...
 '''
 
@@ -187,11 +209,50 @@ def model_stub(cls, with_options=True):
                      " -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]: ...")
     if hasattr(cls, "predict_user"):
         lines.append("    def predict_user(self, items: Sequence[int], ratings: Sequence[float]) -> npt.NDArray[np.float32]: ...")
+    if hasattr(cls, "item_embeddings"):
+        lines.append("    def item_embeddings(self) -> List[npt.NDArray[np.float32]]: ...")
     if hasattr(cls, "weights"):
         lines.append("    @property\n    def weights(self) -> npt.NDArray[np.float32]: ...")
         lines.append("    @property\n    def kept_items(self) -> List[int]: ...")
     return "\n".join(lines) + "\n"
 
+
+def model64_stub(cls):
+    name = cls.__name__
+    params = ",\n                 ".join(f"{n}: {t} = {d}" for n, t, d in option_types(cls))
+    return "\n".join([
+        f"class {name}(_Recommender64):",
+        f"    def __init__(self, preset: Optional[str] = None, *,\n                 {params}) -> None: ...",
+        "    @staticmethod\n    def default_options(preset: Optional[str] = None) -> Dict[str, Any]: ...",
+        f"    @staticmethod\n    def load(path: str, data: Optional[MatrixLike] = None) -> {name}: ...",
+    ]) + "\n"
+
+
+ENSEMBLE = '''
+class AutoencoderEnsemble(_Recommender):
+    def __init__(self, members: Optional[Sequence[Union[AutoencoderCF, Dict[str, Any]]]] = None,
+                 weights: Optional[Sequence[float]] = None, *, preset: Optional[str] = None,
+                 clamp: Optional[Tuple[float, float]] = None) -> None: ...
+    def fit(self, X: MatrixLike, validation: Optional[MatrixLike] = None, *,  # type: ignore[override]
+            show_progress: Union[bool, str] = True, callback: Optional[Any] = None) -> List[History]: ...
+    @property
+    def history(self) -> List[History]: ...  # type: ignore[override]
+    presets: List[str]
+    @staticmethod
+    def from_members(models: Sequence[AutoencoderCF], weights: Optional[Sequence[float]] = None, *,
+                     clamp: Optional[Tuple[float, float]] = None) -> AutoencoderEnsemble: ...
+    @staticmethod
+    def load(path: str, data: Optional[MatrixLike] = None) -> AutoencoderEnsemble: ...
+    @property
+    def weights(self) -> List[float]: ...
+    @property
+    def clamp(self) -> Optional[Tuple[float, float]]: ...
+    @property
+    def members(self) -> List[AutoencoderCF]: ...
+    @property
+    def options(self) -> List[Dict[str, Any]]: ...
+    def __len__(self) -> int: ...
+'''
 
 FUNCTIONS = '''
 class BiasBaseline(_Recommender):
@@ -205,6 +266,7 @@ class MostPopular(_Recommender):
     def load(path: str, data: Optional[MatrixLike] = None) -> MostPopular: ...
 
 MODELS: Tuple[type, ...]
+MODELS64: Tuple[type, ...]
 
 def load_movielens(directory: str) -> Dataset: ...
 def load_100k_split(directory: str, name: str) -> Split: ...
@@ -250,6 +312,9 @@ def generate():
     parts = [HEADER]
     for cls in (cfnet.AutoencoderCF, cfnet.NeuralCF, cfnet.Ease, cfnet.MultVAE):
         parts.append("\n" + model_stub(cls))
+    parts.append(ENSEMBLE)
+    for cls in (cfnet.AutoencoderCF64, cfnet.NeuralCF64):
+        parts.append("\n" + model64_stub(cls))
     parts.append(FUNCTIONS)
     return "".join(parts)
 

@@ -239,3 +239,26 @@ TEST_CASE("AutoencoderEnsemble::load: malformed weights or clamp are IoErrors na
     }
     std::filesystem::remove(path);
 }
+
+TEST_CASE("AutoencoderEnsemble: callbacks see each member's training in turn", "[ensemble]") {
+    const auto s = tiny_split();
+    struct Count : cfnet::Callback {
+        int begins = 0, ends = 0, epochs = 0;
+        void on_train_begin(int, std::size_t) override { ++begins; }
+        bool on_epoch_end(const cfnet::EpochRecord&) override {
+            ++epochs;
+            return false;
+        }
+        void on_train_end(const cfnet::History&) override { ++ends; }
+    } count;
+    AutoencoderEnsemble<float> ens({item_member(), user_member()}, {1.0, 1.0});
+    const auto h = ens.fit(s.train, {&count});
+    REQUIRE(h.size() == 2);
+    CHECK(count.begins == 2);
+    CHECK(count.ends == 2);
+    CHECK(count.epochs == static_cast<int>(h[0].size() + h[1].size()));
+    // the same members as without callbacks
+    AutoencoderEnsemble<float> plain({item_member(), user_member()}, {1.0, 1.0});
+    plain.fit(s.train);
+    CHECK(plain.predict(s.train, s.test) == ens.predict(s.train, s.test));
+}

@@ -51,6 +51,23 @@ def test_neural_cf_same_losses_and_predictions(cpp_dir, split):
     np.testing.assert_array_equal(top5(m), read(cpp_dir, "ncf_top5.txt"))
 
 
+def small_ensemble():
+    return cfnet.AutoencoderEnsemble([dict(hidden=[32, 16, 32], epochs=2, seed=5),
+                                      dict(orientation="item_based", hidden=[16], epochs=2, seed=6)],
+                                     [0.6, 0.4], clamp=(1, 5))
+
+
+def test_ensemble_same_losses_predictions_and_files(cpp_dir, split):
+    e = small_ensemble()
+    h = e.fit(split.train, show_progress=False)
+    np.testing.assert_array_equal(np.concatenate([m["loss"] for m in h]), read(cpp_dir, "ens_loss.txt"))
+    np.testing.assert_array_equal(e.predict_matrix(split.test).astype(np.float64), read(cpp_dir, "ens_pred.txt"))
+    np.testing.assert_array_equal(top5(e), read(cpp_dir, "ens_top5.txt"))
+    loaded = cfnet.AutoencoderEnsemble.load(str(cpp_dir / "ens_cpp.cfnet"), split.train)
+    assert loaded.weights == [0.6, 0.4] and loaded.clamp == (1.0, 5.0)
+    np.testing.assert_array_equal(loaded.predict_matrix(split.test).astype(np.float64), read(cpp_dir, "ens_pred.txt"))
+
+
 def test_models_saved_in_cpp_load_in_python(cpp_dir, split):
     ae = cfnet.AutoencoderCF.load(str(cpp_dir / "ae_cpp.cfnet"), split.train)
     np.testing.assert_array_equal(ae.predict_matrix(split.test).astype(np.float64), read(cpp_dir, "ae_pred.txt"))
@@ -66,8 +83,14 @@ def test_models_saved_in_python_load_in_cpp(cpp_dir, split):
     ncf = small_ncf(epochs=1, seed=11)
     ncf.fit(split.train, show_progress=False)
     ncf.save(str(cpp_dir / "ncf_py.cfnet"))
+    ens = cfnet.AutoencoderEnsemble([dict(hidden=[8], epochs=1, seed=11), dict(orientation="item_based", hidden=[8],
+                                                                               epochs=1, seed=12)], [2.0, 1.0])
+    ens.fit(split.train, show_progress=False)
+    ens.save(str(cpp_dir / "ens_py.cfnet"))
     subprocess.run([REFERENCE, str(cpp_dir), "--check"], check=True)
     np.testing.assert_array_equal(read(cpp_dir, "ae_py_pred_by_cpp.txt"),
                                   ae.predict_matrix(split.test).astype(np.float64))
     np.testing.assert_array_equal(read(cpp_dir, "ncf_py_pred_by_cpp.txt"),
                                   ncf.predict_matrix(split.test).astype(np.float64))
+    np.testing.assert_array_equal(read(cpp_dir, "ens_py_pred_by_cpp.txt"),
+                                  ens.predict_matrix(split.test).astype(np.float64))

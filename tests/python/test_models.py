@@ -113,8 +113,24 @@ def test_similar_items(csr):
               fitted(cfnet.MultVAE(hidden=[32], latent=8, epochs=1), csr)):
         ids, scores = m.similar_items(4, N=5)
         assert ids[0] == 4 and len(ids) == 5 and ids.dtype == np.int32
-    with pytest.raises(AttributeError):
-        fitted(small_ncf(), csr).similar_items(4)
+    with pytest.raises(ValueError, match="no item representations"):
+        fitted(small_ae(orientation="item_based"), csr).similar_items(4)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "gmf", "neumf"])
+def test_neural_cf_similar_items_is_the_cosine_of_its_item_embeddings(arch, csr):
+    m = fitted(small_ncf(architecture=arch), csr)
+    tables = m.item_embeddings()
+    assert len(tables) == (2 if arch == "neumf" else 1)
+    for t in tables:  # which tables they are: tests/models/neural_cf/test_model.cpp
+        assert t.dtype == np.float32 and t.shape == (csr.shape[1], 8)
+    ids, scores = m.similar_items(4, N=6, filter_items=[7])
+    assert ids[0] == 4 and scores[0] == pytest.approx(1.0, abs=1e-6) and 7 not in ids
+    # by hand: the mean over the tables of the cosine with item 4
+    cos = np.mean([(t @ t[4]) / (np.linalg.norm(t, axis=1) * np.linalg.norm(t[4])) for t in tables], axis=0)
+    cos[7] = -np.inf
+    np.testing.assert_allclose(scores, np.sort(cos)[::-1][:6], rtol=1e-5)
+    np.testing.assert_array_equal(ids[1:], np.argsort(-cos, kind="stable")[1:6])
 
 
 @pytest.mark.parametrize("name,make", ALL, ids=[a for a, _ in ALL])
@@ -168,10 +184,45 @@ def test_a_callback_error_propagates(split):
         small_ae().fit(split.train, show_progress=False, callback=boom)
 
 
-def test_progress_output(split, capfd):
+def test_progress_goes_through_sys_stdout(split, capsys):
+    # capsys replaces sys.stdout by a Python object: only text written through sys.stdout reaches it
+    # (a C-level printf would go to file descriptor 1, which capsys does not see)
     small_ae(epochs=2).fit(split.train, show_progress=True)
-    out = capfd.readouterr().out
+    out = capsys.readouterr().out
     assert "[AutoencoderCF] Epoch 1/2" in out and "Epoch 2/2" in out and "loss:" in out
+    small_ae(epochs=1).fit(split.train, show_progress=False)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="show_progress"):
+        small_ae(epochs=1).fit(split.train, show_progress="bar")
+
+
+def test_progress_live_bar_is_throttled(split, monkeypatch):
+    import io
+    import cfnet._progress as progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    monkeypatch.setattr("sys.stdout", out)
+    calls = []
+    orig = progress.ProgressBar.on_batch_end
+    monkeypatch.setattr(progress.ProgressBar, "on_batch_end", lambda self, step, loss: calls.append(step) or orig(self, step, loss))
+    m = small_ae(epochs=2, batch_size=4)
+    m.fit(split.train, show_progress=True)
+    steps = -(-split.train.n_users // 4)
+    text = out.getvalue()
+    assert f"\r{steps}/{steps} [{'=' * 30}] done" in text and "Epoch 2/2" in text
+    # at most one redraw per 100 ms, plus each epoch's last step: far fewer calls than steps
+    assert calls.count(steps) == 2 and len(calls) <= 2 + 2 + 20 * sum(m.history["seconds"])
+
+
+def test_progress_with_tqdm(split, capsys):
+    pytest.importorskip("tqdm")
+    small_ae(epochs=2).fit(split.train, show_progress="tqdm")
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out
 
 
 def test_ctrl_c_stops_training_between_steps(split):

@@ -256,3 +256,43 @@ TEST_CASE("NeuralCF on MovieLens 100K (notebook split, 2 epochs)", "[neural_cf][
         cfnet::evaluate_rating(split.test, [&](index_type u, index_type i) { return m.predict(u, i); }).rmse;
     CHECK(r < 0.99);
 }
+
+TEST_CASE("NeuralCF: item_embeddings are the item tables of each architecture; GMF scores are their dot products", "[neural_cf]") {
+    const auto all = low_rank<float>(30, 25, 0.4, 3);
+    for (auto arch : {cfnet::NcfArchitecture::mlp, cfnet::NcfArchitecture::gmf, cfnet::NcfArchitecture::neumf}) {
+        cfnet::NeuralCF<float> m(small_options(arch));
+        CHECK_THROWS_AS(m.item_embeddings(), cfnet::InvalidArgument);
+        m.fit(all);
+        const auto emb = m.item_embeddings();
+        std::vector<std::string> expected;
+        if (arch != cfnet::NcfArchitecture::gmf) expected.push_back("item_mlp");
+        if (arch != cfnet::NcfArchitecture::mlp) expected.push_back("item_gmf");
+        REQUIRE(emb.size() == expected.size());
+        const auto named = m.named_tensors();
+        for (std::size_t t = 0; t < emb.size(); ++t) {
+            const auto it = std::find_if(named.begin(), named.end(), [&](const auto& n) { return n.name == expected[t]; });
+            REQUIRE(it != named.end());
+            CHECK(emb[t]->shape(0) == all.n_items());
+            CHECK(emb[t]->shape(1) == 8);
+            CHECK(emb[t] == it->tensor);  // a view of the weights save() stores, not a copy
+        }
+        if (arch != cfnet::NcfArchitecture::gmf) continue;
+        // GMF without bias terms: predict(u, i) = sum_k w_k P[u][k] Q[i][k] + b, with Q = item_embeddings()[0]
+        const cfnet::Matrix<float>* p = nullptr;
+        const cfnet::Matrix<float>* w = nullptr;
+        const cfnet::Matrix<float>* b = nullptr;
+        for (const auto& n : named) {
+            if (n.name == "user_gmf") p = n.tensor;
+            if (n.name == "output.weight") w = n.tensor;
+            if (n.name == "output.bias") b = n.tensor;
+        }
+        REQUIRE((p && w && b));
+        const auto& q = *emb[0];
+        for (index_type u : {0u, 7u})
+            for (index_type i : {0u, 5u, 24u}) {
+                double s = b->data()[0];
+                for (std::size_t k = 0; k < 8; ++k) s += double(w->data()[k]) * (*p)(u, k) * q(i, k);
+                CHECK(m.predict(u, i) == Approx(s).epsilon(1e-5));
+            }
+    }
+}

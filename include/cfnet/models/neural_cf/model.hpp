@@ -106,6 +106,15 @@ public:
         return net_.named_tensors();
     }
 
+    /// The item representations: item_mlp (mlp, neumf), then item_gmf (gmf, neumf), each n_items x
+    /// its embedding size (views of the weights). Similar items (docs/python.md) for NeuMF's two
+    /// tables: the cosine over the concatenated row-normalised embeddings (the mean of both cosines).
+    /// @throws InvalidArgument if the model is not initialized.
+    std::vector<const Matrix<T>*> item_embeddings() const {
+        check_init("item_embeddings");
+        return net_.item_tables();
+    }
+
     // --- training --------------------------------------------------------------------------------
 
     /// Trains a freshly initialized network on `train` (users and items are train's index space).

@@ -98,6 +98,14 @@ public:
         return t;
     }
 
+    /// The item embedding tables that exist: item_mlp (mlp, neumf), then item_gmf (gmf, neumf).
+    std::vector<const Matrix<T>*> item_tables() const {
+        std::vector<const Matrix<T>*> t;
+        for (const auto* e : {&item_mlp_, &item_gmf_})
+            if (*e) t.push_back(&(*e)->weight().value);
+        return t;
+    }
+
     /// The tables' weights, then the first layer's, each hidden Dense layer's and the output's
     /// (weight, bias each).
     nn::ParameterList<T> parameters() {
