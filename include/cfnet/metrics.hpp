@@ -131,7 +131,7 @@ decltype(auto) thread_function(Fn& f) {
 }
 
 /// Users per indivisible piece of the threaded evaluations (thread boundaries are multiples of it).
-inline constexpr std::size_t evaluation_unit = 1024;
+inline constexpr std::size_t evaluation_unit = 128;
 
 }  // namespace detail
 
@@ -384,59 +384,52 @@ struct RankingReport {
     std::size_t k = 0;
 };
 
-/// Top-N evaluation of a scorer over a train/test pair, one user at a time, at several k in one
-/// pass (one ranking of max(ks) items per user; the report for k uses its first k entries).
-///
-/// For every user u with at least one relevant test item (relevant = test items of u rated
-/// >= options.relevance_threshold, or all of them when no threshold is set):
-/// `score_fn(index_type u, T* scores)` fills scores[0..n_items) (one buffer reused for all users),
-/// the candidates (items u did not rate in train, or all items when !options.exclude_train; minus
-/// the items without training ratings when options.exclude_unseen_items) are ranked with top_k
-/// (ties: smaller item index first) and the per-user metrics are averaged.
-/// Memory: one n_items score buffer and max(ks) indices per thread; nothing proportional to users x
-/// items (with options.threads != 1 also |ks| x 7 doubles per user).
-/// Threads (options.threads, default 1): the users are cut into contiguous parts (boundaries at
-/// multiples of 1024 users), one per thread, each thread scoring with its own score_fn (ScoreFn
-/// must then be cfnet::per_thread(factory); the factory is called once per thread, concurrently)
-/// while OpenBLAS is held at one thread; the per-user metrics are kept in per-user slots and summed
-/// in user order on the calling thread, so the report is bit-identical for any thread count.
-/// Returns one report per entry of `ks`, in that order.
-/// @pre score_fn writes every entry it is given (excluded entries are never read).
-/// @throws InvalidArgument if ks is empty or holds a 0, train and test are not in the same index
-///         space, no user has a relevant test item, for a bad thread count, or threads != 1 with a
-///         plain score_fn.
-/// @throws NumericalError naming the user and item if score_fn gives a candidate a NaN score (the
-///         first such user, for any thread count).
-template <class T, class ScoreFn>
-std::vector<RankingReport> evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<T>& test,
-                                            const std::vector<std::size_t>& ks, ScoreFn&& score_fn,
-                                            const RankingOptions& options = {}) {
-    check_arg(!ks.empty(), "evaluate_ranking: no k given");
-    for (const auto k : ks) check_arg(k > 0, "evaluate_ranking: k must be positive");
-    check_arg(train.same_space(test), "evaluate_ranking: train (", train.n_users(), " users x ", train.n_items(),
-              " items) and test (", test.n_users(), " x ", test.n_items(), ") are not in the same index space");
-    const std::size_t n_threads = detail::checked_threads<ScoreFn>("evaluate_ranking", options.threads);
-    const std::size_t n_users = train.n_users(), n_items = train.n_items(), n_ks = ks.size();
-    const std::size_t k_max = *std::max_element(ks.begin(), ks.end());
+namespace detail {
+
+/// evaluate_ranking's arguments, checked, and its per-user step (shared by the one-thread,
+/// threaded and distributed paths, so they rank every user alike).
+template <class T>
+struct RankingRun {
+    const RatingMatrix<T>& train;
+    const RatingMatrix<T>& test;
+    const std::vector<std::size_t>& ks;
+    const RankingOptions& options;
+    std::size_t k_max = 0;
     std::vector<index_type> unseen;  // items without a training rating, increasing
-    if (options.exclude_unseen_items)
-        for (std::size_t i = 0; i < n_items; ++i)
-            if (train.item_count(static_cast<index_type>(i)) == 0) unseen.push_back(static_cast<index_type>(i));
-    // One thread's buffers, and the metrics of user u at every k into m[0 .. n_ks) (false: skipped).
+
+    RankingRun(const RatingMatrix<T>& tr, const RatingMatrix<T>& te, const std::vector<std::size_t>& k,
+               const RankingOptions& o)
+        : train(tr), test(te), ks(k), options(o) {
+        check_arg(!ks.empty(), "evaluate_ranking: no k given");
+        for (const auto x : ks) check_arg(x > 0, "evaluate_ranking: k must be positive");
+        check_arg(train.same_space(test), "evaluate_ranking: train (", train.n_users(), " users x ", train.n_items(),
+                  " items) and test (", test.n_users(), " x ", test.n_items(), ") are not in the same index space");
+        k_max = *std::max_element(ks.begin(), ks.end());
+        if (options.exclude_unseen_items)
+            for (std::size_t i = 0; i < train.n_items(); ++i)
+                if (train.item_count(static_cast<index_type>(i)) == 0) unseen.push_back(static_cast<index_type>(i));
+    }
+
+    /// One thread's buffers.
     struct Scratch {
         std::vector<T> scores;
         std::vector<index_type> relevant, ranked, excluded;
         std::vector<unsigned char> hit;
     };
-    auto make_scratch = [&] {
+    Scratch scratch() const {
         Scratch w;
-        w.scores.resize(n_items);
-        w.relevant.reserve(n_items);
-        w.ranked.reserve(std::min(k_max, n_items));
+        w.scores.resize(train.n_items());
+        w.relevant.reserve(train.n_items());
+        w.ranked.reserve(std::min(k_max, train.n_items()));
         w.hit.reserve(k_max);
         return w;
-    };
-    auto rank_user = [&](auto& score, Scratch& w, std::size_t u, RankingMetrics* m) {
+    }
+
+    /// The metrics of user u at every k into m[0 .. |ks|); false (m untouched) when u has no
+    /// relevant test item. @throws NumericalError for a NaN candidate score.
+    template <class Score>
+    bool rank_user(Score& score, Scratch& w, std::size_t u, RankingMetrics* m) const {
+        const std::size_t n_items = train.n_items();
         const auto user = static_cast<index_type>(u);
         const auto items = test.user_items(user);
         const auto ratings = test.user_ratings(user);
@@ -455,22 +448,41 @@ std::vector<RankingReport> evaluate_ranking(const RatingMatrix<T>& train, const 
             ex_first = w.excluded.data();
             ex_last = w.excluded.data() + w.excluded.size();
         }
-        const std::size_t bad = detail::top_k_into(w.scores.data(), n_items, k_max, ex_first, ex_last, w.ranked);
+        const std::size_t bad = top_k_into(w.scores.data(), n_items, k_max, ex_first, ex_last, w.ranked);
         if (bad != n_items)
-            throw NumericalError(detail::concat("evaluate_ranking: score of user index ", u, ", item index ", bad,
-                                                " is NaN"));
+            throw NumericalError(concat("evaluate_ranking: score of user index ", u, ", item index ", bad, " is NaN"));
         w.hit.clear();
-        for (const auto i : w.ranked)
-            w.hit.push_back(std::binary_search(w.relevant.begin(), w.relevant.end(), i) ? 1 : 0);
-        for (std::size_t r = 0; r < n_ks; ++r)
-            m[r] = detail::metrics_from_hits(w.hit.data(), std::min(ks[r], w.hit.size()), ks[r], w.relevant.size());
+        for (const auto i : w.ranked) w.hit.push_back(std::binary_search(w.relevant.begin(), w.relevant.end(), i) ? 1 : 0);
+        for (std::size_t r = 0; r < ks.size(); ++r)
+            m[r] = metrics_from_hits(w.hit.data(), std::min(ks[r], w.hit.size()), ks[r], w.relevant.size());
         return true;
-    };
-    std::vector<RankingReport> reports(n_ks);
-    std::vector<RankingMetrics> sums(n_ks);
+    }
+
+    /// Users [begin, end) on n_threads threads (boundaries at multiples of evaluation_unit from
+    /// `begin`): user u's metrics into slots[(u - begin) * |ks| ..], done[u - begin] = 1 if ranked.
+    /// score_fn is a PerThread factory when n_threads > 1.
+    template <class ScoreFn>
+    void rank_users(ScoreFn& score_fn, std::size_t begin, std::size_t end, std::size_t n_threads,
+                    RankingMetrics* slots, unsigned char* done) const {
+        const auto ranges = thread_ranges(end - begin, evaluation_unit, n_threads);
+        std::optional<OneBlasThread> one_blas;
+        if (ranges.size() > 1) one_blas.emplace();
+        run_threads(ranges.size(), [&](std::size_t t) {
+            decltype(auto) score = thread_function(score_fn);
+            Scratch w = scratch();
+            for (std::size_t j = ranges[t].begin; j < ranges[t].end; ++j)
+                done[j] = rank_user(score, w, begin + j, slots + j * ks.size()) ? 1 : 0;
+        });
+    }
+};
+
+/// The sums of evaluate_ranking, added user by user in user order.
+struct RankingSums {
+    std::vector<RankingMetrics> sums;
     std::size_t evaluated = 0, skipped = 0;
-    auto add = [&](const RankingMetrics* m) {  // sums in user order, whatever the thread count
-        for (std::size_t r = 0; r < n_ks; ++r) {
+    explicit RankingSums(std::size_t n_ks) : sums(n_ks) {}
+    void add(const RankingMetrics* m) {
+        for (std::size_t r = 0; r < sums.size(); ++r) {
             auto& sum = sums[r];
             sum.precision += m[r].precision;
             sum.recall += m[r].recall;
@@ -481,54 +493,88 @@ std::vector<RankingReport> evaluate_ranking(const RatingMatrix<T>& train, const 
             sum.average_precision_r += m[r].average_precision_r;
         }
         ++evaluated;
-    };
-    if (n_threads == 1) {
+    }
+    /// The reports (means over the evaluated users). @throws InvalidArgument if none was evaluated.
+    template <class T>
+    std::vector<RankingReport> reports(const RankingRun<T>& run) const {
+        const auto& o = run.options;
+        check_arg(evaluated > 0, "evaluate_ranking: no user has a relevant test item (", run.test.nnz(), " test ratings",
+                  o.relevance_threshold ? ", threshold " : "",
+                  o.relevance_threshold ? std::to_string(*o.relevance_threshold) : std::string(), ")");
+        std::vector<RankingReport> out(sums.size());
+        const auto n = static_cast<double>(evaluated);
+        for (std::size_t r = 0; r < sums.size(); ++r) {
+            auto& rep = out[r];
+            rep.k = run.ks[r];
+            rep.users_evaluated = evaluated;
+            rep.users_skipped = skipped;
+            rep.precision = sums[r].precision / n;
+            rep.recall = sums[r].recall / n;
+            rep.ndcg = sums[r].ndcg / n;
+            rep.hit_rate = sums[r].hit_rate / n;
+            rep.map = sums[r].average_precision / n;
+            rep.recall_capped = sums[r].recall_capped / n;
+            rep.map_r = sums[r].average_precision_r / n;
+        }
+        return out;
+    }
+};
+
+}  // namespace detail
+
+/// Top-N evaluation of a scorer over a train/test pair, one user at a time, at several k in one
+/// pass (one ranking of max(ks) items per user; the report for k uses its first k entries).
+///
+/// For every user u with at least one relevant test item (relevant = test items of u rated
+/// >= options.relevance_threshold, or all of them when no threshold is set):
+/// `score_fn(index_type u, T* scores)` fills scores[0..n_items) (one buffer reused for all users),
+/// the candidates (items u did not rate in train, or all items when !options.exclude_train; minus
+/// the items without training ratings when options.exclude_unseen_items) are ranked with top_k
+/// (ties: smaller item index first) and the per-user metrics are averaged.
+/// Memory: one n_items score buffer and max(ks) indices per thread; nothing proportional to users x
+/// items (with options.threads != 1 also |ks| x 7 doubles per user).
+/// Threads (options.threads, default 1): the users are cut into contiguous parts (boundaries at
+/// multiples of 128 users), one per thread, each thread scoring with its own score_fn (ScoreFn
+/// must then be cfnet::per_thread(factory); the factory is called once per thread, concurrently)
+/// while OpenBLAS is held at one thread; the per-user metrics are kept in per-user slots and summed
+/// in user order on the calling thread, so the report is bit-identical for any thread count.
+/// Returns one report per entry of `ks`, in that order.
+/// @pre score_fn writes every entry it is given (excluded entries are never read).
+/// @throws InvalidArgument if ks is empty or holds a 0, train and test are not in the same index
+///         space, no user has a relevant test item, for a bad thread count, or threads != 1 with a
+///         plain score_fn.
+/// @throws NumericalError naming the user and item if score_fn gives a candidate a NaN score (the
+///         first such user, for any thread count).
+template <class T, class ScoreFn>
+std::vector<RankingReport> evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<T>& test,
+                                            const std::vector<std::size_t>& ks, ScoreFn&& score_fn,
+                                            const RankingOptions& options = {}) {
+    const detail::RankingRun<T> run(train, test, ks, options);
+    const std::size_t n_threads = detail::checked_threads<ScoreFn>("evaluate_ranking", options.threads);
+    const std::size_t n_users = train.n_users(), n_ks = ks.size();
+    detail::RankingSums sums(n_ks);
+    if (n_threads == 1) {  // streaming: no per-user memory
         decltype(auto) score = detail::thread_function(score_fn);
-        Scratch w = make_scratch();
+        auto w = run.scratch();
         std::vector<RankingMetrics> m(n_ks);
         for (std::size_t u = 0; u < n_users; ++u) {
-            if (rank_user(score, w, u, m.data()))
-                add(m.data());
+            if (run.rank_user(score, w, u, m.data()))
+                sums.add(m.data());
             else
-                ++skipped;
+                ++sums.skipped;
         }
-    } else {
-        // every user's metrics in its own slots, summed in user order after the join
-        std::vector<RankingMetrics> per_user(n_users * n_ks);
+    } else {  // every user's metrics in its own slots, summed in user order after the join
+        std::vector<RankingMetrics> slots(n_users * n_ks);
         std::vector<unsigned char> done(n_users, 0);
-        const auto ranges = detail::thread_ranges(n_users, detail::evaluation_unit, n_threads);
-        const detail::OneBlasThread one_blas;
-        detail::run_threads(ranges.size(), [&](std::size_t t) {
-            decltype(auto) score = detail::thread_function(score_fn);
-            Scratch w = make_scratch();
-            for (std::size_t u = ranges[t].begin; u < ranges[t].end; ++u)
-                done[u] = rank_user(score, w, u, per_user.data() + u * n_ks) ? 1 : 0;
-        });
+        run.rank_users(score_fn, 0, n_users, n_threads, slots.data(), done.data());
         for (std::size_t u = 0; u < n_users; ++u) {
             if (done[u])
-                add(per_user.data() + u * n_ks);
+                sums.add(slots.data() + u * n_ks);
             else
-                ++skipped;
+                ++sums.skipped;
         }
     }
-    check_arg(evaluated > 0, "evaluate_ranking: no user has a relevant test item (", test.nnz(), " test ratings",
-              options.relevance_threshold ? ", threshold " : "",
-              options.relevance_threshold ? std::to_string(*options.relevance_threshold) : std::string(), ")");
-    const auto n = static_cast<double>(evaluated);
-    for (std::size_t r = 0; r < ks.size(); ++r) {
-        auto& rep = reports[r];
-        rep.k = ks[r];
-        rep.users_evaluated = evaluated;
-        rep.users_skipped = skipped;
-        rep.precision = sums[r].precision / n;
-        rep.recall = sums[r].recall / n;
-        rep.ndcg = sums[r].ndcg / n;
-        rep.hit_rate = sums[r].hit_rate / n;
-        rep.map = sums[r].average_precision / n;
-        rep.recall_capped = sums[r].recall_capped / n;
-        rep.map_r = sums[r].average_precision_r / n;
-    }
-    return reports;
+    return sums.reports(run);
 }
 
 /// evaluate_ranking at one k (see the overload over several k for the rules).

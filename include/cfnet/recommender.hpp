@@ -197,8 +197,9 @@ std::vector<Recommendation<T>> select_recommendations(const char* who, index_typ
 
 /// Positions of `users` that recommend_batch(..., threads) never splits between threads: a
 /// multiple of every library model's scoring block (64 users for AutoencoderCF and Ease, 128 for
-/// MultVAE), so each block holds the same users as in one call and scores bit-identically.
-inline constexpr std::size_t recommend_batch_unit = 1024;
+/// MultVAE), so each block holds the same users as in one call and scores bit-identically (BLAS
+/// products round a row differently with the batch's row count).
+inline constexpr std::size_t recommend_batch_unit = 128;
 
 /// model.recommend_batch(input, users, k, sink, exclude_seen) on `threads` threads (1: exactly that
 /// call, on the calling thread; 0: all cores), with the same lists, bit for bit, and the same sink

@@ -1,7 +1,7 @@
 // detail/threads.hpp and the `threads` options built on it (recommender.hpp's recommend_batch,
 // metrics.hpp's evaluate_ranking / evaluate_rating, protocols.hpp): the partition, the error
 // order, and, for every model, the same lists and the same reports, bit for bit, at 1, 2 and 3
-// threads (2,600 users: three parts of at most 1,024 users).
+// threads (2,600 users: three parts).
 #include <cfnet/detail/threads.hpp>
 
 #include <cfnet/baselines.hpp>
@@ -257,7 +257,7 @@ TEST_CASE("threads: both protocols give the same reports at 1, 2 and 3 threads",
     const auto one = cfnet::run_ms_recommenders(all, {1, 2}, make);
     cfnet::StrongGeneralizationOptions so;
     so.threshold = 2.5;
-    so.heldout_users = 1400;  // two parts of <= 1,024 held-out users
+    so.heldout_users = 1400;
     const auto split = cfnet::strong_generalization_split(all, 9, so);
     cfnet::Ease<float> ease(cfnet::EaseOptions().l2(5));
     ease.fit(split.train);
