@@ -182,8 +182,9 @@ void recommend_all_users(ModelType<M>, const RecommendArgs& a, const cfnet::Mode
     const cfnet::RatingMatrix<float>& input = own ? *own : w->split.train;
     std::vector<cfnet::index_type> users(input.n_users());
     for (std::size_t u = 0; u < users.size(); ++u) users[u] = static_cast<cfnet::index_type>(u);
+    const bool writer = !comm || comm->rank() == 0;  // under mpirun rank 0 writes everything
     std::ofstream file;
-    if (!a.out.empty() && (!comm || comm->rank() == 0)) {
+    if (!a.out.empty() && writer) {
         file.open(a.out);
         if (!file) throw cfnet::IoError("recommend: cannot write '" + a.out + "'");
     }
@@ -195,16 +196,17 @@ void recommend_all_users(ModelType<M>, const RecommendArgs& a, const cfnet::Mode
             os << user_ids.label(u) << '\t' << r + 1 << '\t' << item_ids.label(recs[r].item) << '\t'
                << recs[r].score << '\n';
     };
-    os << std::setprecision(9) << "user\trank\titem\tscore\n";
+    os << std::setprecision(9);
+    if (writer) os << "user\trank\titem\tscore\n";
     if (comm) {
         const auto lists = cfnet::distributed::recommend_batch_users(model, input, users, a.k, *comm, exclude_seen, a.threads);
-        if (comm->rank() == 0)
+        if (writer)
             for (std::size_t p = 0; p < users.size(); ++p) write(users[p], lists[p]);
     } else {
         cfnet::recommend_batch(model, input, users, a.k, write, exclude_seen, a.threads);
     }
     os.flush();
-    if (!a.out.empty() && (!comm || comm->rank() == 0) && !file)
+    if (!a.out.empty() && writer && !file)
         throw cfnet::IoError("recommend: writing '" + a.out + "' failed");
 }
 
