@@ -27,6 +27,7 @@
 /// and evaluate_ranking() skips such users (and counts them in RankingReport::users_skipped).
 
 #include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/detail/threads.hpp>
 #include <cfnet/recommender.hpp>
 #include <cfnet/error.hpp>
 
@@ -86,29 +87,101 @@ struct RatingReport {
     std::size_t count = 0;  ///< number of (user, item) pairs evaluated
 };
 
+/// A scorer (or predictor) factory for the `threads` options: `per_thread(f)` tells
+/// evaluate_ranking / evaluate_rating to call f() once on every thread they use and to give each
+/// thread its own result (a score_fn / predict_fn with its own scratch), e.g.
+/// `cfnet::per_thread([&] { return model.make_scorer(train); })`. A plain score_fn is called from
+/// the calling thread only, so it is refused with threads != 1.
+template <class Factory>
+struct PerThread {
+    Factory make;
+};
+
+/// Wraps a factory of score_fn / predict_fn objects (see PerThread).
+template <class Factory>
+PerThread<std::decay_t<Factory>> per_thread(Factory&& make) {
+    return {std::forward<Factory>(make)};
+}
+
+namespace detail {
+
+template <class F>
+struct is_per_thread : std::false_type {};
+template <class F>
+struct is_per_thread<PerThread<F>> : std::true_type {};
+
+/// The number of threads of a `threads` option for a function given `Fn`: a plain function object
+/// may only run on the calling thread.
+template <class Fn>
+std::size_t checked_threads(const char* fn, int threads) {
+    const std::size_t n = resolve_threads(fn, threads);
+    check_arg(n == 1 || is_per_thread<std::decay_t<Fn>>::value, fn, ": threads = ", threads,
+              " needs one scorer per thread: pass cfnet::per_thread([&] { return <make a scorer>; }) instead of ",
+              "a single function object");
+    return n;
+}
+
+/// One thread's function: f.make() for a PerThread, else f itself (by reference).
+template <class Fn>
+decltype(auto) thread_function(Fn& f) {
+    if constexpr (is_per_thread<std::decay_t<Fn>>::value)
+        return f.make();
+    else
+        return (f);
+}
+
+/// Users per indivisible piece of the threaded evaluations (thread boundaries are multiples of it).
+inline constexpr std::size_t evaluation_unit = 128;
+
+}  // namespace detail
+
 /// RMSE and MAE of `predict_fn(user, item)` over every rating stored in `test`.
 /// `predict_fn` is called as predict_fn(index_type user, index_type item) and returns a number;
 /// the indices are in test's index space (the training data's, for a Split).
-/// @throws InvalidArgument if `test` is empty.
-/// @throws NumericalError naming the pair if a prediction is NaN or infinite.
+/// threads (default 1: the calling thread only; 0: all cores): the users are split between threads
+/// in contiguous parts; predict_fn must then be cfnet::per_thread(factory) (one predictor per
+/// thread). Every prediction is kept in its pair's slot and the errors are summed in the pairs'
+/// CSR order on the calling thread: the result is the same, bit for bit, for any thread count.
+/// Memory with threads != 1: one double per test rating.
+/// @throws InvalidArgument if `test` is empty, for a bad thread count, or threads != 1 with a plain
+///         predict_fn.
+/// @throws NumericalError naming the pair if a prediction is NaN or infinite (the first in CSR
+///         order, for any thread count).
 template <class T, class PredictFn>
-RatingReport evaluate_rating(const RatingMatrix<T>& test, PredictFn&& predict_fn) {
+RatingReport evaluate_rating(const RatingMatrix<T>& test, PredictFn&& predict_fn, int threads = 1) {
+    const char* fn = "evaluate_rating";
     check_arg(!test.empty(), "evaluate_rating: the test matrix has no ratings");
+    const std::size_t n_threads = detail::checked_threads<PredictFn>(fn, threads);
     const auto& row_ptr = test.row_ptr();
     const auto& items = test.item_indices();
     const auto& values = test.values();
+    auto predict = [&](auto& f, std::size_t u, std::size_t k) {
+        const double p = static_cast<double>(f(static_cast<index_type>(u), items[k]));
+        if (!std::isfinite(p))
+            throw NumericalError(detail::concat("evaluate_rating: prediction for user index ", u, ", item index ",
+                                                items[k], " is ", p));
+        return p;
+    };
     double se = 0.0, ae = 0.0;
-    for (std::size_t u = 0; u < test.n_users(); ++u) {
-        for (std::size_t k = row_ptr[u]; k < row_ptr[u + 1]; ++k) {
-            const auto user = static_cast<index_type>(u);
-            const double p = static_cast<double>(predict_fn(user, items[k]));
-            if (!std::isfinite(p))
-                throw NumericalError(detail::concat("evaluate_rating: prediction for user index ", u, ", item index ",
-                                                    items[k], " is ", p));
-            const double e = p - static_cast<double>(values[k]);
-            se += e * e;
-            ae += std::fabs(e);
-        }
+    auto add = [&](double p, std::size_t k) {
+        const double e = p - static_cast<double>(values[k]);
+        se += e * e;
+        ae += std::fabs(e);
+    };
+    if (n_threads == 1) {
+        decltype(auto) f = detail::thread_function(predict_fn);
+        for (std::size_t u = 0; u < test.n_users(); ++u)
+            for (std::size_t k = row_ptr[u]; k < row_ptr[u + 1]; ++k) add(predict(f, u, k), k);
+    } else {
+        std::vector<double> pred(test.nnz());
+        const auto ranges = detail::thread_ranges(test.n_users(), detail::evaluation_unit, n_threads);
+        const detail::OneBlasThread one_blas;
+        detail::run_threads(ranges.size(), [&](std::size_t t) {
+            decltype(auto) f = detail::thread_function(predict_fn);
+            for (std::size_t u = ranges[t].begin; u < ranges[t].end; ++u)
+                for (std::size_t k = row_ptr[u]; k < row_ptr[u + 1]; ++k) pred[k] = predict(f, u, k);
+        });
+        for (std::size_t k = 0; k < pred.size(); ++k) add(pred[k], k);
     }
     const auto n = static_cast<double>(test.nnz());
     return {std::sqrt(se / n), ae / n, test.nnz()};
@@ -271,7 +344,14 @@ struct RankingOptions {
     /// Recommenders ranks only the items of the training data). Their test ratings stay relevant
     /// (they count in R) but can never be hit.
     bool exclude_unseen_items = false;
+    /// Threads scoring the users (1: the calling thread only; 0: all cores). With threads != 1 the
+    /// score_fn must be cfnet::per_thread(factory). The report is the same, bit for bit, for any count.
+    int threads = 1;
 
+    RankingOptions& use_threads(int n) {
+        threads = n;
+        return *this;
+    }
     RankingOptions& threshold(double t) {
         relevance_threshold = t;
         return *this;
@@ -304,6 +384,144 @@ struct RankingReport {
     std::size_t k = 0;
 };
 
+namespace detail {
+
+/// evaluate_ranking's arguments, checked, and its per-user step (shared by the one-thread,
+/// threaded and distributed paths, so they rank every user alike).
+template <class T>
+struct RankingRun {
+    const RatingMatrix<T>& train;
+    const RatingMatrix<T>& test;
+    const std::vector<std::size_t>& ks;
+    const RankingOptions& options;
+    std::size_t k_max = 0;
+    std::vector<index_type> unseen;  // items without a training rating, increasing
+
+    RankingRun(const RatingMatrix<T>& tr, const RatingMatrix<T>& te, const std::vector<std::size_t>& k,
+               const RankingOptions& o)
+        : train(tr), test(te), ks(k), options(o) {
+        check_arg(!ks.empty(), "evaluate_ranking: no k given");
+        for (const auto x : ks) check_arg(x > 0, "evaluate_ranking: k must be positive");
+        check_arg(train.same_space(test), "evaluate_ranking: train (", train.n_users(), " users x ", train.n_items(),
+                  " items) and test (", test.n_users(), " x ", test.n_items(), ") are not in the same index space");
+        k_max = *std::max_element(ks.begin(), ks.end());
+        if (options.exclude_unseen_items)
+            for (std::size_t i = 0; i < train.n_items(); ++i)
+                if (train.item_count(static_cast<index_type>(i)) == 0) unseen.push_back(static_cast<index_type>(i));
+    }
+
+    /// One thread's buffers.
+    struct Scratch {
+        std::vector<T> scores;
+        std::vector<index_type> relevant, ranked, excluded;
+        std::vector<unsigned char> hit;
+    };
+    Scratch scratch() const {
+        Scratch w;
+        w.scores.resize(train.n_items());
+        w.relevant.reserve(train.n_items());
+        w.ranked.reserve(std::min(k_max, train.n_items()));
+        w.hit.reserve(k_max);
+        return w;
+    }
+
+    /// The metrics of user u at every k into m[0 .. |ks|); false (m untouched) when u has no
+    /// relevant test item. @throws NumericalError for a NaN candidate score.
+    template <class Score>
+    bool rank_user(Score& score, Scratch& w, std::size_t u, RankingMetrics* m) const {
+        const std::size_t n_items = train.n_items();
+        const auto user = static_cast<index_type>(u);
+        const auto items = test.user_items(user);
+        const auto ratings = test.user_ratings(user);
+        w.relevant.clear();
+        for (std::size_t j = 0; j < items.size(); ++j)
+            if (!options.relevance_threshold || static_cast<double>(ratings[j]) >= *options.relevance_threshold)
+                w.relevant.push_back(items[j]);  // sorted: user_items is increasing
+        if (w.relevant.empty()) return false;
+        score(user, w.scores.data());
+        const auto seen = options.exclude_train ? train.user_items(user) : Span<index_type>();
+        const index_type* ex_first = seen.begin();
+        const index_type* ex_last = seen.end();
+        if (!unseen.empty()) {
+            w.excluded.clear();
+            std::set_union(seen.begin(), seen.end(), unseen.begin(), unseen.end(), std::back_inserter(w.excluded));
+            ex_first = w.excluded.data();
+            ex_last = w.excluded.data() + w.excluded.size();
+        }
+        const std::size_t bad = top_k_into(w.scores.data(), n_items, k_max, ex_first, ex_last, w.ranked);
+        if (bad != n_items)
+            throw NumericalError(concat("evaluate_ranking: score of user index ", u, ", item index ", bad, " is NaN"));
+        w.hit.clear();
+        for (const auto i : w.ranked) w.hit.push_back(std::binary_search(w.relevant.begin(), w.relevant.end(), i) ? 1 : 0);
+        for (std::size_t r = 0; r < ks.size(); ++r)
+            m[r] = metrics_from_hits(w.hit.data(), std::min(ks[r], w.hit.size()), ks[r], w.relevant.size());
+        return true;
+    }
+
+    /// Users [begin, end) on n_threads threads (boundaries at multiples of evaluation_unit from
+    /// `begin`): user u's metrics into slots[(u - begin) * |ks| ..], done[u - begin] = 1 if ranked.
+    /// score_fn is a PerThread factory when n_threads > 1.
+    template <class ScoreFn>
+    void rank_users(ScoreFn& score_fn, std::size_t begin, std::size_t end, std::size_t n_threads,
+                    RankingMetrics* slots, unsigned char* done) const {
+        const auto ranges = thread_ranges(end - begin, evaluation_unit, n_threads);
+        std::optional<OneBlasThread> one_blas;
+        if (ranges.size() > 1) one_blas.emplace();
+        run_threads(ranges.size(), [&](std::size_t t) {
+            decltype(auto) score = thread_function(score_fn);
+            Scratch w = scratch();
+            for (std::size_t j = ranges[t].begin; j < ranges[t].end; ++j)
+                done[j] = rank_user(score, w, begin + j, slots + j * ks.size()) ? 1 : 0;
+        });
+    }
+};
+
+/// The sums of evaluate_ranking, added user by user in user order.
+struct RankingSums {
+    std::vector<RankingMetrics> sums;
+    std::size_t evaluated = 0, skipped = 0;
+    explicit RankingSums(std::size_t n_ks) : sums(n_ks) {}
+    void add(const RankingMetrics* m) {
+        for (std::size_t r = 0; r < sums.size(); ++r) {
+            auto& sum = sums[r];
+            sum.precision += m[r].precision;
+            sum.recall += m[r].recall;
+            sum.ndcg += m[r].ndcg;
+            sum.hit_rate += m[r].hit_rate;
+            sum.average_precision += m[r].average_precision;
+            sum.recall_capped += m[r].recall_capped;
+            sum.average_precision_r += m[r].average_precision_r;
+        }
+        ++evaluated;
+    }
+    /// The reports (means over the evaluated users). @throws InvalidArgument if none was evaluated.
+    template <class T>
+    std::vector<RankingReport> reports(const RankingRun<T>& run) const {
+        const auto& o = run.options;
+        check_arg(evaluated > 0, "evaluate_ranking: no user has a relevant test item (", run.test.nnz(), " test ratings",
+                  o.relevance_threshold ? ", threshold " : "",
+                  o.relevance_threshold ? std::to_string(*o.relevance_threshold) : std::string(), ")");
+        std::vector<RankingReport> out(sums.size());
+        const auto n = static_cast<double>(evaluated);
+        for (std::size_t r = 0; r < sums.size(); ++r) {
+            auto& rep = out[r];
+            rep.k = run.ks[r];
+            rep.users_evaluated = evaluated;
+            rep.users_skipped = skipped;
+            rep.precision = sums[r].precision / n;
+            rep.recall = sums[r].recall / n;
+            rep.ndcg = sums[r].ndcg / n;
+            rep.hit_rate = sums[r].hit_rate / n;
+            rep.map = sums[r].average_precision / n;
+            rep.recall_capped = sums[r].recall_capped / n;
+            rep.map_r = sums[r].average_precision_r / n;
+        }
+        return out;
+    }
+};
+
+}  // namespace detail
+
 /// Top-N evaluation of a scorer over a train/test pair, one user at a time, at several k in one
 /// pass (one ranking of max(ks) items per user; the report for k uses its first k entries).
 ///
@@ -313,95 +531,50 @@ struct RankingReport {
 /// the candidates (items u did not rate in train, or all items when !options.exclude_train; minus
 /// the items without training ratings when options.exclude_unseen_items) are ranked with top_k
 /// (ties: smaller item index first) and the per-user metrics are averaged.
-/// Memory: one n_items score buffer and max(ks) indices; nothing proportional to users x items.
+/// Memory: one n_items score buffer and max(ks) indices per thread; nothing proportional to users x
+/// items (with options.threads != 1 also |ks| x 7 doubles per user).
+/// Threads (options.threads, default 1): the users are cut into contiguous parts (boundaries at
+/// multiples of 128 users), one per thread, each thread scoring with its own score_fn (ScoreFn
+/// must then be cfnet::per_thread(factory); the factory is called once per thread, concurrently)
+/// while OpenBLAS is held at one thread; the per-user metrics are kept in per-user slots and summed
+/// in user order on the calling thread, so the report is bit-identical for any thread count.
 /// Returns one report per entry of `ks`, in that order.
 /// @pre score_fn writes every entry it is given (excluded entries are never read).
 /// @throws InvalidArgument if ks is empty or holds a 0, train and test are not in the same index
-///         space, or no user has a relevant test item.
-/// @throws NumericalError naming the user and item if score_fn gives a candidate a NaN score.
+///         space, no user has a relevant test item, for a bad thread count, or threads != 1 with a
+///         plain score_fn.
+/// @throws NumericalError naming the user and item if score_fn gives a candidate a NaN score (the
+///         first such user, for any thread count).
 template <class T, class ScoreFn>
 std::vector<RankingReport> evaluate_ranking(const RatingMatrix<T>& train, const RatingMatrix<T>& test,
                                             const std::vector<std::size_t>& ks, ScoreFn&& score_fn,
                                             const RankingOptions& options = {}) {
-    check_arg(!ks.empty(), "evaluate_ranking: no k given");
-    for (const auto k : ks) check_arg(k > 0, "evaluate_ranking: k must be positive");
-    check_arg(train.same_space(test), "evaluate_ranking: train (", train.n_users(), " users x ", train.n_items(),
-              " items) and test (", test.n_users(), " x ", test.n_items(), ") are not in the same index space");
-    const std::size_t n_users = train.n_users(), n_items = train.n_items();
-    const std::size_t k_max = *std::max_element(ks.begin(), ks.end());
-    std::vector<index_type> unseen;  // items without a training rating, increasing
-    if (options.exclude_unseen_items)
-        for (std::size_t i = 0; i < n_items; ++i)
-            if (train.item_count(static_cast<index_type>(i)) == 0) unseen.push_back(static_cast<index_type>(i));
-    std::vector<T> scores(n_items);
-    std::vector<index_type> relevant, ranked, excluded;
-    std::vector<unsigned char> hit;
-    relevant.reserve(n_items);
-    ranked.reserve(std::min(k_max, n_items));
-    hit.reserve(k_max);
-    std::vector<RankingReport> reports(ks.size());
-    std::vector<RankingMetrics> sums(ks.size());
-    std::size_t evaluated = 0, skipped = 0;
-    for (std::size_t u = 0; u < n_users; ++u) {
-        const auto user = static_cast<index_type>(u);
-        const auto items = test.user_items(user);
-        const auto ratings = test.user_ratings(user);
-        relevant.clear();
-        for (std::size_t j = 0; j < items.size(); ++j)
-            if (!options.relevance_threshold || static_cast<double>(ratings[j]) >= *options.relevance_threshold)
-                relevant.push_back(items[j]);  // sorted: user_items is increasing
-        if (relevant.empty()) {
-            ++skipped;
-            continue;
+    const detail::RankingRun<T> run(train, test, ks, options);
+    const std::size_t n_threads = detail::checked_threads<ScoreFn>("evaluate_ranking", options.threads);
+    const std::size_t n_users = train.n_users(), n_ks = ks.size();
+    detail::RankingSums sums(n_ks);
+    if (n_threads == 1) {  // streaming: no per-user memory
+        decltype(auto) score = detail::thread_function(score_fn);
+        auto w = run.scratch();
+        std::vector<RankingMetrics> m(n_ks);
+        for (std::size_t u = 0; u < n_users; ++u) {
+            if (run.rank_user(score, w, u, m.data()))
+                sums.add(m.data());
+            else
+                ++sums.skipped;
         }
-        score_fn(user, scores.data());
-        const auto seen = options.exclude_train ? train.user_items(user) : Span<index_type>();
-        const index_type* ex_first = seen.begin();
-        const index_type* ex_last = seen.end();
-        if (!unseen.empty()) {
-            excluded.clear();
-            std::set_union(seen.begin(), seen.end(), unseen.begin(), unseen.end(), std::back_inserter(excluded));
-            ex_first = excluded.data();
-            ex_last = excluded.data() + excluded.size();
+    } else {  // every user's metrics in its own slots, summed in user order after the join
+        std::vector<RankingMetrics> slots(n_users * n_ks);
+        std::vector<unsigned char> done(n_users, 0);
+        run.rank_users(score_fn, 0, n_users, n_threads, slots.data(), done.data());
+        for (std::size_t u = 0; u < n_users; ++u) {
+            if (done[u])
+                sums.add(slots.data() + u * n_ks);
+            else
+                ++sums.skipped;
         }
-        const std::size_t bad = detail::top_k_into(scores.data(), n_items, k_max, ex_first, ex_last, ranked);
-        if (bad != n_items)
-            throw NumericalError(detail::concat("evaluate_ranking: score of user index ", u, ", item index ", bad,
-                                                " is NaN"));
-        hit.clear();
-        for (const auto i : ranked)
-            hit.push_back(std::binary_search(relevant.begin(), relevant.end(), i) ? 1 : 0);
-        for (std::size_t r = 0; r < ks.size(); ++r) {
-            const auto m = detail::metrics_from_hits(hit.data(), std::min(ks[r], hit.size()), ks[r], relevant.size());
-            auto& sum = sums[r];
-            sum.precision += m.precision;
-            sum.recall += m.recall;
-            sum.ndcg += m.ndcg;
-            sum.hit_rate += m.hit_rate;
-            sum.average_precision += m.average_precision;
-            sum.recall_capped += m.recall_capped;
-            sum.average_precision_r += m.average_precision_r;
-        }
-        ++evaluated;
     }
-    check_arg(evaluated > 0, "evaluate_ranking: no user has a relevant test item (", test.nnz(), " test ratings",
-              options.relevance_threshold ? ", threshold " : "",
-              options.relevance_threshold ? std::to_string(*options.relevance_threshold) : std::string(), ")");
-    const auto n = static_cast<double>(evaluated);
-    for (std::size_t r = 0; r < ks.size(); ++r) {
-        auto& rep = reports[r];
-        rep.k = ks[r];
-        rep.users_evaluated = evaluated;
-        rep.users_skipped = skipped;
-        rep.precision = sums[r].precision / n;
-        rep.recall = sums[r].recall / n;
-        rep.ndcg = sums[r].ndcg / n;
-        rep.hit_rate = sums[r].hit_rate / n;
-        rep.map = sums[r].average_precision / n;
-        rep.recall_capped = sums[r].recall_capped / n;
-        rep.map_r = sums[r].average_precision_r / n;
-    }
-    return reports;
+    return sums.reports(run);
 }
 
 /// evaluate_ranking at one k (see the overload over several k for the rules).

@@ -55,14 +55,16 @@ inline RankingOptions ms_recommenders_options() {
     return RankingOptions().all_test_items_relevant().exclude_train_items(true).exclude_items_unseen_in_train(true);
 }
 
-/// evaluate_ranking(split.train, split.test, 10, score_fn, ms_recommenders_options()).
+/// evaluate_ranking(split.train, split.test, 10, score_fn, ms_recommenders_options()) on
+/// `threads` threads (1: the calling thread; 0: all cores; != 1 needs score_fn =
+/// cfnet::per_thread(factory); the same report for any count).
 /// Their precision_at_k, recall_at_k, ndcg_at_k and map_at_k are report.precision, .recall, .ndcg
 /// and .map; their map() (the "MAP" of their published tables) is report.map_r.
 /// @throws as evaluate_ranking.
 template <class T, class ScoreFn>
-RankingReport evaluate_ms_recommenders(const Split<T>& split, ScoreFn&& score_fn) {
+RankingReport evaluate_ms_recommenders(const Split<T>& split, ScoreFn&& score_fn, int threads = 1) {
     return evaluate_ranking(split.train, split.test, ms_recommenders_k, std::forward<ScoreFn>(score_fn),
-                            ms_recommenders_options());
+                            ms_recommenders_options().use_threads(threads));
 }
 
 /// run_ms_recommenders' result: one report per seed, in the order of `seeds`, and their
@@ -100,20 +102,25 @@ inline RankingReport mean_report(const std::vector<RankingReport>& r) {
 /// The Microsoft Recommenders protocol over several split seeds: for each seed s,
 /// split = ms_recommenders_split(ratings, s); model = make_model(s) (an unfitted recommender,
 /// recommender.hpp; its own seed may follow s); model.fit(split.train); the report of
-/// model.make_scorer(split.train). Hyper-parameters are make_model's business: they must come from
+/// model.make_scorer(split.train) (one scorer per thread: `threads` as evaluate_ms_recommenders;
+/// training itself is not threaded here). Hyper-parameters are make_model's business: they must come from
 /// defaults, presets or a validation part of split.train, never from split.test.
-/// @throws InvalidArgument if `seeds` is empty; whatever the model and evaluate_ranking throw.
+/// @throws InvalidArgument if `seeds` is empty or for a bad thread count; whatever the model and
+///         evaluate_ranking throw.
 template <class T, class MakeModel>
 ProtocolRuns run_ms_recommenders(const RatingMatrix<T>& ratings, const std::vector<std::uint64_t>& seeds,
-                                 MakeModel&& make_model) {
+                                 MakeModel&& make_model, int threads = 1) {
     check_arg(!seeds.empty(), "run_ms_recommenders: no seed given");
+    detail::resolve_threads("run_ms_recommenders", threads);
     ProtocolRuns out;
     out.seeds = seeds;
     for (const auto s : seeds) {
         const Split<T> split = ms_recommenders_split(ratings, s);
         auto model = make_model(s);
         model.fit(split.train);
-        out.per_seed.push_back(evaluate_ms_recommenders(split, model.make_scorer(split.train)));
+        const auto& m = model;
+        out.per_seed.push_back(
+            evaluate_ms_recommenders(split, per_thread([&] { return m.make_scorer(split.train); }), threads));
     }
     out.mean = mean_report(out.per_seed);
     return out;
@@ -181,13 +188,14 @@ struct StrongGeneralizationReport {
 /// The metrics of a scorer over one held-out part: score_fn(u, scores) scores held-out user u
 /// (index of fold_in) from his fold-in row (e.g. model.make_scorer(fold_in) for an input-driven
 /// model); his fold-in items are not candidates; every target item is relevant. One ranking of 100
-/// items per user (evaluate_ranking at k = 20, 50, 100).
-/// @throws as evaluate_ranking (different index spaces, no user with a target, NaN scores).
+/// items per user (evaluate_ranking at k = 20, 50, 100). `threads` as evaluate_ms_recommenders.
+/// @throws as evaluate_ranking (different index spaces, no user with a target, NaN scores, threads).
 template <class T, class ScoreFn>
 StrongGeneralizationReport evaluate_strong_generalization(const RatingMatrix<T>& fold_in, const RatingMatrix<T>& target,
-                                                          ScoreFn&& score_fn) {
+                                                          ScoreFn&& score_fn, int threads = 1) {
     const auto r = evaluate_ranking(fold_in, target, std::vector<std::size_t>{20, 50, 100},
-                                    std::forward<ScoreFn>(score_fn), RankingOptions().all_test_items_relevant());
+                                    std::forward<ScoreFn>(score_fn),
+                                    RankingOptions().all_test_items_relevant().use_threads(threads));
     StrongGeneralizationReport out;
     out.recall20 = r[0].recall_capped;
     out.recall50 = r[1].recall_capped;
@@ -199,10 +207,14 @@ StrongGeneralizationReport evaluate_strong_generalization(const RatingMatrix<T>&
 
 /// The test part of a split for a model fitted on split.train that scores a user from an input
 /// row (fold-in): evaluate_strong_generalization(split.test_fold_in, split.test_target,
-/// model.make_scorer(split.test_fold_in)). Use split.validation_* for model selection.
+/// model.make_scorer(split.test_fold_in)), one scorer per thread on `threads` threads (1: the
+/// calling thread; 0: all cores; the same report for any count). Use split.validation_* for model
+/// selection.
 template <class T, class Model>
-StrongGeneralizationReport evaluate_strong_generalization(const UserHoldoutSplit<T>& split, const Model& model) {
-    return evaluate_strong_generalization(split.test_fold_in, split.test_target, model.make_scorer(split.test_fold_in));
+StrongGeneralizationReport evaluate_strong_generalization(const UserHoldoutSplit<T>& split, const Model& model,
+                                                          int threads = 1) {
+    return evaluate_strong_generalization(split.test_fold_in, split.test_target,
+                                          per_thread([&] { return model.make_scorer(split.test_fold_in); }), threads);
 }
 
 }  // namespace cfnet

@@ -3,8 +3,10 @@
 /// The recommender interface every model implements (docs/concepts.md, "The recommender
 /// interface"): `Recommendation<T>`, the top-k selection, the one NaN policy of recommend paths,
 /// and the compile-time checks `is_recommender_v<M>` and `supports_fold_in_v<M>`.
-/// Level 1 (beside data/ and metrics.hpp, which ranks with its top-k): includes only error.hpp and
-/// data/rating_matrix.hpp, never a model header.
+/// recommend_batch(model, input, users, k, sink, exclude_seen, threads): a model's recommend_batch
+/// on several threads, the same lists in the same order as one call.
+/// Level 1 (beside data/ and metrics.hpp, which ranks with its top-k): includes only error.hpp,
+/// detail/threads.hpp and data/rating_matrix.hpp, never a model header.
 ///
 /// Top-k order: higher score first; equal scores are broken by the smaller index, so the result is
 /// fully deterministic (a constant scorer ranks items 0, 1, 2, ...). +inf and -inf are ordinary
@@ -21,11 +23,13 @@
 /// evaluation (k << n).
 
 #include <cfnet/data/rating_matrix.hpp>
+#include <cfnet/detail/threads.hpp>
 #include <cfnet/error.hpp>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -189,6 +193,84 @@ std::vector<Recommendation<T>> select_recommendations(const char* who, index_typ
     std::vector<Recommendation<T>> out;
     select_recommendations(who, user, scores, n, k, ex_first, ex_last, ranked, out);
     return out;
+}
+
+/// Positions of `users` that recommend_batch(..., threads) never splits between threads: a
+/// multiple of every library model's scoring block (64 users for AutoencoderCF and Ease, 128 for
+/// MultVAE), so each block holds the same users as in one call and scores bit-identically (BLAS
+/// products round a row differently with the batch's row count).
+inline constexpr std::size_t recommend_batch_unit = 128;
+
+/// model.recommend_batch(input, users, k, sink, exclude_seen) on `threads` threads (1: exactly that
+/// call, on the calling thread; 0: all cores), with the same lists, bit for bit, and the same sink
+/// calls in the same order, for any thread count. `users` is cut into at most `threads` contiguous
+/// parts at multiples of recommend_batch_unit positions; each part is one model.recommend_batch
+/// call on its own thread (so each thread makes its own scorer and scratch: for an item-based
+/// AutoencoderCF every item's code is computed once per thread). The calling thread runs the first
+/// part and feeds `sink` directly; the other parts' lists are kept (O(users x k) memory) and given
+/// to `sink` on the calling thread, in order, once every thread has finished. OpenBLAS runs on one
+/// thread meanwhile (detail::OneBlasThread). A model's recommend_batch must be safe to call from
+/// several threads at once (every cfnet model's is: const, with per-call scratch) and must score
+/// users in blocks that divide recommend_batch_unit, counted from its first user (or one at a time).
+/// @throws InvalidArgument for a bad thread count or a user out of range (before any sink call);
+///         otherwise the error a single call would have met first (NaN scores: NumericalError), after
+///         the sink has seen every list before that user's, as with a single call.
+template <class Model, class Sink>
+void recommend_batch(const Model& model, const RatingMatrix<typename Model::value_type>& input,
+                     const std::vector<index_type>& users, std::size_t k, Sink&& sink, bool exclude_seen = true,
+                     int threads = 1) {
+    using T = typename Model::value_type;
+    const std::size_t n_threads = detail::resolve_threads("recommend_batch", threads);
+    for (std::size_t p = 0; p < users.size(); ++p)
+        check_arg(users[p] < input.n_users(), "recommend_batch: user index ", users[p], " at position ", p,
+                  " out of range (", input.n_users(), " users)");
+    if (n_threads == 1 || users.size() <= recommend_batch_unit) {
+        model.recommend_batch(input, users, k, sink, exclude_seen);
+        return;
+    }
+    const auto ranges = detail::thread_ranges(users.size(), recommend_batch_unit, n_threads);
+    struct Part {  // one thread's lists: list j = recs[offsets[j] .. offsets[j + 1])
+        std::vector<index_type> users;
+        std::vector<std::size_t> offsets{0};
+        std::vector<Recommendation<T>> recs;
+        std::exception_ptr error;
+    };
+    std::vector<Part> parts(ranges.size());
+    const detail::OneBlasThread one_blas;
+    detail::run_threads(ranges.size(), [&](std::size_t t) {
+        const auto first = users.begin() + static_cast<std::ptrdiff_t>(ranges[t].begin);
+        const std::vector<index_type> mine(first, users.begin() + static_cast<std::ptrdiff_t>(ranges[t].end));
+        if (t == 0) {
+            model.recommend_batch(input, mine, k, sink, exclude_seen);
+            return;
+        }
+        Part& part = parts[t];
+        part.users.reserve(mine.size());
+        part.offsets.reserve(mine.size() + 1);
+        part.recs.reserve(mine.size() * k);
+        try {
+            model.recommend_batch(
+                input, mine, k,
+                [&part](index_type u, const std::vector<Recommendation<T>>& recs) {
+                    part.users.push_back(u);
+                    part.recs.insert(part.recs.end(), recs.begin(), recs.end());
+                    part.offsets.push_back(part.recs.size());
+                },
+                exclude_seen);
+        } catch (...) {
+            part.error = std::current_exception();  // its lists so far are still delivered, in order
+        }
+    });
+    std::vector<Recommendation<T>> list;
+    for (std::size_t t = 1; t < parts.size(); ++t) {
+        const Part& part = parts[t];
+        for (std::size_t j = 0; j < part.users.size(); ++j) {
+            list.assign(part.recs.begin() + static_cast<std::ptrdiff_t>(part.offsets[j]),
+                        part.recs.begin() + static_cast<std::ptrdiff_t>(part.offsets[j + 1]));
+            sink(part.users[j], static_cast<const std::vector<Recommendation<T>>&>(list));
+        }
+        if (part.error) std::rethrow_exception(part.error);
+    }
 }
 
 namespace detail {

@@ -187,6 +187,7 @@ void add_evaluate(CLI::App& app, EvaluateArgs& a) {
     s->add_option("--threshold", a.threshold, "held-out ratings >= this are relevant (0: every held-out item)")
         ->capture_default_str();
     s->add_option("--json", a.json, "also write the metrics as JSON to this file");
+    add_evaluate_options(s, a);
 }
 
 void add_recommend(CLI::App& app, RecommendArgs& a) {
@@ -205,6 +206,7 @@ void add_recommend(CLI::App& app, RecommendArgs& a) {
     s->add_option("--k", a.k, "number of items")->capture_default_str()->check(CLI::PositiveNumber);
     s->add_flag("--include-seen", a.include_seen, "also rank the items the user has rated");
     s->add_option("--json", a.json, "also write the list as JSON to this file");
+    add_recommend_options(s, a);
 }
 
 void add_info(CLI::App& app, InfoArgs& a) {

@@ -3,12 +3,21 @@
 /// `cfnet evaluate`: a model file + the data + the split -> RMSE/MAE on the held-out ratings and
 /// Precision/Recall/NDCG/HitRate/MAP@K over the users with a relevant held-out item
 /// (docs/evaluation.md). The model's input is the training part only (leak-free).
+/// --threads N scores the users on N threads (0: all cores; the same metrics, bit for bit). Under
+/// mpirun (2+ ranks, a build with MPI) every rank reads the data and makes the same split, scores
+/// its block of users, the per-user results are gathered and rank 0 prints and writes: the same
+/// output as one process (docs/distributed.md).
 
+#include "cmd_train_distributed.hpp"
 #include "common.hpp"
 #include "models.hpp"
 
+#include <cfnet/distributed/communicator.hpp>
+#include <cfnet/distributed/evaluation.hpp>
 #include <cfnet/metrics.hpp>
 #include <cfnet/serialize.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <iomanip>
@@ -29,7 +38,15 @@ struct EvaluateArgs {
     std::size_t k = 10;
     double threshold = 4.0;
     std::string json;
+    int threads = 1;  ///< threads scoring the users (0: all cores)
 };
+
+/// The evaluate-only flags (main.cpp's add_evaluate calls this): --threads.
+inline void add_evaluate_options(CLI::App* s, EvaluateArgs& a) {
+    s->add_option("--threads", a.threads, "threads scoring the users (0: all cores; the same metrics for any count)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, cfnet::max_threads));
+}
 
 /// What `cfnet evaluate` measured.
 struct Evaluation {
@@ -40,11 +57,22 @@ struct Evaluation {
 
 namespace detail {
 
+/// The test pairs of this rank's block of users (distributed::rank_block) as a matrix of the same
+/// index space; their CSR order is a contiguous part of split.test's.
+inline cfnet::RatingMatrix<float> test_block(const cfnet::RatingMatrix<float>& test,
+                                             const cfnet::distributed::Communicator& comm) {
+    const auto b = cfnet::distributed::rank_block(test.n_users(), cfnet::recommend_batch_unit, comm);
+    const auto& rp = test.row_ptr();
+    return test.filter([&](std::size_t q) { return q >= rp[b.begin] && q < rp[b.end]; });
+}
+
 /// Loads the model of type M from `path` and evaluates it through the recommender interface:
 /// rating metrics when it predicts ratings, ranking metrics from its scorer; input = training data.
+/// With `comm` (under mpirun) every rank scores its block of users and the results are gathered.
 template <class M>
 Evaluation evaluate_model(ModelType<M>, const std::string& path, const cfnet::Split<float>& split,
-                          const std::string& split_name, std::size_t k, double threshold) {
+                          const std::string& split_name, std::size_t k, double threshold, int threads,
+                          cfnet::distributed::Communicator* comm) {
     static_assert(cfnet::is_recommender_v<M>, "cfnet evaluate programs against the recommender interface");
     const M model = M::load(path);
     check_same_ids(model.item_map(), split.train.items(), "items", path, split_name);
@@ -52,16 +80,19 @@ Evaluation evaluate_model(ModelType<M>, const std::string& path, const cfnet::Sp
     Evaluation e;
     e.model = ModelName<M>::value;
     if (model.predicts_ratings()) {
-        const std::vector<float> pred = model.predict(split.train, split.test);  // input = train: leak-free
+        // input = train: leak-free; under mpirun each rank predicts its users' pairs, gathered in order
+        const std::vector<float> pred = comm ? comm->allgatherv(model.predict(split.train, test_block(split.test, *comm)))
+                                             : model.predict(split.train, split.test);
         cfnet::RatingReport r;
         r.rmse = cfnet::rmse(pred, split.test.values());
         r.mae = cfnet::mae(pred, split.test.values());
         r.count = pred.size();
         e.rating = r;
     }
-    auto scorer = model.make_scorer(split.train);
-    e.ranking = cfnet::evaluate_ranking(split.train, split.test, k, [&](cfnet::index_type u, float* out) { scorer(u, out); },
-                                        cfnet::RankingOptions().threshold(threshold));
+    auto scorers = cfnet::per_thread([&] { return model.make_scorer(split.train); });  // one per thread
+    const auto opts = cfnet::RankingOptions().threshold(threshold).use_threads(threads);
+    e.ranking = comm ? cfnet::distributed::evaluate_ranking_users(split.train, split.test, {k}, scorers, opts, *comm)[0]
+                     : cfnet::evaluate_ranking(split.train, split.test, k, scorers, opts);
     return e;
 }
 
@@ -75,8 +106,11 @@ inline int run_evaluate(const EvaluateArgs& a) {
     const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "evaluate");
     const examples::Workload w = load_data(a.data, with_recorded(a.layout, info.metadata, a.data), sc.split, sc.seed);
     if (w.split.test.empty()) throw cfnet::IoError("evaluate: --split " + sc.split + " holds out no rating");
-    const Evaluation e = dispatch_model(
-        kind, [&](auto type) { return detail::evaluate_model(type, a.model_file, w.split, sc.split, a.k, a.threshold); });
+    cfnet::distributed::Communicator* comm = DistributedSession::current();
+    const Evaluation e = dispatch_model(kind, [&](auto type) {
+        return detail::evaluate_model(type, a.model_file, w.split, sc.split, a.k, a.threshold, a.threads, comm);
+    });
+    if (comm && comm->rank() != 0) return exit_ok;  // rank 0 prints and writes
     const auto& r = e.ranking;
     std::cout << "model:      " << e.model << " (" << a.model_file << ")\n"
               << "data:       " << w.data_source << ", split " << sc.split << ", seed " << sc.seed << ": "

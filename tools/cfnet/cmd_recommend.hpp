@@ -2,16 +2,26 @@
 /// @file tools/cfnet/cmd_recommend.hpp
 /// `cfnet recommend`: the top-k items, with titles, for a user of the training data (--user ID) or
 /// for a new user given by a file of their ratings (--ratings FILE: fold-in, user-based
-/// autoencoder models).
+/// autoencoder models), or, with --all-users, the top-k of every user of the training data as
+/// 'user<TAB>rank<TAB>item<TAB>score' lines (original ids) to --out FILE or stdout, scored on
+/// --threads threads (0: all cores; the same lines for any count). Under mpirun (2+ ranks, a
+/// build with MPI) --all-users splits the users between the ranks, gathers the lists and rank 0
+/// writes them: the same file as one process (docs/distributed.md).
 
+#include "cmd_train_distributed.hpp"
 #include "common.hpp"
 #include "models.hpp"
 
 #include <cfnet/data/movielens.hpp>
+#include <cfnet/distributed/communicator.hpp>
+#include <cfnet/distributed/evaluation.hpp>
 #include <cfnet/recommender.hpp>
 #include <cfnet/serialize.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <cstdint>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -31,7 +41,21 @@ struct RecommendArgs {
     std::size_t k = 10;
     bool include_seen = false;
     std::string json;
+    bool all_users = false;  ///< every training user's top-k (instead of --user / --ratings)
+    std::string out;         ///< --all-users: the file to write (default: stdout)
+    int threads = 1;         ///< --all-users: threads scoring the users (0: all cores)
 };
+
+/// The flags of `cfnet recommend` for all users (main.cpp's add_recommend calls this):
+/// --all-users, --out, --threads.
+inline void add_recommend_options(CLI::App* s, RecommendArgs& a) {
+    s->add_flag("--all-users", a.all_users,
+                "the top-k of every user of the training data, as 'user rank item score' lines (no titles)");
+    s->add_option("--out", a.out, "--all-users: write the lines to this file (default: stdout)");
+    s->add_option("--threads", a.threads, "--all-users: threads scoring the users (0: all cores; the same lines for any count)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, cfnet::max_threads));
+}
 
 /// One line of the output: original item id (as text), title, score.
 struct RecommendedItem {
@@ -137,12 +161,67 @@ RecommendOutcome recommend_with(ModelType<M>, const RecommendArgs& a, const cfne
     return o;
 }
 
+/// --all-users: the model's input (its own interactions, or the training matrix rebuilt from
+/// --data/--split), every user's top-k in user order (on a.threads threads; under mpirun split
+/// between the ranks and gathered), written by rank 0 as 'user rank item score' lines.
+template <class M>
+void recommend_all_users(ModelType<M>, const RecommendArgs& a, const cfnet::ModelFileInfo& info, bool exclude_seen,
+                         cfnet::distributed::Communicator* comm) {
+    static_assert(cfnet::is_recommender_v<M>, "cfnet recommend programs against the recommender interface");
+    const M model = M::load(a.model_file);
+    std::optional<cfnet::RatingMatrix<float>> own;
+    std::optional<examples::Workload> w;
+    if constexpr (carries_interactions_v<M>) {
+        own.emplace(model.interactions());
+    } else {
+        const SplitChoice sc = resolve_split(info.metadata, a.model_file, a.split, a.seed, "recommend");
+        w.emplace(load_data(a.data, with_recorded(a.layout, info.metadata, a.data), sc.split, sc.seed));
+        check_same_ids(model.item_map(), w->split.train.items(), "items", a.model_file, sc.split);
+        check_same_ids(user_map_or(model, w->split.train.users()), w->split.train.users(), "users", a.model_file, sc.split);
+    }
+    const cfnet::RatingMatrix<float>& input = own ? *own : w->split.train;
+    std::vector<cfnet::index_type> users(input.n_users());
+    for (std::size_t u = 0; u < users.size(); ++u) users[u] = static_cast<cfnet::index_type>(u);
+    const bool writer = !comm || comm->rank() == 0;  // under mpirun rank 0 writes everything
+    std::ofstream file;
+    if (!a.out.empty() && writer) {
+        file.open(a.out);
+        if (!file) throw cfnet::IoError("recommend: cannot write '" + a.out + "'");
+    }
+    std::ostream& os = a.out.empty() ? std::cout : file;
+    const cfnet::IdMap& user_ids = input.users();
+    const cfnet::IdMap& item_ids = model.item_map();
+    auto write = [&](cfnet::index_type u, const std::vector<cfnet::Recommendation<float>>& recs) {
+        for (std::size_t r = 0; r < recs.size(); ++r)
+            os << user_ids.label(u) << '\t' << r + 1 << '\t' << item_ids.label(recs[r].item) << '\t'
+               << recs[r].score << '\n';
+    };
+    os << std::setprecision(9);
+    if (writer) os << "user\trank\titem\tscore\n";
+    if (comm) {
+        const auto lists = cfnet::distributed::recommend_batch_users(model, input, users, a.k, *comm, exclude_seen, a.threads);
+        if (writer)
+            for (std::size_t p = 0; p < users.size(); ++p) write(users[p], lists[p]);
+    } else {
+        cfnet::recommend_batch(model, input, users, a.k, write, exclude_seen, a.threads);
+    }
+    os.flush();
+    if (!a.out.empty() && writer && !file)
+        throw cfnet::IoError("recommend: writing '" + a.out + "' failed");
+}
+
 }  // namespace detail
 
 /// Checks the command line (before any file is read). @throws UsageError.
 inline void check_recommend_args(const RecommendArgs& a) {
+    if (a.all_users) {
+        if (a.user || !a.ratings.empty() || !a.json.empty())
+            throw UsageError("recommend: --all-users takes neither --user, --ratings nor --json");
+        return;
+    }
     if (a.user.has_value() == !a.ratings.empty())
-        throw UsageError("recommend: give exactly one of --user ID and --ratings FILE");
+        throw UsageError("recommend: give exactly one of --user ID, --ratings FILE and --all-users");
+    if (!a.out.empty() || a.threads != 1) throw UsageError("recommend: --out and --threads go with --all-users");
 }
 
 /// Runs `cfnet recommend`. @throws UsageError, cfnet::IoError / ParseError (files),
@@ -152,9 +231,15 @@ inline int run_recommend(const RecommendArgs& a) {
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.model_file);
     const ModelKind kind = model_kind(info, a.model_file);
     const bool exclude_seen = !a.include_seen;
+    cfnet::distributed::Communicator* comm = DistributedSession::current();
+    if (a.all_users) {
+        dispatch_model(kind, [&](auto type) { detail::recommend_all_users(type, a, info, exclude_seen, comm); });
+        return exit_ok;
+    }
 
     const detail::RecommendOutcome res =
         dispatch_model(kind, [&](auto type) { return detail::recommend_with(type, a, info, exclude_seen); });
+    if (comm && comm->rank() != 0) return exit_ok;  // one user: every rank computes it, rank 0 prints
     const std::vector<RecommendedItem>& out = res.items;
     const std::string& source = res.source;
 

@@ -13,6 +13,9 @@
 ///   auto report = cfnet::distributed::evaluate_ranking(shard, test, 10, scorer, {}, comm);
 ///   auto top = cfnet::distributed::recommend_batch(model, shard, users, 10, comm);
 /// @endcode
+/// When every rank holds all the data (the `cfnet` tool under mpirun), evaluate_ranking_users and
+/// recommend_batch_users split the users instead of the data and give one process's results bit
+/// for bit (per-user results gathered and reduced in user order).
 
 #include <cfnet/data/rating_matrix.hpp>
 #include <cfnet/distributed/communicator.hpp>
@@ -146,6 +149,99 @@ std::vector<std::vector<Recommendation<T>>> recommend_batch(const Model& model, 
             ++next;
         },
         exclude_seen);
+    const auto all = comm.allgatherv(local);
+    std::vector<std::vector<Recommendation<T>>> out(users.size());
+    for (const auto& e : all)
+        if (e.item != ~std::uint32_t(0)) out[e.position].push_back({e.item, e.score});
+    return out;
+}
+
+// --- every rank holding all the data: the users split, the results bit-identical to one process --
+
+/// The users [begin, end) a rank scores in the *_users functions below: the ranks' blocks of
+/// `n` positions, cut at multiples of `unit` (as recommend_batch's threads are), so a model's
+/// scoring blocks hold the same users as in one process. Ranks past the last block get none.
+inline cfnet::detail::ThreadRange rank_block(std::size_t n, std::size_t unit, const Communicator& comm) {
+    const auto r = cfnet::detail::thread_ranges(n, unit, static_cast<std::size_t>(comm.size()));
+    const auto me = static_cast<std::size_t>(comm.rank());
+    return me < r.size() ? r[me] : cfnet::detail::ThreadRange{n, n};
+}
+
+/// cfnet::evaluate_ranking with every rank holding the whole train and test matrices (e.g. every
+/// rank read the same file): rank r ranks its block of users (rank_block, 128-user units; on
+/// options.threads threads: score_fn must then be cfnet::per_thread(factory)), the per-user metrics
+/// are gathered (one allgatherv, 72 bytes per user and k) and every rank sums them in
+/// user order: the reports are bit-identical to one process's, for any number of ranks and threads.
+/// @throws as cfnet::evaluate_ranking (on every rank: each validates the same arguments; a NaN
+///         score is raised on the rank that met it only).
+template <class T, class ScoreFn>
+std::vector<RankingReport> evaluate_ranking_users(const RatingMatrix<T>& train, const RatingMatrix<T>& test,
+                                                  const std::vector<std::size_t>& ks, ScoreFn&& score_fn,
+                                                  const RankingOptions& options, Communicator& comm) {
+    const cfnet::detail::RankingRun<T> run(train, test, ks, options);
+    const std::size_t n_threads = cfnet::detail::checked_threads<ScoreFn>("evaluate_ranking", options.threads);
+    const std::size_t n_users = train.n_users(), n_ks = ks.size();
+    const auto b = rank_block(n_users, cfnet::detail::evaluation_unit, comm);
+    struct Slot {
+        RankingMetrics m;
+        std::uint64_t user;
+        std::uint64_t done;
+    };
+    std::vector<RankingMetrics> metrics((b.end - b.begin) * n_ks);
+    std::vector<unsigned char> done(b.end - b.begin, 0);
+    run.rank_users(score_fn, b.begin, b.end, n_threads, metrics.data(), done.data());
+    std::vector<Slot> mine;
+    for (std::size_t j = 0; j < done.size(); ++j)
+        for (std::size_t r = 0; r < n_ks; ++r) mine.push_back({metrics[j * n_ks + r], b.begin + j, done[j]});
+    const auto all = comm.allgatherv(mine);  // in rank order = user order
+    check_arg(all.size() == n_users * n_ks, "distributed::evaluate_ranking_users: gathered ", all.size(),
+              " slots for ", n_users, " users x ", n_ks, " k (the ranks hold different matrices?)");
+    cfnet::detail::RankingSums sums(n_ks);
+    std::vector<RankingMetrics> m(n_ks);
+    for (std::size_t u = 0; u < n_users; ++u) {
+        if (!all[u * n_ks].done) {
+            ++sums.skipped;
+            continue;
+        }
+        for (std::size_t r = 0; r < n_ks; ++r) m[r] = all[u * n_ks + r].m;
+        sums.add(m.data());
+    }
+    return sums.reports(run);
+}
+
+/// model.recommend_batch(input, users, k, ...) with every rank holding the whole `input`: rank r
+/// computes the lists of its block of positions of `users` (rank_block, recommend_batch_unit
+/// units, on `threads` threads) and they are gathered (16 bytes per recommendation): every rank
+/// gets one list per entry of `users`, in that order, bit-identical to one process's.
+/// @throws InvalidArgument for a user out of range or a bad thread count, and as the model's
+///         recommend_batch (on the rank that met it).
+template <class Model, class T>
+std::vector<std::vector<Recommendation<T>>> recommend_batch_users(const Model& model, const RatingMatrix<T>& input,
+                                                                  const std::vector<index_type>& users, std::size_t k,
+                                                                  Communicator& comm, bool exclude_seen = true,
+                                                                  int threads = 1) {
+    cfnet::detail::resolve_threads("distributed::recommend_batch_users", threads);
+    for (const auto u : users)
+        check_arg(u < input.n_users(), "distributed::recommend_batch_users: user index ", u, " out of range (",
+                  input.n_users(), " users)");
+    const auto b = rank_block(users.size(), recommend_batch_unit, comm);
+    const std::vector<index_type> mine(users.begin() + static_cast<std::ptrdiff_t>(b.begin),
+                                       users.begin() + static_cast<std::ptrdiff_t>(b.end));
+    struct Entry {
+        std::uint64_t position;
+        std::uint32_t item;
+        T score;
+    };
+    std::vector<Entry> local;
+    std::size_t next = b.begin;
+    cfnet::recommend_batch(
+        model, input, mine, k,
+        [&](index_type, const std::vector<Recommendation<T>>& recs) {
+            for (const auto& r : recs) local.push_back({next, r.item, r.score});
+            if (recs.empty()) local.push_back({next, ~std::uint32_t(0), T(0)});  // keeps the user's slot
+            ++next;
+        },
+        exclude_seen, threads);
     const auto all = comm.allgatherv(local);
     std::vector<std::vector<Recommendation<T>>> out(users.size());
     for (const auto& e : all)

@@ -156,7 +156,7 @@ TEST_CASE("MultVAE: fold-in equals scoring the row; recommend excludes seen; bat
     CHECK(n == users.size());
     // predict: the logits at the pairs
     const auto p = m.predict(s.train, {{17, 3}, {0, 1}, {17, 4}});
-    m.score_items(s.train, 17, row.data());
+    m.make_scorer(s.train)(17, row.data());  // predict scores through the Scorer's aligned blocks
     CHECK(p[0] == row[3]);
     CHECK(p[2] == row[4]);
     CHECK_FALSE(m.predicts_ratings());
