@@ -83,6 +83,7 @@ struct ItemPartitionedReport {
     double compute_seconds = 0.0;  ///< forward, backward, updates (training steps only)
     double comm_seconds = 0.0;     ///< in the per-step collectives (waiting for the slowest rank included)
     double gather_seconds = 0.0;   ///< gathering the slices into the model
+    std::vector<double> step_compute_seconds, step_comm_seconds;  ///< per step (medians for measurements)
     /// Elements held for the two big layers' slices on this rank: values, gradients and both Adam
     /// moments of the first layer's weight rows and the last layer's weight rows and biases.
     std::size_t partitioned_elements = 0;
@@ -330,8 +331,10 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             net.in.backward(dz1, &uw_in, root ? &ub_in : nullptr);  // the first layer's bias lives on rank 0
             if (!root) net.in.bias().zero_grad();
             const auto t5 = clock::now();
-            rep.compute_seconds += std::chrono::duration<double>((t1 - t0) + (t3 - t2) + (t5 - t4)).count();
-            rep.comm_seconds += std::chrono::duration<double>((t2 - t1) + (t4 - t3)).count();
+            rep.step_compute_seconds.push_back(std::chrono::duration<double>((t1 - t0) + (t3 - t2) + (t5 - t4)).count());
+            rep.step_comm_seconds.push_back(std::chrono::duration<double>((t2 - t1) + (t4 - t3)).count());
+            rep.compute_seconds += rep.step_compute_seconds.back();
+            rep.comm_seconds += rep.step_comm_seconds.back();
             rep.formula_bytes += 4 * n * (h1 + hl) + 8;
             ++rep.steps;
             loop.batch_end(s + 1, part, static_cast<double>(n));
