@@ -360,6 +360,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
         std::vector<T> bias1(net.in.bias().value.begin(), net.in.bias().value.end());
         if (gather == ItemGather::every_rank) comm.broadcast(bias1.data(), bias1.size(), 0);
         if (holder) {
+            model.optimizer().set_steps(adam.steps());  // the file records Adam's step count (not its moments)
             std::copy(bias1.begin(), bias1.end(), full[1]->value.data());
             for (std::size_t s = 2; s < 2 * k; ++s) std::copy(params[s]->value.begin(), params[s]->value.end(), full[s]->value.data());
         }

@@ -3,7 +3,8 @@
 // data parallelism over users (distributed/autoencoder.hpp) and the item partitioning
 // (distributed/autoencoder_items.hpp, dense and lazy Adam) -- and per rank: the bytes the
 // communicator counted per step, the MEDIAN seconds per step computing and in the collectives,
-// and memory (the resident set after the fit, with the generated full set freed, and the peak).
+// and memory (the resident set at the end of each epoch, inside the fit, with the generated full
+// set freed; and the peak).
 // Run it under mpirun, e.g.
 //   mpirun -np 2 build/tests/distributed/mpi/cfnet_distributed_measure ml100k 2
 //   OPENBLAS_NUM_THREADS=1 build/tests/distributed/mpi/cfnet_distributed_measure ml25m 1 256 32 items
@@ -48,6 +49,15 @@ double rss_mb(const char* key) {  // VmRSS / VmHWM of /proc/self/status, MB
     return 0.0;
 }
 
+// The resident set at the end of every epoch, inside the fit (the training state still alive).
+struct RssAtEpochEnd : cfnet::Callback {
+    double mb = 0;
+    bool on_epoch_end(const cfnet::EpochRecord&) override {
+        mb = std::max(mb, rss_mb("VmRSS:"));
+        return false;
+    }
+};
+
 struct Row {
     std::string what;
     std::size_t steps = 0, local = 0;
@@ -61,7 +71,7 @@ void print(cfnet::distributed::Communicator& comm, const Row& r) {
         if (q != comm.rank()) continue;
         std::printf("  %-26s %d ranks, rank %d: %zu %s, %zu steps; payload %.0f B/step (counted %.0f B/step); "
                     "per step (median) compute %.4f s + communication %.4f s; in all %.2f s + %.2f s (fit %.2f s); "
-                    "loss %.5f; RSS after fit %.0f MB, two big layers (value, grad, m, v) %.0f MB\n",
+                    "loss %.5f; RSS at epoch end %.0f MB, two big layers (value, grad, m, v) %.0f MB\n",
                     r.what.c_str(), comm.size(), comm.rank(), r.local, r.what == "users (data-parallel)" ? "rows" : "items",
                     r.steps, r.bytes_per_step, r.counted, r.compute_med, r.comm_med, r.compute, r.comm, r.fit, r.loss,
                     r.rss, r.big_mb);
@@ -111,7 +121,8 @@ int main(int argc, char** argv) {
         cfnet::AutoencoderCF<float> model(opts);
         dist::DataParallelReport rep;
         const auto t1 = std::chrono::steady_clock::now();
-        const auto h = dist::fit_data_parallel(model, rows, comm, {}, nullptr, &rep);
+        RssAtEpochEnd rss;
+        const auto h = dist::fit_data_parallel(model, rows, comm, {&rss}, nullptr, &rep);
         Row r;
         r.what = "users (data-parallel)";
         r.fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
@@ -124,7 +135,7 @@ int main(int argc, char** argv) {
         r.compute = rep.compute_seconds;
         r.comm = rep.comm_seconds;
         r.loss = h.epochs.back().loss;
-        r.rss = rss_mb("VmRSS:");
+        r.rss = rss.mb;
         r.big_mb = big * 4 / 1e6;  // every rank holds all of it (grads and moments too)
         print(comm, r);
     }
@@ -134,7 +145,8 @@ int main(int argc, char** argv) {
         dist::ItemPartitionedReport rep;
         const auto t1 = std::chrono::steady_clock::now();
         // the training alone: the gather into one model (rank 0) is timed and reported separately
-        const auto h = dist::fit_item_partitioned(model, cols, comm, {}, &rep, dist::ItemGather::none);
+        RssAtEpochEnd rss;
+        const auto h = dist::fit_item_partitioned(model, cols, comm, {&rss}, &rep, dist::ItemGather::none);
         Row r;
         r.what = lazy ? "items (lazy Adam)" : "items (dense Adam)";
         r.fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
@@ -147,7 +159,7 @@ int main(int argc, char** argv) {
         r.compute = rep.compute_seconds;
         r.comm = rep.comm_seconds;
         r.loss = h.epochs.back().loss;
-        r.rss = rss_mb("VmRSS:");
+        r.rss = rss.mb;
         r.big_mb = static_cast<double>(rep.partitioned_elements) * 4 / 1e6;
         print(comm, r);
     }
