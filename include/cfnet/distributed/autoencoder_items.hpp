@@ -83,6 +83,9 @@ struct ItemPartitionedReport {
     double compute_seconds = 0.0;  ///< forward, backward, updates (training steps only)
     double comm_seconds = 0.0;     ///< in the per-step collectives (waiting for the slowest rank included)
     double gather_seconds = 0.0;   ///< gathering the slices into the model
+    /// Of compute_seconds: the replicated part (the hidden activation, dropout, the middle layers'
+    /// forward and backward passes and updates), the same on every rank whatever N.
+    double replicated_seconds = 0.0;
     std::vector<double> step_compute_seconds, step_comm_seconds;  ///< per step (medians for measurements)
     /// Elements held for the two big layers' slices on this rank: values, gradients and both Adam
     /// moments of the first layer's weight rows and the last layer's weight rows and biases.
@@ -163,11 +166,17 @@ struct ItemSliceNet {
             mid.emplace_back(o.hidden[l], o.hidden[l + 1], rng, glorot, true, nn::WeightLayout::in_out,
                              o.hidden_activation);
         out = nn::SparseOutputDense<T>(hl, b.size(), none, nn::init::zeros(), o.output_activation);
-        Matrix<T> row = Matrix<T>::from_shape({1, n_items});
+        // drawn in x out (hL x I), stored out x in: 64 rows of the draw at a time, transposed
+        const std::size_t band = std::min<std::size_t>(64, hl);
+        Matrix<T> rows = Matrix<T>::from_shape({band, n_items});
         T* w = out.weight().value.data();
-        for (std::size_t i = 0; i < hl; ++i) {  // drawn in x out (hL x I), stored out x in
-            glorot(row, hl, n_items, rng);
-            for (std::size_t j = b.begin; j < b.end; ++j) w[(j - b.begin) * hl + i] = row.data()[j];
+        for (std::size_t i0 = 0; i0 < hl; i0 += band) {
+            const std::size_t m = std::min(band, hl - i0);
+            if (m != rows.shape(0)) rows.resize({m, n_items});
+            glorot(rows, hl, n_items, rng);
+            const T* src = rows.data();
+            for (std::size_t j = b.begin; j < b.end; ++j)
+                for (std::size_t i = 0; i < m; ++i) w[(j - b.begin) * hl + i0 + i] = src[i * n_items + j];
         }
     }
 
@@ -286,6 +295,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             const auto t1 = clock::now();
             comm.allreduce_sum(a1.data(), a1.size());
             const auto t2 = clock::now();
+            const auto r0 = clock::now();
             nn::apply_activation(opt.hidden_activation, a1.data(), a1.size());
             Rng drop_rng(cfnet::detail::ae_seed(drop_seed, global_step));
             const Matrix<T>* h = drop ? &net.drop[0].forward(a1, drop_rng) : &a1;
@@ -293,6 +303,8 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
                 h = &net.mid[l - 1].forward(*h);
                 if (drop) h = &net.drop[l].forward(*h, drop_rng);
             }
+
+            const auto r1 = clock::now();
 
             // 2. this rank's outputs, the loss's gradient, the last layer's backward pass and update
             adam.begin_step();
@@ -318,6 +330,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             loop.check_loss(s + 1, part);
 
             // 3. backward through the replicated layers, then this rank's first-layer rows
+            const auto r2 = clock::now();
             const Matrix<T>* g = &dcode;
             for (std::size_t l = k; l-- > 1;) {
                 if (drop) g = &net.drop[l].backward(*g);
@@ -327,6 +340,8 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             if (drop) g = &net.drop[0].backward(*g);
             ensure_shape(dz1, n, h1);
             nn::activation_backward(opt.hidden_activation, a1.data(), g->data(), dz1.data(), dz1.size());
+            const auto r3 = clock::now();
+            rep.replicated_seconds += std::chrono::duration<double>((r1 - r0) + (r3 - r2)).count();
             const nn::RowUpdate<T> uw_in = update(0), ub_in = update(1);
             net.in.backward(dz1, &uw_in, root ? &ub_in : nullptr);  // the first layer's bias lives on rank 0
             if (!root) net.in.bias().zero_grad();

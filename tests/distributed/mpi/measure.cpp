@@ -62,7 +62,7 @@ struct Row {
     std::string what;
     std::size_t steps = 0, local = 0;
     double bytes_per_step = 0, counted = 0, compute_med = 0, comm_med = 0, compute = 0, comm = 0, fit = 0, loss = 0;
-    double rss = 0, big_mb = 0;
+    double rss = 0, big_mb = 0, replicated = 0;
 };
 
 void print(cfnet::distributed::Communicator& comm, const Row& r) {
@@ -71,10 +71,11 @@ void print(cfnet::distributed::Communicator& comm, const Row& r) {
         if (q != comm.rank()) continue;
         std::printf("  %-26s %d ranks, rank %d: %zu %s, %zu steps; payload %.0f B/step (counted %.0f B/step); "
                     "per step (median) compute %.4f s + communication %.4f s; in all %.2f s + %.2f s (fit %.2f s); "
-                    "loss %.5f; RSS at epoch end %.0f MB, two big layers (value, grad, m, v) %.0f MB\n",
+                    "loss %.5f; RSS at epoch end %.0f MB, two big layers (value, grad, m, v) %.0f MB; replicated "
+                    "part %.4f s/step (mean)\n",
                     r.what.c_str(), comm.size(), comm.rank(), r.local, r.what == "users (data-parallel)" ? "rows" : "items",
                     r.steps, r.bytes_per_step, r.counted, r.compute_med, r.comm_med, r.compute, r.comm, r.fit, r.loss,
-                    r.rss, r.big_mb);
+                    r.rss, r.big_mb, r.replicated);
         std::fflush(stdout);
     }
 }
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
         r.loss = h.epochs.back().loss;
         r.rss = rss.mb;
         r.big_mb = static_cast<double>(rep.partitioned_elements) * 4 / 1e6;
+        r.replicated = rep.replicated_seconds / static_cast<double>(rep.steps);
         print(comm, r);
     }
     rusage ru{};
