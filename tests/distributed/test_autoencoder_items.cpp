@@ -75,7 +75,7 @@ TEST_CASE("fit_item_partitioned: bytes per step as the formula, elements held, t
     ref.fit(split.train);
     SingleProcess comm;
     ItemPartitionedReport rep;
-    fit_item_partitioned(ip, split.train, comm, {}, &rep);
+    fit_item_partitioned(ip, split.train, comm, {}, nullptr, &rep);
     // 60 rows in batches of 16: 16, 16, 16, 12 per epoch; per step 2 allreduces of b x 32 floats
     // and one double (the loss)
     const std::uint64_t per_epoch = 3 * (2 * 16 * 32 * 4 + 8) + (2 * 12 * 32 * 4 + 8);
@@ -111,8 +111,33 @@ TEST_CASE("fit_item_partitioned: hidden dropout is deterministic, and ItemGather
     CHECK(m1.predict(split.train, split.test) == m2.predict(split.train, split.test));
     CHECK(max_abs_diff(m1.predict(split.train, split.test), m3.predict(split.train, split.test)) > 1e-4);  // it drops
     AutoencoderCF<float> none(o);
-    fit_item_partitioned(none, split.train, comm, {}, nullptr, ItemGather::none);
+    fit_item_partitioned(none, split.train, comm, {}, nullptr, nullptr, ItemGather::none);
     CHECK_THROWS_AS(none.parameters(), cfnet::InvalidArgument);
+}
+
+TEST_CASE("fit_item_partitioned: validation metrics and early stopping as AutoencoderCF::fit") {
+    const auto split = cfnet_test::low_rank_split(60, 30, 11);
+    cfnet::EarlyStopping es;
+    es.monitor = "val_rmse";
+    es.patience = 2;
+    AutoencoderOptions o = cfnet_test::small_options().n_epochs(12).stop_early(es).clamp(1, 5);
+    AutoencoderCF<float> ref(o), ip(o);
+    const auto h_ref = ref.fit(split.train, split.test);
+    SingleProcess comm;
+    ItemPartitionedReport rep;
+    const auto h_ip = fit_item_partitioned(ip, split.train, comm, {}, &split.test, &rep);
+    REQUIRE(h_ip.size() == h_ref.size());
+    CHECK(h_ip.best_epoch == h_ref.best_epoch);
+    for (std::size_t e = 0; e < h_ref.size(); ++e) {
+        CHECK(*h_ip[e].metric("val_rmse") == Approx(*h_ref[e].metric("val_rmse")).epsilon(1e-6));
+        CHECK(*h_ip[e].metric("val_mae") == Approx(*h_ref[e].metric("val_mae")).epsilon(1e-6));
+    }
+    CHECK(max_abs_diff(ref.predict(split.train, split.test), ip.predict(split.train, split.test)) < 1e-5);
+    // the validation's collectives are counted apart: the training's are the formula's
+    CHECK(rep.comm.sent(cfnet::distributed::CommKind::allreduce) == rep.formula_bytes);
+    CHECK(rep.validation_comm.calls_of(cfnet::distributed::CommKind::allreduce) > 0);
+    AutoencoderCF<float> m(o);
+    CHECK_THROWS_WITH(fit_item_partitioned(m, split.train, comm), Catch::Contains("early stopping needs validation"));
 }
 
 TEST_CASE("fit_item_partitioned: refuses what it does not support, naming it") {

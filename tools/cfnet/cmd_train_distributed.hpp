@@ -115,7 +115,7 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
     dist::DataParallelReport rep;
     dist::ItemPartitionedReport irep;
     const auto t1 = std::chrono::steady_clock::now();
-    const cfnet::History history = items ? dist::fit_item_partitioned(model, shard, comm, callbacks, &irep)
+    const cfnet::History history = items ? dist::fit_item_partitioned(model, shard, comm, callbacks, nullptr, &irep)
                                          : dist::fit_data_parallel(model, shard, comm, callbacks, nullptr, &rep);
     const double fit_seconds = examples::seconds_since(t1);
     if (!root) return exit_ok;

@@ -33,8 +33,9 @@
 /// @endcode
 ///
 /// Supported: user_based, solver adam (lazy_adam too: every item row lives on one rank), hidden
-/// dropout. Refused: input dropout (its mask is drawn over whole rows), unseen_fallback, residual,
-/// clamp_to_training, selection, early stopping (no validation yet).
+/// dropout, validation ("val_rmse", "val_mae": each rank scores its items' validation pairs from
+/// the shared code) and early stopping. Refused: input dropout (its mask is drawn over whole rows),
+/// unseen_fallback, residual, clamp_to_training, selection.
 
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/distributed/communicator.hpp>
@@ -52,9 +53,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -93,7 +96,8 @@ struct ItemPartitionedReport {
     /// The same for the replicated parameters (middle layers, the first layer's bias).
     std::size_t replicated_elements = 0;
     std::uint64_t formula_bytes = 0;  ///< sum over the steps of 4 b (h1 + hL) + 8 (b: the step's rows)
-    CommStats comm;                   ///< counted during the training steps only
+    CommStats comm;                   ///< counted during the training steps only (validation apart)
+    CommStats validation_comm;        ///< counted while computing the validation metrics
 };
 
 namespace detail {
@@ -106,6 +110,14 @@ inline CommStats stats_since(const CommStats& now, const CommStats& before) {
         d.bytes_received[k] -= before.bytes_received[k];
     }
     return d;
+}
+
+inline void add_stats(CommStats& to, const CommStats& d) {
+    for (std::size_t k = 0; k < CommStats::kinds; ++k) {
+        to.calls[k] += d.calls[k];
+        to.bytes_sent[k] += d.bytes_sent[k];
+        to.bytes_received[k] += d.bytes_received[k];
+    }
 }
 
 /// Rows [0, b.size()) of `mine` (width w, this rank's block b of n rows) gathered in row order into
@@ -195,14 +207,19 @@ struct ItemSliceNet {
 /// partitioned by item over the ranks; collective: every rank calls it with its item shard
 /// (shard_items: every user's ratings on this rank's block of items, in the global index space).
 /// After it, `gather` says which ranks hold the trained model. `callbacks` run on every rank with
-/// the global losses (give a ProgressBar on rank 0 only).
+/// the global losses (give a ProgressBar on rank 0 only). `validation` (this rank's item shard of
+/// a validation matrix in the same index space, or null) gives "val_rmse" / "val_mae" over all
+/// ranks' validation pairs each epoch (predicted from the training rows, as AutoencoderCF::fit
+/// does), and early stopping when configured.
 /// @throws InvalidArgument for an unsupported option (see the file comment), fewer items than
-///         ranks, a rank without ratings, or an entry outside this rank's item block;
+///         ranks, a rank without ratings, or an entry (training or validation) outside this rank's
+///         item block;
 ///         NumericalError when the (global) loss becomes NaN or infinite.
 template <class T>
 History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& shard, Communicator& comm,
-                             const std::vector<Callback*>& callbacks = {}, ItemPartitionedReport* report = nullptr,
-                             ItemGather gather = ItemGather::root) {
+                             const std::vector<Callback*>& callbacks = {},
+                             const std::common_type_t<RatingMatrix<T>>* validation = nullptr,
+                             ItemPartitionedReport* report = nullptr, ItemGather gather = ItemGather::root) {
     using clock = std::chrono::steady_clock;
     const AutoencoderOptions& opt = model.options();
     const char* fn = "distributed::fit_item_partitioned(AutoencoderCF)";
@@ -214,7 +231,9 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
     check_arg(!opt.residual, fn, ": residual is not supported (its baseline needs whole rows)");
     check_arg(!opt.clamp_to_training, fn, ": clamp_to_training is not supported; set clamp_min/max");
     check_arg(!opt.selection, fn, ": selection is not supported (choose the options in one process, then train)");
-    check_arg(!opt.early_stopping, fn, ": early stopping is not supported (no validation on item shards yet)");
+    check_arg(!opt.early_stopping || validation != nullptr, fn, ": early stopping needs validation data");
+    if (validation)
+        check_arg(shard.same_space(*validation), fn, ": the validation shard is not in the training shard's index space");
     check_arg(!opt.hidden.empty(), fn, ": the network needs a hidden layer");
     const std::size_t n_rows = shard.n_users(), n_items = shard.n_items();
     check_arg(n_items >= static_cast<std::size_t>(comm.size()), fn, ": ", n_items, " items for ", comm.size(),
@@ -224,10 +243,13 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
     // Errors found on one rank are raised on every rank (none is left waiting in a collective).
     std::int64_t misplaced = 0;
     for (const auto i : shard.item_indices()) misplaced += !b.contains(i);
+    if (validation)
+        for (const auto i : validation->item_indices()) misplaced += !b.contains(i);
     const auto bad = comm.allgather(misplaced);
     const auto sizes = comm.allgather(static_cast<std::int64_t>(shard.nnz()));
     for (std::size_t r = 0; r < bad.size(); ++r) {
-        check_arg(bad[r] == 0, fn, ": rank ", r, " has ", bad[r], " ratings outside its item block (use shard_items)");
+        check_arg(bad[r] == 0, fn, ": rank ", r, " has ", bad[r], " ratings (training or validation) outside its item "
+                  "block (use shard_items)");
         check_arg(sizes[r] > 0, fn, ": rank ", r, " of ", sizes.size(), " has no ratings (its items are unrated)");
     }
 
@@ -260,7 +282,67 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
         (partitioned ? rep.partitioned_elements : rep.replicated_elements) += 4 * params[s]->size();
     }
 
-    FitLoop loop("AutoencoderCF", callbacks, std::nullopt, FitHooks{});
+    // Validation over all ranks: the codes of the validation users (the same on every rank: their
+    // training rows through the first layer's slices, one allreduce per chunk of 256 users, the
+    // middle layers), then each rank's outputs at its own validation pairs; 3 doubles summed.
+    std::vector<index_type> val_users;
+    if (validation) {
+        std::vector<std::int64_t> vc(n_rows);
+        for (std::size_t u = 0; u < n_rows; ++u) vc[u] = static_cast<std::int64_t>(validation->user_count(static_cast<index_type>(u)));
+        comm.allreduce_sum(vc);
+        for (std::size_t u = 0; u < n_rows; ++u)
+            if (vc[u] > 0) val_users.push_back(static_cast<index_type>(u));
+    }
+    std::vector<Matrix<T>> best;
+    FitHooks hooks;
+    if (validation)
+        hooks.validate = [&](EpochRecord& rec) {
+            const CommStats v0 = comm.stats();
+            nn::SparseBatch<T> vb(b.size());
+            typename nn::SparseInputDense<T>::Columns scratch;
+            Matrix<T> y, y2;
+            std::vector<index_type> loc;
+            double acc[3] = {0.0, 0.0, 0.0};
+            for (std::size_t c0 = 0; c0 < val_users.size(); c0 += 256) {
+                const std::size_t c1 = std::min(val_users.size(), c0 + 256);
+                vb.clear();
+                for (std::size_t r = c0; r < c1; ++r) {
+                    const auto items = shard.user_items(val_users[r]);
+                    loc.resize(items.size());
+                    for (std::size_t q = 0; q < items.size(); ++q) loc[q] = static_cast<index_type>(items[q] - b.begin);
+                    vb.add_row(loc.data(), shard.user_ratings(val_users[r]).data(), loc.size());
+                }
+                net.in.infer(vb, scratch, y);
+                comm.allreduce_sum(y.data(), y.size());
+                nn::apply_activation(opt.hidden_activation, y.data(), y.size());
+                for (std::size_t l = 1; l < k; ++l) {
+                    net.mid[l - 1].infer(y, y2);
+                    std::swap(y, y2);
+                }
+                for (std::size_t r = c0; r < c1; ++r) {
+                    const auto items = validation->user_items(val_users[r]);
+                    const auto truth = validation->user_ratings(val_users[r]);
+                    for (std::size_t q = 0; q < items.size(); ++q) {
+                        T v = net.out.infer_one(y.data() + (r - c0) * hl, items[q] - b.begin);
+                        if (opt.clamp_min)
+                            v = std::min(std::max(v, static_cast<T>(*opt.clamp_min)), static_cast<T>(*opt.clamp_max));
+                        const double e = static_cast<double>(v) - static_cast<double>(truth[q]);
+                        acc[0] += e * e;
+                        acc[1] += std::abs(e);
+                        acc[2] += 1.0;
+                    }
+                }
+            }
+            comm.allreduce_sum(acc, 3);
+            if (acc[2] > 0) {
+                rec.metrics["val_rmse"] = std::sqrt(acc[0] / acc[2]);
+                rec.metrics["val_mae"] = acc[1] / acc[2];
+            }
+            detail::add_stats(rep.validation_comm, detail::stats_since(comm.stats(), v0));
+        };
+    hooks.snapshot = [&] { nn::save_values(params, best); };
+    hooks.restore = [&] { nn::load_values(best, params); };
+    FitLoop loop("AutoencoderCF", callbacks, opt.early_stopping, std::move(hooks));
     const std::size_t bs = opt.batch_size, steps = (n_rows + bs - 1) / bs;
     Rng shuffle_rng(cfnet::detail::ae_seed(opt.seed, cfnet::detail::ae_stream_shuffle));
     const std::uint64_t drop_seed = cfnet::detail::ae_seed(opt.seed, cfnet::detail::ae_stream_dropout);
@@ -355,7 +437,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             loop.batch_end(s + 1, part, static_cast<double>(n));
         }
     });
-    rep.comm = detail::stats_since(comm.stats(), before);
+    rep.comm = detail::stats_since(detail::stats_since(comm.stats(), before), rep.validation_comm);
 
     // The slices into one AutoencoderCF (the single-process file format).
     const auto tg = clock::now();

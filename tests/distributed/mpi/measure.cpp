@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
         const auto t1 = std::chrono::steady_clock::now();
         // the training alone: the gather into one model (rank 0) is timed and reported separately
         RssAtEpochEnd rss;
-        const auto h = dist::fit_item_partitioned(model, cols, comm, {&rss}, &rep, dist::ItemGather::none);
+        const auto h = dist::fit_item_partitioned(model, cols, comm, {&rss}, nullptr, &rep, dist::ItemGather::none);
         Row r;
         r.what = lazy ? "items (lazy Adam)" : "items (dense Adam)";
         r.fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();

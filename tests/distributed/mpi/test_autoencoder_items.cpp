@@ -5,7 +5,8 @@
 // Tolerance: the first layer's pre-activation and the code's gradient are summed over the ranks
 // in another order than one process sums them, and Adam carries the rounding on; the test allows
 // 1e-4 absolute on predictions (ratings 1..5) and 1e-5 relative on epoch losses (the measured
-// differences are printed by rank 0; docs/distributed.md section 4). The counted payload per step
+// differences are printed by rank 0; docs/distributed.md section 4), and the same on the validation
+// RMSE / MAE of every epoch (each rank scores its items' validation pairs). The counted payload per step
 // must equal the formula 4 b (h1 + hL) + 8 exactly, and the elements held for the two big layers
 // must be this rank's item block's share.
 #include <cfnet/data/movielens.hpp>
@@ -53,14 +54,19 @@ void compare(MpiCommunicator& comm, const RM& train, const RM& test, const Autoe
              bool reference_is_fit = true) {
     AutoencoderCF<float> one(o), all(o);
     SingleProcess single;
-    const auto h_one = reference_is_fit ? one.fit(train) : fit_item_partitioned(one, train, single, {}, nullptr, ItemGather::every_rank);
+    const auto h_one = reference_is_fit ? one.fit(train, test)
+                                        : fit_item_partitioned(one, train, single, {}, &test, nullptr, ItemGather::every_rank);
     ItemPartitionedReport rep;
     const auto shard = cfnet::distributed::shard_items(train, comm);
-    const auto h_all = fit_item_partitioned(all, shard, comm, {}, &rep, ItemGather::every_rank);
+    const auto test_shard = cfnet::distributed::shard_items(test, comm);
+    const auto h_all = fit_item_partitioned(all, shard, comm, {}, &test_shard, &rep, ItemGather::every_rank);
     REQUIRE(h_all.size() == h_one.size());
+    CHECK(h_all.best_epoch == h_one.best_epoch);
     double loss_rel = 0;
     for (std::size_t e = 0; e < h_one.size(); ++e) {
         CHECK(h_all[e].loss == Approx(h_one[e].loss).epsilon(1e-5));
+        CHECK(*h_all[e].metric("val_rmse") == Approx(*h_one[e].metric("val_rmse")).epsilon(1e-5));
+        CHECK(*h_all[e].metric("val_mae") == Approx(*h_one[e].metric("val_mae")).epsilon(1e-5));
         loss_rel = std::max(loss_rel, std::abs(h_all[e].loss - h_one[e].loss) / std::abs(h_one[e].loss));
     }
     const double d = max_abs_diff(one.predict(train, test), all.predict(train, test));
@@ -101,6 +107,16 @@ TEST_CASE("AutoencoderCF item-partitioned on N ranks = AutoencoderCF::fit (synth
     AutoencoderOptions one_layer = cfnet_test::small_options().n_epochs(5);
     one_layer.hidden = {12};
     compare(comm, split.train, split.test, one_layer, "synthetic, one hidden layer");
+}
+
+TEST_CASE("AutoencoderCF item-partitioned: validation and early stopping (restore best) on N ranks = fit") {
+    MpiCommunicator comm;
+    const auto split = cfnet_test::low_rank_split(61, 31, 11);
+    cfnet::EarlyStopping es;
+    es.monitor = "val_rmse";
+    es.patience = 2;
+    compare(comm, split.train, split.test, cfnet_test::small_options().n_epochs(12).stop_early(es).clamp(1, 5),
+            "synthetic, early stopping, clamp 1..5");
 }
 
 TEST_CASE("AutoencoderCF item-partitioned: hidden dropout masks are the same on every rank (N ranks = 1 rank)") {
