@@ -70,6 +70,7 @@
 #include <cfnet/distributed/communicator.hpp>
 #include <cfnet/distributed/shard.hpp>
 #include <cfnet/distributed/autoencoder.hpp>
+#include <cfnet/distributed/autoencoder_items.hpp>
 #include <cfnet/distributed/neural_cf.hpp>
 #include <cfnet/distributed/ease.hpp>
 #include <cfnet/distributed/evaluation.hpp>

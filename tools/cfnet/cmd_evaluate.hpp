@@ -41,7 +41,7 @@ struct EvaluateArgs {
     int threads = 1;  ///< threads scoring the users (0: all cores)
 };
 
-/// The evaluate-only flags (main.cpp's add_evaluate calls this): --threads.
+/// The evaluate-only flags (cli.hpp's add_evaluate calls this): --threads.
 inline void add_evaluate_options(CLI::App* s, EvaluateArgs& a) {
     s->add_option("--threads", a.threads, "threads scoring the users (0: all cores; the same metrics for any count)")
         ->capture_default_str()

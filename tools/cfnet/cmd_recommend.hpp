@@ -46,7 +46,7 @@ struct RecommendArgs {
     int threads = 1;         ///< --all-users: threads scoring the users (0: all cores)
 };
 
-/// The flags of `cfnet recommend` for all users (main.cpp's add_recommend calls this):
+/// The flags of `cfnet recommend` for all users (cli.hpp's add_recommend calls this):
 /// --all-users, --out, --threads.
 inline void add_recommend_options(CLI::App* s, RecommendArgs& a) {
     s->add_flag("--all-users", a.all_users,

@@ -49,6 +49,7 @@ struct DataParallelReport {
     double comm_seconds = 0.0;
     std::size_t parameters = 0;  ///< elements allreduced per step (+ 2 doubles: loss, normaliser)
     CommStats comm;              ///< counted during the fit only
+    std::vector<double> step_compute_seconds, step_comm_seconds;  ///< per step (medians for measurements)
 };
 
 /// Trains `model` from scratch (fresh weights from its seed) on the row shards of all ranks;
@@ -196,8 +197,10 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
             }
             adam.step();
             const auto t3 = clock::now();
-            rep.compute_seconds += std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count();
-            rep.comm_seconds += std::chrono::duration<double>(t2 - t1).count();
+            rep.step_compute_seconds.push_back(std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count());
+            rep.step_comm_seconds.push_back(std::chrono::duration<double>(t2 - t1).count());
+            rep.compute_seconds += rep.step_compute_seconds.back();
+            rep.comm_seconds += rep.step_comm_seconds.back();
             ++rep.steps;
             loop.batch_end(s + 1, lw[1] > 0 ? lw[0] / lw[1] : 0.0, static_cast<double>(b1 - b0));
         }
