@@ -127,9 +127,10 @@ def cli_args():
 
 
 def cli_words():
-    """The tool's option names, subcommands and choices, read from tools/cfnet/cli.hpp."""
+    """The tool's option names, subcommands and choices, read from tools/cfnet/*.hpp."""
     import re
-    src = open(os.path.join(HERE, "..", "..", "tools", "cfnet", "cli.hpp")).read()
+    tool = os.path.join(HERE, "..", "..", "tools", "cfnet")
+    src = "".join(open(os.path.join(tool, f)).read() for f in sorted(os.listdir(tool)) if f.endswith(".hpp"))
     words = set(re.findall(r'"(--[a-z0-9-]+)', src))
     words |= set(re.findall(r'IsMember\(\{([^}]*)\}', src) and
                  [w for m in re.findall(r'IsMember\(\{([^}]*)\}', src) for w in re.findall(r'"([^"]+)"', m)])
