@@ -149,6 +149,11 @@ void add_train(CLI::App& app, TrainArgs& a) {
     CLI::App* s = app.add_subcommand("train", "Train a model on MovieLens data or an interaction file and save it to a model file");
     add_model_options(s, a);
     s->add_option("--history", a.history, "write the per-epoch history to FILE.csv or FILE.json");
+    s->add_option("--decomposition", a.decomposition,
+                  "under mpirun (autoencoder): items (its first and last layers split by item: 2 x batch x 512 floats "
+                  "per step) or users (data parallelism: every gradient every step)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"items", "users"}));
 }
 
 void add_tune(CLI::App& app, TuneArgs& a) {

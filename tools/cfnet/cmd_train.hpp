@@ -36,6 +36,7 @@ struct TrainArgs {
     std::uint64_t seed = 42;
     std::string out;
     std::string history;
+    std::string decomposition = "items";  ///< under mpirun: items (the default) or users
     bool quiet = false;
 
     // shared hyper-parameters
@@ -101,6 +102,7 @@ inline const std::vector<std::pair<std::string, std::vector<std::string>>>& opti
         {"--solver", {"autoencoder"}},
         {"--l2-lambda", {"autoencoder"}},
         {"--residual", {"autoencoder"}},
+        {"--decomposition", {"autoencoder"}},
         {"--arch", {"ncf"}},
         {"--feedback", {"ncf"}},
         {"--embedding-dim", {"ncf"}},

@@ -5,10 +5,9 @@
 /// format. Every rank reads the data and makes the same split (same seed), then keeps only its part:
 /// its block of item columns (distributed::shard_items; the item-partitioned fit,
 /// distributed/autoencoder_items.hpp: the default, 2 b x 512 floats per step whatever the number
-/// of items) or, with the environment variable CFNET_DECOMPOSITION=users, its block of users
-/// (distributed::shard_rows; the data-parallel fit, distributed/autoencoder.hpp: every gradient
-/// allreduced every step). CFNET_DECOMPOSITION=items|users chooses until `cfnet train` has a
-/// --decomposition option (its argument parsing is in main.cpp). Active only in
+/// of items) or, with --decomposition users, its block of users (distributed::shard_rows; the
+/// data-parallel fit, distributed/autoencoder.hpp: every gradient allreduced every step). Active
+/// only in
 /// a build with MPI (CFNET_TOOL_MPI, target cfnet::mpi) when the program was started by mpirun /
 /// mpiexec with more than one rank; otherwise `cfnet train` runs as always.
 
@@ -77,18 +76,8 @@ private:
 #endif
 };
 
-/// The decomposition of `cfnet train` under mpirun: "items" (the default) or "users", from the
-/// environment variable CFNET_DECOMPOSITION. @throws UsageError for another value.
-inline std::string train_decomposition() {
-    const char* v = std::getenv("CFNET_DECOMPOSITION");
-    const std::string d = v && *v ? v : "items";
-    if (d != "items" && d != "users")
-        throw UsageError("train: CFNET_DECOMPOSITION is '" + d + "', expected items (the default) or users");
-    return d;
-}
-
 /// `cfnet train` on comm.size() ranks: --model autoencoder only, item-partitioned or data-parallel
-/// (train_decomposition()). @throws UsageError for another model or an option the chosen fit does
+/// (--decomposition). @throws UsageError for another model or an option the chosen fit does
 /// not support.
 inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communicator& comm) {
     namespace dist = cfnet::distributed;
@@ -96,8 +85,7 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
     if (model_kind_of(a.model) != model_kind_of("autoencoder"))
         throw UsageError("train: under mpirun (" + std::to_string(comm.size()) +
                          " ranks) only --model autoencoder trains distributed, not '" + a.model + "'");
-    const std::string decomposition = train_decomposition();
-    const bool items = decomposition == "items";
+    const bool items = a.decomposition == "items";
     const bool root = comm.rank() == 0;
     const auto t0 = std::chrono::steady_clock::now();
     const examples::Workload w = load_data(a.data, a.layout, a.split, a.seed);

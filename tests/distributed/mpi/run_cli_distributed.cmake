@@ -1,6 +1,6 @@
 # `mpirun -np NP cfnet train` writes one model file in the single-process format, equal to the
 # single-process model up to the summation order, with either decomposition (items, the default;
-# users with CFNET_DECOMPOSITION=users): `cfnet info` of both prints the same lines
+# users with --decomposition users): `cfnet info` of both prints the same lines
 # (the file name and the weights' checksum aside) and `cfnet evaluate` the same RMSE, MAE and
 # NDCG@10 to 4 decimals (the models' predictions differ by ~1e-6).
 # -DCFNET=<tool> -DMPIEXEC=<mpiexec;flags...> -DNP=<ranks> -DDATA=<ml-100k dir> -DWORK=<dir>
@@ -25,7 +25,7 @@ message("${many}")
 if(NOT many MATCHES "ranks: +${NP} ranks \\(MPI\\), partitioned by item, 30 steps, 7725296 bytes allreduced in all")
   message(FATAL_ERROR "the item-partitioned run did not report ${NP} ranks, 30 steps and 7725296 bytes (2 x rows x 512 floats + 1 double per step)")
 endif()
-run(users ${CMAKE_COMMAND} -E env CFNET_DECOMPOSITION=users ${MPIEXEC} ${NP} ${CFNET} ${train_args} --out ${WORK}/users.cfnet)
+run(users ${MPIEXEC} ${NP} ${CFNET} ${train_args} --decomposition users --out ${WORK}/users.cfnet)
 message("${users}")
 if(NOT users MATCHES "ranks: +${NP} ranks \\(MPI\\), 30 steps, 8082264 bytes allreduced per step \\(\\+21016 once\\)")
   message(FATAL_ERROR "the distributed run did not report ${NP} ranks, 30 steps, 8082264 bytes per step (1025 x 1682 + 296512 floats + 2 doubles) and 21016 bytes once (1682 + 943 int64 counts + 2 doubles)")
