@@ -593,11 +593,7 @@ user from user_items alone (fold-in; the user need not have been in training) on
             std::size_t k = 0;
             return cfnet::evaluate_rating(*t, [&](cfnet::index_type, cfnet::index_type) { return p[k++]; });
         });
-        py::dict d;
-        d["rmse"] = r.rmse;
-        d["mae"] = r.mae;
-        d["count"] = r.count;
-        return d;
+        return rating_dict(r);
     }, py::arg("test"), py::arg("input") = py::none(),
        "RMSE and MAE over the ratings stored in `test`, the model's input being the training matrix (leak-free) "
        "unless `input` is given.");

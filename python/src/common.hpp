@@ -120,6 +120,15 @@ private:
 /// Users as a vector of indices from an int or a 1-D integer array; `scalar` tells which it was.
 std::vector<cfnet::index_type> user_list(py::handle userid, bool& scalar, const char* who);
 
+/// A RatingReport as a dict {rmse, mae, count} (every model's evaluate_rating).
+inline py::dict rating_dict(const cfnet::RatingReport& r) {
+    py::dict d;
+    d["rmse"] = r.rmse;
+    d["mae"] = r.mae;
+    d["count"] = r.count;
+    return d;
+}
+
 /// A RankingReport as a dict (evaluate_ranking, from the metrics module and every model).
 inline py::dict ranking_dict(const cfnet::RankingReport& r) {
     py::dict d;

@@ -170,11 +170,7 @@ void bind64(py::module_& m, const OptionNames& names, const std::string& float_n
             std::size_t k = 0;
             return cfnet::evaluate_rating(*t, [&](cfnet::index_type, cfnet::index_type) { return p[k++]; });
         });
-        py::dict d;
-        d["rmse"] = r.rmse;
-        d["mae"] = r.mae;
-        d["count"] = r.count;
-        return d;
+        return rating_dict(r);
     }, py::arg("test"), py::arg("input") = py::none());
     cls.def("parameters", [](S& s) {
         py::dict d;
