@@ -115,6 +115,44 @@ TEST_CASE("fit_item_partitioned: hidden dropout is deterministic, and ItemGather
     CHECK_THROWS_AS(none.parameters(), cfnet::InvalidArgument);
 }
 
+TEST_CASE("fit_item_partitioned, middle layers split by rows: one rank equals the replicated fit; bytes per step") {
+    // One rank: the reduce-scatters and allgathers are copies, so split_rows differs from replicated
+    // only in the middle layers' update (gradient, then Adam, instead of fused into the backward
+    // pass): float rounding. With hidden dropout both draw the same row-keyed masks.
+    const auto split = cfnet_test::low_rank_split(60, 30, 9);
+    for (double drop : {0.0, 0.25})
+        for (bool lazy : {false, true}) {
+            INFO("dropout " << drop << ", lazy " << lazy);
+            AutoencoderOptions o = cfnet_test::small_options().n_epochs(5).dropout(0.0, drop).l2(1e-4);  // 32-8-32, batch 16
+            o.lazy_adam = lazy;
+            AutoencoderCF<float> rep_model(o), split_model(o);
+            SingleProcess c1, c2;
+            ItemPartitionedReport r1, r2;
+            const auto h1 = fit_item_partitioned(rep_model, split.train, c1, {}, nullptr, &r1);
+            const auto h2 = fit_item_partitioned(split_model, split.train, c2, {}, nullptr, &r2, ItemGather::root,
+                                                 cfnet::distributed::MiddleLayers::split_rows);
+            REQUIRE(h1.size() == h2.size());
+            for (std::size_t e = 0; e < h1.size(); ++e) CHECK(h2[e].loss == Approx(h1[e].loss).epsilon(1e-5));
+            CHECK(max_abs_diff(rep_model.predict(split.train, split.test), split_model.predict(split.train, split.test)) < 1e-4);
+            // per step: reduce-scatter b x 32 twice (sent: all of it), allgather of this rank's rows
+            // (all b) of the code and of the first layer's gradient, the middle layers' gradients
+            // (32 x 8 + 8 + 8 x 32 + 32 = 552 floats) and the loss
+            const std::uint64_t mid = 4 * 552;
+            auto step = [&](std::uint64_t b) { return 2 * b * 32 * 4 + 2 * b * 32 * 4 + mid + 8; };
+            const std::uint64_t per_epoch = 3 * step(16) + step(12);
+            CHECK(r2.steps == 20);
+            CHECK(r2.formula_bytes == 5 * per_epoch);
+            const auto& c = r2.comm;
+            using cfnet::distributed::CommKind;
+            CHECK(c.sent(CommKind::reduce_scatter) + c.sent(CommKind::allgather) + c.sent(CommKind::allreduce) ==
+                  r2.formula_bytes);
+            CHECK(c.calls_of(CommKind::reduce_scatter) == 2 * 20);
+            CHECK(c.calls_of(CommKind::allgather) == 2 * 20);
+            CHECK(c.calls_of(CommKind::allreduce) == 2 * 20);
+            CHECK(r1.comm.calls_of(CommKind::reduce_scatter) == 0);
+        }
+}
+
 TEST_CASE("fit_item_partitioned: validation metrics and early stopping as AutoencoderCF::fit") {
     const auto split = cfnet_test::low_rank_split(60, 30, 11);
     cfnet::EarlyStopping es;

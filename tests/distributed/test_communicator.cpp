@@ -60,6 +60,25 @@ TEST_CASE("SingleProcess: counts calls and payload bytes by kind") {
     comm.barrier();
     CHECK(s.calls_of(CommKind::barrier) == 1);
     CHECK(s.total_bytes() == 64 * 2 + 28 + 28);
+    // reduce-scatter: the whole send buffer is sent, this rank's block received (with one rank: all of it)
+    const std::vector<float> send = {1, 2, 3};
+    std::vector<float> got(3);
+    comm.reduce_scatter_sum(send.data(), got.data(), {3});
+    CHECK(got == send);
+    CHECK(s.sent(CommKind::reduce_scatter) == 12);
+    CHECK(s.received(CommKind::reduce_scatter) == 12);
+    CHECK_THROWS_AS(comm.reduce_scatter_sum(send.data(), got.data(), {1, 2}), cfnet::InvalidArgument);
+    // allgatherv with known counts: no exchange of lengths
+    std::vector<float> all(3);
+    comm.allgatherv(send.data(), all.data(), {3});
+    CHECK(all == send);
+    CHECK(s.calls_of(CommKind::allgather) == 4);
+    // gatherv: the lengths (an allgather), then the data on the root
+    CHECK(comm.gatherv(send) == send);
+    CHECK(s.calls_of(CommKind::gather) == 1);
+    CHECK(s.sent(CommKind::gather) == 12);
+    CHECK(s.received(CommKind::gather) == 0);
+    CHECK_THROWS_AS(comm.gatherv(send, 1), cfnet::InvalidArgument);
     comm.reset_stats();
     CHECK(comm.stats().total_bytes() == 0);
     CHECK(comm.stats().calls_of(CommKind::allreduce) == 0);

@@ -162,3 +162,42 @@ TEST_CASE("SparseDropout drops stored entries with one draw each and scales the 
     CHECK(same.values() == ones);
     CHECK_THROWS_WITH(SparseDropout<float>(1.0), Catch::Matchers::Contains("SparseDropout: rate must be in [0, 1)"));
 }
+
+TEST_CASE("Dropout::forward_keyed: a row's mask depends on the key and its position only", "[dropout]") {
+    const double p = 0.4;
+    const float keep = static_cast<float>(1.0 / (1.0 - p));
+    Dropout<float> whole(p), top(p), bottom(p);
+    Matrix<float> x = ones(300, 64);
+    for (std::size_t k = 0; k < x.size(); ++k) x.data()[k] = 1.0f + 0.001f * static_cast<float>(k % 97);
+    const Matrix<float> y = whole.forward_keyed(x, 1234, 1000);
+    // the batch cut in two: rows [0, 110) and [110, 300) at positions 1000 and 1110
+    Matrix<float> x0 = xt::view(x, xt::range(0, 110), xt::all()), x1 = xt::view(x, xt::range(110, 300), xt::all());
+    const Matrix<float> y0 = top.forward_keyed(x0, 1234, 1000), y1 = bottom.forward_keyed(x1, 1234, 1110);
+    std::size_t dropped = 0;
+    for (std::size_t i = 0; i < 300; ++i)
+        for (std::size_t j = 0; j < 64; ++j) {
+            const float v = i < 110 ? y0(i, j) : y1(i - 110, j);
+            REQUIRE(v == y(i, j));
+            REQUIRE((v == 0.f || v == x(i, j) * keep));
+            dropped += v == 0.f;
+        }
+    CHECK(double(dropped) / 19200.0 == Approx(p).margin(0.015));  // sd 0.0035
+    // another key or position: another mask; backward applies the mask just drawn
+    const Matrix<float> other = whole.forward_keyed(x, 1235, 1000);
+    std::size_t same = 0;
+    for (std::size_t k = 0; k < y.size(); ++k) same += other.data()[k] == y.data()[k];
+    CHECK(same < 19200 * 8 / 10);
+    (void)whole.forward_keyed(x, 1234, 1000);
+    const Matrix<float> first = whole.mask();
+    const Matrix<float> shifted = whole.forward_keyed(x, 1234, 1001);
+    const Matrix<float> next = xt::view(whole.mask(), xt::range(0, 299), xt::all()),
+                        prev = xt::view(first, xt::range(1, 300), xt::all());
+    CHECK(next == prev);
+    const auto& dx = whole.backward(ones(300, 64));
+    for (std::size_t k = 0; k < dx.size(); ++k) REQUIRE(dx.data()[k] == (shifted.data()[k] == 0.f ? 0.f : keep));
+    // frozen: the mask is kept; eval: the identity
+    whole.freeze_mask(true);
+    CHECK(whole.forward_keyed(x, 99, 0) == shifted);
+    whole.set_mode(Mode::eval);
+    CHECK(whole.forward_keyed(x, 99, 0) == x);
+}

@@ -146,14 +146,6 @@ inline SyntheticOptions ml20m_implicit() {
 
 namespace detail {
 
-/// splitmix64 of seed + stream: independent, well-mixed seeds for the generator's streams.
-inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
-    std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /// Integer counts proportional to `weights` (all > 0), each in [lo, hi], summing exactly to
 /// `total`: every entry gets lo, and total - n * lo is shared in proportion to the weights with the
 /// entries whose share would pass hi - lo capped there (water-filling, largest weights first); the
@@ -339,17 +331,17 @@ RatingMatrix<T> generate(const SyntheticOptions& options) {
     const std::size_t nu = o.n_users, ni = o.n_items, cap = ni / 2;
 
     // Per-user counts.
-    Rng count_rng(detail::derive_seed(o.seed, 1));
+    Rng count_rng(derive_seed(o.seed, 1));
     const auto counts = detail::allocate_counts(detail::power_law_weights(nu, o.user_activity_exponent, count_rng),
                                                 o.n_ratings, o.min_ratings_per_user, cap);
 
     // Item popularity.
-    Rng item_rng(detail::derive_seed(o.seed, 2));
+    Rng item_rng(derive_seed(o.seed, 2));
     const auto popularity = detail::power_law_weights(ni, o.item_popularity_exponent, item_rng);
     const detail::AliasTable alias(popularity);
 
     // Model parameters.
-    Rng model_rng(detail::derive_seed(o.seed, 3));
+    Rng model_rng(derive_seed(o.seed, 3));
     std::vector<double> user_bias(nu), item_bias(ni), p(nu * o.rank), q(ni * o.rank);
     for (auto& b : user_bias) b = o.user_bias_std * model_rng.normal();
     for (auto& b : item_bias) b = o.item_bias_std * model_rng.normal();
@@ -358,8 +350,8 @@ RatingMatrix<T> generate(const SyntheticOptions& options) {
     for (auto& x : p) x = s * model_rng.normal();
     for (auto& x : q) x = s * model_rng.normal();
 
-    Rng noise_rng(detail::derive_seed(o.seed, 4));
-    Rng time_rng(detail::derive_seed(o.seed, 5));
+    Rng noise_rng(derive_seed(o.seed, 4));
+    Rng time_rng(derive_seed(o.seed, 5));
     const auto levels = static_cast<long long>(std::llround((o.rating_max - o.rating_min) / o.rating_step));
 
     std::vector<std::size_t> row_ptr(nu + 1, 0);

@@ -13,6 +13,22 @@
 
 namespace cfnet {
 
+/// splitmix64 of seed + stream: independent, well-mixed seeds for the streams derived from one
+/// seed (a model's weights, shuffles, masks; a step's or a row's own stream).
+inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
+    std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/// A uniform double in [0, 1) (53 bits) that is a pure function of (key, counter): random draws
+/// addressed by position rather than taken in turn from a stream, so that a part of a batch can
+/// draw exactly its own entries (data-parallel training: each rank its rows).
+inline double uniform_at(std::uint64_t key, std::uint64_t counter) {
+    return static_cast<double>(derive_seed(key, counter) >> 11) * 0x1.0p-53;
+}
+
 class Rng {
 public:
     using result_type = std::uint64_t;

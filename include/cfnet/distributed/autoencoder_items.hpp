@@ -9,13 +9,17 @@
 ///
 ///   1. z1 = X_b[:, I_r] W1[I_r, :] (+ the first layer's bias, held by rank 0): ALLREDUCE b x h1;
 ///      the hidden activation, hidden dropout and the middle layers run replicated (same input,
-///      same masks: drawn from the step's own seed, so they do not depend on N either);
+///      same masks: row-keyed from the step's own seed, so they do not depend on N either);
 ///   2. the outputs of this rank's items at the batch's observed entries, the masked loss's
 ///      gradient (its normaliser from the users' rating counts over all items, agreed on once) and
 ///      the last layer's backward pass (its rows updated in place); ALLREDUCE the partial gradient
 ///      w.r.t. the code (b x hL) and the loss (1 double);
 ///   3. backward through the replicated middle layers (the same update on every rank) and the
 ///      first layer's rows of this rank's items.
+///
+/// With MiddleLayers::split_rows the middle layers run on this rank's block of the batch's rows
+/// instead: the two allreduces become reduce-scatters (by rows) followed by allgathers, and the
+/// middle layers' gradients are allreduced before their Adam step (see the enum).
 ///
 /// Per step: 4 b (h1 + hL) + 8 bytes, independent of the number of items; the two big layers'
 /// values, gradients and moments per rank fall as 1/N. After training the slices are gathered
@@ -72,6 +76,19 @@ RatingMatrix<T> shard_items(const RatingMatrix<T>& all, const Communicator& comm
     return all.filter([&](std::size_t k) { return b.contains(items[k]); });
 }
 
+/// Where the middle layers (between the two partitioned ones) run in fit_item_partitioned.
+enum class MiddleLayers {
+    /// Every rank runs them on the whole batch (the same input, the same update): per step 2
+    /// allreduces of b x 512 floats. Their compute does not shrink with N.
+    replicated,
+    /// Each rank runs them on its block of the batch's rows (block_of(b, rank, N)): the first
+    /// layer's sum is reduce-scattered by rows, the code allgathered; backwards the code's gradient
+    /// is reduce-scattered, the first layer's allgathered, and the middle layers' gradients (their
+    /// parameters: 296,000 for 512-256-64-256-512) allreduced before one Adam step. Their compute
+    /// falls as 1/N for 4 P_mid bytes more per step (docs/distributed.md, section 5).
+    split_rows,
+};
+
 /// Who ends up with the trained AutoencoderCF after fit_item_partitioned.
 enum class ItemGather {
     root,        ///< rank 0 (the other ranks' models stay untrained)
@@ -95,7 +112,10 @@ struct ItemPartitionedReport {
     std::size_t partitioned_elements = 0;
     /// The same for the replicated parameters (middle layers, the first layer's bias).
     std::size_t replicated_elements = 0;
-    std::uint64_t formula_bytes = 0;  ///< sum over the steps of 4 b (h1 + hL) + 8 (b: the step's rows)
+    /// Payload sent by this rank over the training steps, by formula: replicated 4 b (h1 + hL) + 8
+    /// per step (b: the step's rows); split_rows 4 (b + b_r) (h1 + hL) + 4 P_mid + 8 (b_r: this
+    /// rank's rows of the batch, P_mid: the middle layers' parameters).
+    std::uint64_t formula_bytes = 0;
     CommStats comm;                   ///< counted during the training steps only (validation apart)
     CommStats validation_comm;        ///< counted while computing the validation metrics
 };
@@ -219,7 +239,8 @@ template <class T>
 History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& shard, Communicator& comm,
                              const std::vector<Callback*>& callbacks = {},
                              const std::common_type_t<RatingMatrix<T>>* validation = nullptr,
-                             ItemPartitionedReport* report = nullptr, ItemGather gather = ItemGather::root) {
+                             ItemPartitionedReport* report = nullptr, ItemGather gather = ItemGather::root,
+                             MiddleLayers middle = MiddleLayers::replicated) {
     using clock = std::chrono::steady_clock;
     const AutoencoderOptions& opt = model.options();
     const char* fn = "distributed::fit_item_partitioned(AutoencoderCF)";
@@ -351,8 +372,17 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
     std::vector<index_type> local;
     std::vector<std::size_t> gptr;
     std::vector<T> scale, pred;
-    Matrix<T> a1, dcode, dz1;
+    Matrix<T> a1, dcode, dz1, z1, code_all, dcode_mine, dz1_all;
     std::uint64_t global_step = 0;
+    const bool split = middle == MiddleLayers::split_rows;
+    std::vector<std::size_t> count_h1(static_cast<std::size_t>(comm.size())), count_hl(count_h1.size());
+    std::vector<T> mid_grad;
+    if (split) {
+        std::size_t n_mid = 0;
+        for (std::size_t slot = 2; slot < 2 * k; ++slot) n_mid += params[slot]->size();
+        mid_grad.resize(n_mid);
+    }
+    clock::duration comm_extra = clock::duration::zero();
     const CommStats before = comm.stats();
 
     auto history = loop.run(opt.epochs, steps, [&](int /*epoch*/) {
@@ -372,21 +402,48 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             scale.resize(n);
             loss.gradient_scales(gptr.data(), n, scale.data());  // the global normaliser, per row
 
-            // 1. the first layer's partial pre-activation, summed over the ranks
+            // this rank's rows of the batch for the middle layers: a block of them (split_rows) or all
+            const Block mine = split ? block_of(n, comm) : Block{0, n};
+            const std::size_t m = mine.size();
+            if (split)
+                for (std::size_t q = 0; q < count_h1.size(); ++q) {
+                    const std::size_t rows = block_of(n, static_cast<int>(q), comm.size()).size();
+                    count_h1[q] = rows * h1;
+                    count_hl[q] = rows * hl;
+                }
+
+            // 1. the first layer's partial pre-activation, summed over the ranks (this rank's rows of it)
             a1 = net.in.forward(batch);  // + the bias: rank 0's (the others' stays 0)
             const auto t1 = clock::now();
-            comm.allreduce_sum(a1.data(), a1.size());
-            const auto t2 = clock::now();
-            const auto r0 = clock::now();
-            nn::apply_activation(opt.hidden_activation, a1.data(), a1.size());
-            Rng drop_rng(cfnet::detail::ae_seed(drop_seed, global_step));
-            const Matrix<T>* h = drop ? &net.drop[0].forward(a1, drop_rng) : &a1;
-            for (std::size_t l = 1; l < k; ++l) {
-                h = &net.mid[l - 1].forward(*h);
-                if (drop) h = &net.drop[l].forward(*h, drop_rng);
+            if (split) {
+                ensure_shape(z1, m, h1);
+                comm.reduce_scatter_sum(a1.data(), z1.data(), count_h1);
+            } else {
+                comm.allreduce_sum(a1.data(), a1.size());
             }
-
+            const auto t2 = clock::now();
+            Matrix<T>& z = split ? z1 : a1;
+            nn::apply_activation(opt.hidden_activation, z.data(), z.size());
+            const std::uint64_t step_key = cfnet::detail::ae_seed(drop_seed, global_step);
+            auto dropout = [&](std::size_t l, const Matrix<T>& x) -> const Matrix<T>& {
+                return net.drop[l].forward_keyed(x, cfnet::detail::ae_seed(step_key, l), mine.begin);
+            };
+            const Matrix<T>* h = &z;
+            if (m > 0) {
+                if (drop) h = &dropout(0, z);
+                for (std::size_t l = 1; l < k; ++l) {
+                    h = &net.mid[l - 1].forward(*h);
+                    if (drop) h = &dropout(l, *h);
+                }
+            }
             const auto r1 = clock::now();
+            const Matrix<T>* code = h;
+            if (split) {
+                ensure_shape(code_all, n, hl);
+                comm.allgatherv(m > 0 ? h->data() : nullptr, code_all.data(), count_hl);
+                code = &code_all;
+            }
+            const auto t3 = clock::now();
 
             // 2. this rank's outputs, the loss's gradient, the last layer's backward pass and update
             adam.begin_step();
@@ -396,7 +453,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             const T* tv = batch.values().data();
             const T* sc = scale.data();
             dcode = net.out.forward_backward_at(
-                *h, batch, [&](std::size_t r, std::size_t pos, T p) { return sc[r] * (p - tv[pos]); }, pred.data(),
+                *code, batch, [&](std::size_t r, std::size_t pos, T p) { return sc[r] * (p - tv[pos]); }, pred.data(),
                 &uw_out, &ub_out);
             double part = 0.0;
             const auto& rp = batch.row_ptr();
@@ -405,34 +462,70 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
                     const double e = static_cast<double>(pred[q]) - static_cast<double>(tv[q]);
                     part += 0.5 * static_cast<double>(sc[r]) * e * e;
                 }
-            const auto t3 = clock::now();
-            comm.allreduce_sum(dcode.data(), dcode.size());
-            comm.allreduce_sum(&part, 1);
             const auto t4 = clock::now();
+            if (split) {
+                ensure_shape(dcode_mine, m, hl);
+                comm.reduce_scatter_sum(dcode.data(), dcode_mine.data(), count_hl);
+            } else {
+                comm.allreduce_sum(dcode.data(), dcode.size());
+            }
+            comm.allreduce_sum(&part, 1);
+            const auto t5 = clock::now();
             loop.check_loss(s + 1, part);
 
-            // 3. backward through the replicated layers, then this rank's first-layer rows
-            const auto r2 = clock::now();
-            const Matrix<T>* g = &dcode;
-            for (std::size_t l = k; l-- > 1;) {
-                if (drop) g = &net.drop[l].backward(*g);
-                const nn::RowUpdate<T> uw = update(2 * l), ub = update(2 * l + 1);
-                g = &net.mid[l - 1].backward(*g, &uw, &ub);
+            // 3. backward through the middle layers (replicated: updated in the pass; split_rows: their
+            //    gradients over this rank's rows, summed over the ranks, then one Adam step), then this
+            //    rank's first-layer rows
+            const Matrix<T>* g = split ? &dcode_mine : &dcode;
+            ensure_shape(dz1, m, h1);
+            if (split)
+                for (std::size_t slot = 2; slot < 2 * k; ++slot) params[slot]->zero_grad();
+            if (m > 0) {
+                for (std::size_t l = k; l-- > 1;) {
+                    if (drop) g = &net.drop[l].backward(*g);
+                    if (split) {
+                        g = &net.mid[l - 1].backward(*g);
+                    } else {
+                        const nn::RowUpdate<T> uw = update(2 * l), ub = update(2 * l + 1);
+                        g = &net.mid[l - 1].backward(*g, &uw, &ub);
+                    }
+                }
+                if (drop) g = &net.drop[0].backward(*g);
+                nn::activation_backward(opt.hidden_activation, z.data(), g->data(), dz1.data(), dz1.size());
             }
-            if (drop) g = &net.drop[0].backward(*g);
-            ensure_shape(dz1, n, h1);
-            nn::activation_backward(opt.hidden_activation, a1.data(), g->data(), dz1.data(), dz1.size());
             const auto r3 = clock::now();
-            rep.replicated_seconds += std::chrono::duration<double>((r1 - r0) + (r3 - r2)).count();
+            rep.replicated_seconds += std::chrono::duration<double>((r1 - t2) + (r3 - t5)).count();
+            if (split) {
+                std::size_t off = 0;
+                for (std::size_t slot = 2; slot < 2 * k; ++slot) {
+                    std::copy(params[slot]->grad.begin(), params[slot]->grad.end(), mid_grad.begin() + static_cast<std::ptrdiff_t>(off));
+                    off += params[slot]->size();
+                }
+                ensure_shape(dz1_all, n, h1);
+                const auto c0 = clock::now();
+                comm.allreduce_sum(mid_grad.data(), mid_grad.size());
+                comm.allgatherv(dz1.data(), dz1_all.data(), count_h1);
+                comm_extra += clock::now() - c0;
+                off = 0;
+                for (std::size_t slot = 2; slot < 2 * k; ++slot) {
+                    std::copy(mid_grad.begin() + static_cast<std::ptrdiff_t>(off),
+                              mid_grad.begin() + static_cast<std::ptrdiff_t>(off + params[slot]->size()),
+                              params[slot]->grad.begin());
+                    off += params[slot]->size();
+                    adam.update(slot);
+                }
+            }
             const nn::RowUpdate<T> uw_in = update(0), ub_in = update(1);
-            net.in.backward(dz1, &uw_in, root ? &ub_in : nullptr);  // the first layer's bias lives on rank 0
+            net.in.backward(split ? dz1_all : dz1, &uw_in, root ? &ub_in : nullptr);  // the first layer's bias lives on rank 0
             if (!root) net.in.bias().zero_grad();
-            const auto t5 = clock::now();
-            rep.step_compute_seconds.push_back(std::chrono::duration<double>((t1 - t0) + (t3 - t2) + (t5 - t4)).count());
-            rep.step_comm_seconds.push_back(std::chrono::duration<double>((t2 - t1) + (t4 - t3)).count());
+            const auto t6 = clock::now();
+            const double comm_s = std::chrono::duration<double>((t2 - t1) + (t3 - r1) + (t5 - t4) + comm_extra).count();
+            rep.step_comm_seconds.push_back(comm_s);
+            rep.step_compute_seconds.push_back(std::chrono::duration<double>(t6 - t0).count() - comm_s);
+            comm_extra = clock::duration::zero();
             rep.compute_seconds += rep.step_compute_seconds.back();
             rep.comm_seconds += rep.step_comm_seconds.back();
-            rep.formula_bytes += 4 * n * (h1 + hl) + 8;
+            rep.formula_bytes += split ? 4 * (n + m) * (h1 + hl) + sizeof(T) * mid_grad.size() + 8 : 4 * n * (h1 + hl) + 8;
             ++rep.steps;
             loop.batch_end(s + 1, part, static_cast<double>(n));
         }

@@ -1,8 +1,8 @@
 #pragma once
 /// @file distributed/communicator.hpp
 /// The communicator interface cfnet's distributed code programs against (docs/distributed.md):
-/// rank, size, an in-place allreduce sum of float / double / int64 buffers, allgather(v),
-/// broadcast and barrier; typed and blocking. `SingleProcess` is the default (one rank, no MPI,
+/// rank, size, an in-place allreduce sum of float / double / int64 buffers, reduce-scatter,
+/// allgather(v), gatherv, broadcast and barrier; typed and blocking. `SingleProcess` is the default (one rank, no MPI,
 /// nothing leaves the process); `MpiCommunicator` (distributed/mpi.hpp, target cfnet::mpi) runs
 /// the same calls on MPI. Every call is counted by kind (calls, payload bytes sent and received)
 /// in the base class, so both backends count the same way and the counts can be compared with
@@ -17,8 +17,9 @@
 /// @endcode
 ///
 /// Byte counting (the payload, not the wire): allreduce of n elements counts n * sizeof(T) sent
-/// and received per rank; allgather(v) counts this rank's part as sent and the other ranks'
-/// parts as received; broadcast counts the buffer as sent on the root and received elsewhere;
+/// and received per rank; reduce-scatter of n elements counts n * sizeof(T) sent and this rank's
+/// block received; allgather(v) counts this rank's part as sent and the other ranks' parts as
+/// received; gatherv the same, received on the root only; broadcast counts the buffer as sent on the root and received elsewhere;
 /// barrier counts a call and no bytes. What an MPI library puts on the wire for this payload
 /// (e.g. 2 (N-1)/N x the payload per rank for a ring allreduce) is in docs/distributed.md.
 
@@ -34,11 +35,11 @@
 namespace cfnet::distributed {
 
 /// The kinds of collective calls, as counted in CommStats.
-enum class CommKind : int { allreduce = 0, allgather = 1, broadcast = 2, barrier = 3 };
+enum class CommKind : int { allreduce = 0, allgather = 1, broadcast = 2, barrier = 3, reduce_scatter = 4, gather = 5 };
 
 /// Calls and payload bytes per kind of call (see the file comment for what is counted).
 struct CommStats {
-    static constexpr std::size_t kinds = 4;
+    static constexpr std::size_t kinds = 6;
     std::array<std::uint64_t, kinds> calls{};
     std::array<std::uint64_t, kinds> bytes_sent{};
     std::array<std::uint64_t, kinds> bytes_received{};
@@ -84,6 +85,18 @@ public:
         return value;
     }
 
+    // --- reduce-scatter (sum) ---------------------------------------------------------------------
+    /// send[0..sum(counts)) holds one block per rank, in rank order (counts[r] elements for rank r,
+    /// the same counts on every rank); recv[0..counts[rank()]) = the element-wise sum over all ranks
+    /// of this rank's block. What an allreduce does, with each rank keeping only its block.
+    /// @throws InvalidArgument when counts does not have one entry per rank.
+    void reduce_scatter_sum(const float* send, float* recv, const std::vector<std::size_t>& counts) {
+        scatter_counted(send, recv, counts, DType::f32);
+    }
+    void reduce_scatter_sum(const double* send, double* recv, const std::vector<std::size_t>& counts) {
+        scatter_counted(send, recv, counts, DType::f64);
+    }
+
     // --- allgather(v) -----------------------------------------------------------------------------
     /// Every rank's `value`, in rank order (trivially copyable T).
     template <class T>
@@ -110,6 +123,47 @@ public:
         std::vector<T> out(total);
         gather_counted(local.data(), local.size() * sizeof(T), out.data(), bytes);
         if (counts) counts->assign(n.begin(), n.end());
+        return out;
+    }
+
+    /// recv[0..sum(counts)) = every rank's send[0..counts[rank]) concatenated in rank order, the
+    /// counts known on every rank (nothing is exchanged but the data; trivially copyable T).
+    /// @throws InvalidArgument when counts does not have one entry per rank.
+    template <class T>
+    void allgatherv(const T* send, T* recv, const std::vector<std::size_t>& counts) {
+        static_assert(std::is_trivially_copyable_v<T>, "Communicator::allgatherv: T must be trivially copyable");
+        check_counts("allgatherv", counts);
+        std::vector<std::size_t> bytes(counts.size());
+        for (std::size_t r = 0; r < counts.size(); ++r) bytes[r] = counts[r] * sizeof(T);
+        gather_counted(send, bytes[static_cast<std::size_t>(rank())], recv, bytes);
+    }
+
+    // --- gatherv ----------------------------------------------------------------------------------
+    /// The concatenation of every rank's `local` in rank order on rank `root` (ranks may give
+    /// different lengths); an empty vector elsewhere. `counts`, when given, receives each rank's
+    /// length on the root.
+    /// @throws InvalidArgument when root is not a rank.
+    template <class T>
+    std::vector<T> gatherv(const std::vector<T>& local, int root = 0, std::vector<std::size_t>* counts = nullptr) {
+        static_assert(std::is_trivially_copyable_v<T>, "Communicator::gatherv: T must be trivially copyable");
+        check_root("gatherv", root);
+        const auto n = allgather(static_cast<std::uint64_t>(local.size()));  // the root's counts (8 bytes per rank)
+        std::vector<std::size_t> bytes(n.size());
+        std::size_t total = 0, others = 0;
+        for (std::size_t r = 0; r < n.size(); ++r) {
+            bytes[r] = static_cast<std::size_t>(n[r]) * sizeof(T);
+            total += static_cast<std::size_t>(n[r]);
+            if (static_cast<int>(r) != root) others += bytes[r];
+        }
+        const bool is_root = rank() == root;
+        std::vector<T> out(is_root ? total : 0);
+        count(CommKind::gather, local.size() * sizeof(T), is_root ? others : 0);
+        if (size() > 1) {
+            do_gatherv(local.data(), local.size() * sizeof(T), out.data(), bytes, root);
+        } else if (!local.empty()) {
+            std::memcpy(out.data(), local.data(), local.size() * sizeof(T));
+        }
+        if (counts && is_root) counts->assign(n.begin(), n.end());
         return out;
     }
 
@@ -153,6 +207,12 @@ protected:
                                const std::vector<std::size_t>& recv_bytes) = 0;
     virtual void do_broadcast(void* data, std::size_t bytes, int root) = 0;
     virtual void do_barrier() = 0;
+    /// recv gets counts[rank()] elements: the sum of every rank's send block rank().
+    virtual void do_reduce_scatter_sum(const void* send, void* recv, const std::vector<std::size_t>& counts,
+                                       DType type) = 0;
+    /// As do_allgatherv, the result on `root` only (recv unused elsewhere).
+    virtual void do_gatherv(const void* send, std::size_t send_bytes, void* recv, const std::vector<std::size_t>& recv_bytes,
+                            int root) = 0;
 
 private:
     void count(CommKind k, std::size_t sent, std::size_t received) noexcept {
@@ -166,6 +226,24 @@ private:
         const std::size_t bytes = n * dtype_size(type);
         count(CommKind::allreduce, bytes, bytes);
         if (size() > 1 && n) do_allreduce_sum(data, n, type);
+    }
+    void scatter_counted(const void* send, void* recv, const std::vector<std::size_t>& counts, DType type) {
+        check_counts("reduce_scatter_sum", counts);
+        std::size_t total = 0;
+        for (const auto c : counts) total += c;
+        const std::size_t es = dtype_size(type), mine = counts[static_cast<std::size_t>(rank())];
+        check_arg((send != nullptr || total == 0) && (recv != nullptr || mine == 0),
+                  "Communicator::reduce_scatter_sum: null buffer");
+        count(CommKind::reduce_scatter, total * es, mine * es);
+        if (size() > 1) {
+            do_reduce_scatter_sum(send, recv, counts, type);
+        } else if (mine) {
+            std::memcpy(recv, send, mine * es);
+        }
+    }
+    void check_counts(const char* fn, const std::vector<std::size_t>& counts) const {
+        check_arg(counts.size() == static_cast<std::size_t>(size()), "Communicator::", fn, ": ", counts.size(),
+                  " counts for ", size(), " ranks");
     }
     void gather_counted(const void* send, std::size_t send_bytes, void* recv, const std::vector<std::size_t>& recv_bytes) {
         std::size_t others = 0;
@@ -198,6 +276,8 @@ protected:
     void do_allgatherv(const void*, std::size_t, void*, const std::vector<std::size_t>&) override {}
     void do_broadcast(void*, std::size_t, int) override {}
     void do_barrier() override {}
+    void do_reduce_scatter_sum(const void*, void*, const std::vector<std::size_t>&, DType) override {}
+    void do_gatherv(const void*, std::size_t, void*, const std::vector<std::size_t>&, int) override {}
 };
 
 /// The contiguous block of `n` items (rows, users) that rank `rank` of `size` owns: [begin, end).

@@ -102,19 +102,35 @@ protected:
 
     void do_allgatherv(const void* send, std::size_t send_bytes, void* recv,
                        const std::vector<std::size_t>& recv_bytes) override {
-        std::vector<int> counts(recv_bytes.size()), displs(recv_bytes.size());
-        std::size_t off = 0;
-        for (std::size_t r = 0; r < recv_bytes.size(); ++r) {
-            if (recv_bytes[r] > static_cast<std::size_t>(INT_MAX) || off > static_cast<std::size_t>(INT_MAX))
-                throw MpiError(cfnet::detail::concat("MpiCommunicator::allgatherv: ", off + recv_bytes[r],
-                                                     " bytes exceed MPI's int counts (at most ", INT_MAX, ")"));
-            counts[r] = static_cast<int>(recv_bytes[r]);
-            displs[r] = static_cast<int>(off);
-            off += recv_bytes[r];
-        }
+        std::vector<int> counts, displs;
+        byte_counts("allgatherv", recv_bytes, counts, displs);
         detail::mpi_check(MPI_Allgatherv(send, static_cast<int>(send_bytes), MPI_BYTE, recv, counts.data(),
                                          displs.data(), MPI_BYTE, comm_),
                           "MPI_Allgatherv");
+    }
+
+    void do_reduce_scatter_sum(const void* send, void* recv, const std::vector<std::size_t>& counts,
+                               DType type) override {
+        const MPI_Datatype t = type == DType::f32 ? MPI_FLOAT : type == DType::f64 ? MPI_DOUBLE : MPI_INT64_T;
+        std::vector<int> c(counts.size());
+        std::size_t total = 0;
+        for (std::size_t r = 0; r < counts.size(); ++r) {
+            total += counts[r];
+            if (total > static_cast<std::size_t>(INT_MAX))
+                throw MpiError(cfnet::detail::concat("MpiCommunicator::reduce_scatter_sum: ", total,
+                                                     " elements exceed MPI's int counts (at most ", INT_MAX, ")"));
+            c[r] = static_cast<int>(counts[r]);
+        }
+        detail::mpi_check(MPI_Reduce_scatter(send, recv, c.data(), t, MPI_SUM, comm_), "MPI_Reduce_scatter");
+    }
+
+    void do_gatherv(const void* send, std::size_t send_bytes, void* recv, const std::vector<std::size_t>& recv_bytes,
+                    int root) override {
+        std::vector<int> counts, displs;
+        byte_counts("gatherv", recv_bytes, counts, displs);
+        detail::mpi_check(MPI_Gatherv(send, static_cast<int>(send_bytes), MPI_BYTE, recv, counts.data(), displs.data(),
+                                      MPI_BYTE, root, comm_),
+                          "MPI_Gatherv");
     }
 
     void do_broadcast(void* data, std::size_t bytes, int root) override {
@@ -129,6 +145,22 @@ protected:
     void do_barrier() override { detail::mpi_check(MPI_Barrier(comm_), "MPI_Barrier"); }
 
 private:
+    /// MPI's int counts and displacements of a v-collective. @throws MpiError past INT_MAX bytes.
+    static void byte_counts(const char* fn, const std::vector<std::size_t>& bytes, std::vector<int>& counts,
+                            std::vector<int>& displs) {
+        counts.resize(bytes.size());
+        displs.resize(bytes.size());
+        std::size_t off = 0;
+        for (std::size_t r = 0; r < bytes.size(); ++r) {
+            if (bytes[r] > static_cast<std::size_t>(INT_MAX) || off > static_cast<std::size_t>(INT_MAX))
+                throw MpiError(cfnet::detail::concat("MpiCommunicator::", fn, ": ", off + bytes[r],
+                                                     " bytes exceed MPI's int counts (at most ", INT_MAX, ")"));
+            counts[r] = static_cast<int>(bytes[r]);
+            displs[r] = static_cast<int>(off);
+            off += bytes[r];
+        }
+    }
+
     MPI_Comm comm_;
     int rank_ = 0, size_ = 1;
 };

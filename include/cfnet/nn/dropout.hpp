@@ -42,24 +42,28 @@ public:
     /// forward with the mask drawn from `rng` instead of the layer's own stream (several layers
     /// sharing one mask stream, drawn layer after layer).
     const Matrix<T>& forward(const Matrix<T>& x, Rng& rng) {
-        const bool reuse = mode_ == Mode::train && frozen_ && has_mask_;
-        if (reuse)
-            check_arg(mask_.shape() == x.shape(), "Dropout::forward: the frozen mask is ", mask_.shape(0), " x ",
-                      mask_.shape(1), ", the input is ", x.shape(0), " x ", x.shape(1));
-        if (y_.shape() != x.shape()) y_.resize(x.shape());
-        const size_type n = x.size();
-        if (mode_ == Mode::eval) {
-            std::copy(x.data(), x.data() + n, y_.data());
-        } else {
-            if (!reuse) draw_mask(x, rng);
-            const T* xs = x.data();
-            const T* m = mask_.data();
-            T* ys = y_.data();
-            for (size_type i = 0; i < n; ++i) ys[i] = xs[i] * m[i];
+        if (mode_ == Mode::train && !reuse_mask(x)) draw_mask(x, rng);
+        return apply(x);
+    }
+
+    /// forward with row-keyed masks: entry (i, j) is kept unless uniform_at(derive_seed(key,
+    /// first_row + i), j) < rate (detail/rng.hpp), so a row's mask depends on the key and its
+    /// position first_row + i only, not on how the batch was cut: in data-parallel training each
+    /// rank draws exactly its own rows' masks (distributed/autoencoder_items.hpp). Frozen and eval
+    /// modes as forward(x).
+    const Matrix<T>& forward_keyed(const Matrix<T>& x, std::uint64_t key, std::size_t first_row) {
+        if (mode_ == Mode::train && !reuse_mask(x)) {
+            if (mask_.shape() != x.shape()) mask_.resize(x.shape());
+            const T keep = static_cast<T>(1.0 / (1.0 - rate_));
+            const size_type rows = x.shape(0), cols = x.shape(1);
+            T* m = mask_.data();
+            for (size_type i = 0; i < rows; ++i) {
+                const std::uint64_t row_key = derive_seed(key, first_row + i);
+                for (size_type j = 0; j < cols; ++j) m[i * cols + j] = uniform_at(row_key, j) < rate_ ? T(0) : keep;
+            }
+            has_mask_ = true;
         }
-        last_mode_ = mode_;
-        has_forward_ = true;
-        return y_;
+        return apply(x);
     }
 
     /// dx = dy * mask (train) or dy (eval), with the mask of the last forward.
@@ -95,6 +99,32 @@ public:
     const Matrix<T>& mask() const noexcept { return mask_; }
 
 private:
+    /// Train mode with a frozen mask already drawn. @throws InvalidArgument when x's shape differs from it.
+    bool reuse_mask(const Matrix<T>& x) const {
+        const bool reuse = frozen_ && has_mask_;
+        if (reuse)
+            check_arg(mask_.shape() == x.shape(), "Dropout::forward: the frozen mask is ", mask_.shape(0), " x ",
+                      mask_.shape(1), ", the input is ", x.shape(0), " x ", x.shape(1));
+        return reuse;
+    }
+
+    /// y = x * mask (train) or x (eval).
+    const Matrix<T>& apply(const Matrix<T>& x) {
+        if (y_.shape() != x.shape()) y_.resize(x.shape());
+        const size_type n = x.size();
+        if (mode_ == Mode::eval) {
+            std::copy(x.data(), x.data() + n, y_.data());
+        } else {
+            const T* xs = x.data();
+            const T* m = mask_.data();
+            T* ys = y_.data();
+            for (size_type i = 0; i < n; ++i) ys[i] = xs[i] * m[i];
+        }
+        last_mode_ = mode_;
+        has_forward_ = true;
+        return y_;
+    }
+
     void draw_mask(const Matrix<T>& x, Rng& rng) {
         if (mask_.shape() != x.shape()) mask_.resize(x.shape());
         const T keep = static_cast<T>(1.0 / (1.0 - rate_));

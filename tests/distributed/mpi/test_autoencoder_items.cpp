@@ -28,6 +28,7 @@ using cfnet::AutoencoderOptions;
 using cfnet::distributed::fit_item_partitioned;
 using cfnet::distributed::ItemGather;
 using cfnet::distributed::ItemPartitionedReport;
+using cfnet::distributed::MiddleLayers;
 using cfnet::distributed::MpiCommunicator;
 using cfnet::distributed::SingleProcess;
 using Approx = Catch::Detail::Approx;
@@ -51,7 +52,7 @@ std::vector<float> flat_weights(AutoencoderCF<float>& m) {
 // Trains on one process (AutoencoderCF::fit, or the one-rank item-partitioned fit) and on all
 // ranks (item shards, the model gathered on every rank); compares.
 void compare(MpiCommunicator& comm, const RM& train, const RM& test, const AutoencoderOptions& o, const char* what,
-             bool reference_is_fit = true) {
+             bool reference_is_fit = true, MiddleLayers middle = MiddleLayers::replicated) {
     AutoencoderCF<float> one(o), all(o);
     SingleProcess single;
     const auto h_one = reference_is_fit ? one.fit(train, test)
@@ -59,7 +60,7 @@ void compare(MpiCommunicator& comm, const RM& train, const RM& test, const Autoe
     ItemPartitionedReport rep;
     const auto shard = cfnet::distributed::shard_items(train, comm);
     const auto test_shard = cfnet::distributed::shard_items(test, comm);
-    const auto h_all = fit_item_partitioned(all, shard, comm, {}, &test_shard, &rep, ItemGather::every_rank);
+    const auto h_all = fit_item_partitioned(all, shard, comm, {}, &test_shard, &rep, ItemGather::every_rank, middle);
     REQUIRE(h_all.size() == h_one.size());
     CHECK(h_all.best_epoch == h_one.best_epoch);
     double loss_rel = 0;
@@ -77,10 +78,21 @@ void compare(MpiCommunicator& comm, const RM& train, const RM& test, const Autoe
     comm.broadcast(root, 0);
     CHECK(comm.allreduce_sum(static_cast<std::int64_t>(mine != root)) == 0);
     // bytes: exactly the formula; the same on every rank
-    CHECK(rep.comm.sent(cfnet::distributed::CommKind::allreduce) == rep.formula_bytes);
-    CHECK(rep.comm.calls_of(cfnet::distributed::CommKind::allreduce) == 3 * rep.steps);
-    CHECK(comm.allreduce_sum(static_cast<std::int64_t>(rep.formula_bytes)) ==
-          static_cast<std::int64_t>(rep.formula_bytes) * comm.size());
+    using cfnet::distributed::CommKind;
+    const auto& c = rep.comm;
+    CHECK(c.sent(CommKind::allreduce) + c.sent(CommKind::reduce_scatter) + c.sent(CommKind::allgather) ==
+          rep.formula_bytes);
+    if (middle == MiddleLayers::replicated) {
+        CHECK(c.calls_of(CommKind::allreduce) == 3 * rep.steps);
+        CHECK(c.calls_of(CommKind::reduce_scatter) + c.calls_of(CommKind::allgather) == 0);
+    } else {
+        CHECK(c.calls_of(CommKind::allreduce) == 2 * rep.steps);
+        CHECK(c.calls_of(CommKind::reduce_scatter) == 2 * rep.steps);
+        CHECK(c.calls_of(CommKind::allgather) == 2 * rep.steps);
+    }
+    if (middle == MiddleLayers::replicated)  // split_rows: each rank allgathers its own block of rows
+        CHECK(comm.allreduce_sum(static_cast<std::int64_t>(rep.formula_bytes)) ==
+              static_cast<std::int64_t>(rep.formula_bytes) * comm.size());
     // memory: this rank's block of items, and the blocks add up to one process's layers
     const std::size_t h1 = o.hidden.front(), hl = o.hidden.back(), ir = rep.items.size();
     CHECK(rep.items.begin == cfnet::distributed::block_of(train.n_items(), comm).begin);
@@ -124,6 +136,24 @@ TEST_CASE("AutoencoderCF item-partitioned: hidden dropout masks are the same on 
     const auto split = cfnet_test::low_rank_split(50, 23, 3);
     compare(comm, split.train, split.test, cfnet_test::small_options().n_epochs(6).dropout(0.0, 0.25),
             "synthetic, hidden dropout 0.25", false);
+}
+
+TEST_CASE("AutoencoderCF item-partitioned, middle layers split by batch rows: N ranks = one process") {
+    MpiCommunicator comm;
+    const auto split = cfnet_test::low_rank_split(61, 31, 13);
+    // batch 16 on 3 ranks: blocks of 6, 5, 5 rows; the last batch of 13 rows: 5, 4, 4
+    compare(comm, split.train, split.test, cfnet_test::small_options().n_epochs(8).l2(1e-4), "synthetic, split rows",
+            true, MiddleLayers::split_rows);
+    compare(comm, split.train, split.test,
+            cfnet_test::small_options().n_epochs(8).normalization(cfnet::nn::MaskNormalization::global).lazy(),
+            "synthetic global, lazy Adam, split rows", true, MiddleLayers::split_rows);
+    // the same row-keyed dropout masks as the replicated one-rank fit
+    compare(comm, split.train, split.test, cfnet_test::small_options().n_epochs(6).dropout(0.0, 0.25),
+            "synthetic, hidden dropout 0.25, split rows", false, MiddleLayers::split_rows);
+    // fewer batch rows than ranks in the last batch: 49 = 3 x 16 + 1
+    const auto odd = cfnet_test::low_rank_split(49, 31, 2);
+    compare(comm, odd.train, odd.test, cfnet_test::small_options().n_epochs(4), "synthetic, a 1-row batch, split rows",
+            true, MiddleLayers::split_rows);
 }
 
 TEST_CASE("AutoencoderCF item-partitioned: the model on rank 0 only, the single-process file") {

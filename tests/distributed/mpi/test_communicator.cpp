@@ -69,3 +69,57 @@ TEST_CASE("MpiCommunicator: broadcast from any root, the length too, and barrier
     CHECK(comm.stats().calls_of(CommKind::barrier) == 1);
     CHECK_THROWS_AS(comm.broadcast(static_cast<double*>(nullptr), 0, n), cfnet::InvalidArgument);
 }
+
+TEST_CASE("MpiCommunicator: reduce-scatter of uneven blocks, allgatherv with known counts, gatherv to any root") {
+    MpiCommunicator comm;
+    const int r = comm.rank(), n = comm.size();
+    // block q has q + 2 elements; rank r contributes (r + 1) (1000 q + k) to element k of block q
+    std::vector<std::size_t> counts(static_cast<std::size_t>(n));
+    std::size_t total = 0;
+    for (int q = 0; q < n; ++q) total += counts[static_cast<std::size_t>(q)] = static_cast<std::size_t>(q + 2);
+    std::vector<float> f;
+    std::vector<double> d;
+    for (int q = 0; q < n; ++q)
+        for (int k = 0; k < q + 2; ++k) {
+            f.push_back(static_cast<float>((r + 1) * (1000 * q + k)));
+            d.push_back(0.25 * (r + 1) * (1000 * q + k));
+        }
+    std::vector<float> fr(static_cast<std::size_t>(r + 2));
+    std::vector<double> dr(fr.size());
+    comm.reduce_scatter_sum(f.data(), fr.data(), counts);
+    comm.reduce_scatter_sum(d.data(), dr.data(), counts);
+    const int tri = n * (n + 1) / 2;
+    for (int k = 0; k < r + 2; ++k) {
+        CHECK(fr[static_cast<std::size_t>(k)] == static_cast<float>(tri * (1000 * r + k)));
+        CHECK(dr[static_cast<std::size_t>(k)] == 0.25 * tri * (1000 * r + k));
+    }
+    CHECK(comm.stats().calls_of(CommKind::reduce_scatter) == 2);
+    CHECK(comm.stats().sent(CommKind::reduce_scatter) == total * 12);
+    CHECK(comm.stats().received(CommKind::reduce_scatter) == fr.size() * 12);
+
+    // the blocks back together on every rank: rank q's block is 1000 q + k
+    std::vector<int> mine(static_cast<std::size_t>(r + 2)), all(total);
+    for (int k = 0; k < r + 2; ++k) mine[static_cast<std::size_t>(k)] = 1000 * r + k;
+    comm.allgatherv(mine.data(), all.data(), counts);
+    std::size_t at = 0;
+    for (int q = 0; q < n; ++q)
+        for (int k = 0; k < q + 2; ++k) CHECK(all[at++] == 1000 * q + k);
+    CHECK(comm.stats().calls_of(CommKind::allgather) == 1);  // no exchange of the counts
+    CHECK(comm.stats().received(CommKind::allgather) == (total - mine.size()) * 4);
+    CHECK_THROWS_AS(comm.allgatherv(mine.data(), all.data(), std::vector<std::size_t>(1)), cfnet::InvalidArgument);
+
+    for (int root = 0; root < n; ++root) {
+        std::vector<std::size_t> got_counts;
+        const auto got = comm.gatherv(mine, root, &got_counts);
+        if (r == root) {
+            CHECK(got == all);
+            CHECK(got_counts == counts);
+        } else {
+            CHECK(got.empty());
+            CHECK(got_counts.empty());
+        }
+    }
+    CHECK(comm.stats().calls_of(CommKind::gather) == static_cast<std::uint64_t>(n));
+    CHECK(comm.stats().sent(CommKind::gather) == static_cast<std::uint64_t>(n) * mine.size() * 4);
+    CHECK(comm.stats().received(CommKind::gather) == (total - mine.size()) * 4);  // once, as the root
+}

@@ -30,13 +30,8 @@ namespace cfnet {
 
 namespace detail {
 
-/// Independent seeds for the model's random streams (splitmix64 of seed + stream).
-inline std::uint64_t ae_seed(std::uint64_t seed, std::uint64_t stream) {
-    std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/// Independent seeds for the model's random streams (cfnet::derive_seed).
+inline std::uint64_t ae_seed(std::uint64_t seed, std::uint64_t stream) { return derive_seed(seed, stream); }
 /// Stream numbers of ae_seed: weights, shuffling, dropout masks.
 inline constexpr std::uint64_t ae_stream_init = 0, ae_stream_shuffle = 1, ae_stream_dropout = 2;
 
