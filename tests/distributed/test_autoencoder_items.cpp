@@ -99,6 +99,18 @@ TEST_CASE("fit_item_partitioned: bytes per step as the formula, elements held, t
     CHECK(max_abs_diff(ra.predict(split.train, split.test), rb.predict(split.train, split.test)) < 1e-5);
 }
 
+TEST_CASE("fit_item_partitioned: input dropout (keyed by row and item) is deterministic and denoises") {
+    const auto split = cfnet_test::low_rank_split(40, 20, 5);
+    SingleProcess comm;
+    AutoencoderCF<float> a(cfnet_test::small_options().n_epochs(3).dropout(0.3, 0.0)),
+        b(cfnet_test::small_options().n_epochs(3).dropout(0.3, 0.0)), plain(cfnet_test::small_options().n_epochs(3));
+    const auto ha = fit_item_partitioned(a, split.train, comm), hb = fit_item_partitioned(b, split.train, comm);
+    fit_item_partitioned(plain, split.train, comm);
+    for (std::size_t e = 0; e < ha.size(); ++e) CHECK(ha[e].loss == hb[e].loss);
+    CHECK(a.predict(split.train, split.test) == b.predict(split.train, split.test));
+    CHECK(max_abs_diff(a.predict(split.train, split.test), plain.predict(split.train, split.test)) > 1e-4);  // it drops
+}
+
 TEST_CASE("fit_item_partitioned: hidden dropout is deterministic, and ItemGather::none leaves the model alone") {
     const auto split = cfnet_test::low_rank_split(40, 20, 5);
     AutoencoderOptions o = cfnet_test::small_options().n_epochs(3).dropout(0.0, 0.3);
@@ -186,7 +198,6 @@ TEST_CASE("fit_item_partitioned: refuses what it does not support, naming it") {
         CHECK_THROWS_WITH(fit_item_partitioned(m, split.train, comm), Catch::Contains(what));
     };
     refuses(cfnet_test::small_options().item_based(), "item_based");
-    refuses(cfnet_test::small_options().dropout(0.1, 0.0), "input dropout");
     refuses(cfnet_test::small_options().fallback(), "unseen_fallback");
     refuses(cfnet_test::small_options().lbfgs(1.0, 2), "solver");
 }

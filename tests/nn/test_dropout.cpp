@@ -201,3 +201,50 @@ TEST_CASE("Dropout::forward_keyed: a row's mask depends on the key and its posit
     whole.set_mode(Mode::eval);
     CHECK(whole.forward_keyed(x, 99, 0) == x);
 }
+
+TEST_CASE("SparseDropout::add_row_keyed: a row cut into column blocks drops the same entries", "[dropout]") {
+    using cfnet::nn::SparseBatch;
+    using cfnet::nn::SparseDropout;
+    using cfnet::nn::index_type;
+    std::vector<index_type> cols;
+    std::vector<float> vals;
+    for (index_type c = 0; c < 900; c += 3) {
+        cols.push_back(c);
+        vals.push_back(1.0f + static_cast<float>(c % 5));
+    }
+    SparseDropout<float> d(0.3);
+    SparseBatch<float> whole(900), left(400), right(500);
+    d.add_row_keyed(whole, cols, vals, 77);
+    // columns [0, 400) and [400, 900), the second block numbered from 0 locally
+    std::vector<index_type> lc, rc;
+    std::vector<float> lv, rv;
+    for (std::size_t p = 0; p < cols.size(); ++p) {
+        if (cols[p] < 400) {
+            lc.push_back(cols[p]);
+            lv.push_back(vals[p]);
+        } else {
+            rc.push_back(cols[p] - 400);
+            rv.push_back(vals[p]);
+        }
+    }
+    d.add_row_keyed(left, lc, lv, 77, 0);
+    d.add_row_keyed(right, rc, rv, 77, 400);
+    std::vector<index_type> joined(left.indices().begin(), left.indices().end());
+    std::vector<float> joined_vals(left.values().begin(), left.values().end());
+    for (std::size_t p = 0; p < right.nnz(); ++p) {
+        joined.push_back(right.indices()[p] + 400);
+        joined_vals.push_back(right.values()[p]);
+    }
+    CHECK(std::vector<index_type>(whole.indices().begin(), whole.indices().end()) == joined);
+    CHECK(std::vector<float>(whole.values().begin(), whole.values().end()) == joined_vals);
+    // about 30% of the 300 entries dropped (sd 8), the survivors scaled by 1 / 0.7; another key, others
+    CHECK(whole.nnz() > 180);
+    CHECK(whole.nnz() < 240);
+    for (std::size_t p = 0; p < whole.nnz(); ++p) {
+        const auto c = whole.indices()[p];
+        CHECK(whole.values()[p] == Approx((1.0f + static_cast<float>(c % 5)) / 0.7));
+    }
+    SparseBatch<float> other(900);
+    d.add_row_keyed(other, cols, vals, 78);
+    CHECK(std::vector<index_type>(other.indices().begin(), other.indices().end()) != joined);
+}

@@ -154,6 +154,12 @@ void add_train(CLI::App& app, TrainArgs& a) {
                   "per step) or users (data parallelism: every gradient every step)")
         ->capture_default_str()
         ->check(CLI::IsMember({"items", "users"}));
+    s->add_option("--middle-layers", a.middle_layers,
+                  "under mpirun (autoencoder, --decomposition items): replicated (every rank runs the middle layers "
+                  "on the whole batch) or split (each rank its block of the batch's rows: their compute falls as 1/N "
+                  "for an allreduce of their gradients per step; pays at large batches and many ranks)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"replicated", "split"}));
 }
 
 void add_tune(CLI::App& app, TuneArgs& a) {

@@ -37,6 +37,7 @@ struct TrainArgs {
     std::string out;
     std::string history;
     std::string decomposition = "items";  ///< under mpirun: items (the default) or users
+    std::string middle_layers = "replicated";  ///< under mpirun, items: replicated (the default) or split
     bool quiet = false;
 
     // shared hyper-parameters
@@ -103,6 +104,7 @@ inline const std::vector<std::pair<std::string, std::vector<std::string>>>& opti
         {"--l2-lambda", {"autoencoder"}},
         {"--residual", {"autoencoder"}},
         {"--decomposition", {"autoencoder"}},
+        {"--middle-layers", {"autoencoder"}},
         {"--arch", {"ncf"}},
         {"--feedback", {"ncf"}},
         {"--embedding-dim", {"ncf"}},

@@ -2,13 +2,13 @@
 /// @file tools/cfnet/cmd_train_distributed.hpp
 /// `cfnet train` under mpirun (docs/distributed.md): `mpirun -np N cfnet train --model autoencoder
 /// ...` trains ONE model over N ranks and rank 0 writes the model file, in the single-process
-/// format. Every rank reads the data and makes the same split (same seed), then keeps only its part:
-/// its block of item columns (distributed::shard_items; the item-partitioned fit,
+/// format. Every rank reads the data and makes the same split (same seed), then keeps only its part.
+/// The autoencoder: its block of item columns (distributed::shard_items; the item-partitioned fit,
 /// distributed/autoencoder_items.hpp: the default, 2 b x 512 floats per step whatever the number
-/// of items) or, with --decomposition users, its block of users (distributed::shard_rows; the
-/// data-parallel fit, distributed/autoencoder.hpp: every gradient allreduced every step). Active
-/// only in
-/// a build with MPI (CFNET_TOOL_MPI, target cfnet::mpi) when the program was started by mpirun /
+/// of items; --middle-layers split also splits the batch's rows of the middle layers) or, with
+/// --decomposition users, its block of users (distributed::shard_rows; the data-parallel fit,
+/// distributed/autoencoder.hpp: every gradient allreduced every step). ncf and ease: its block of
+/// users (distributed/neural_cf.hpp, distributed/ease.hpp). Active only in a build with MPI (CFNET_TOOL_MPI, target cfnet::mpi) when the program was started by mpirun /
 /// mpiexec with more than one rank; otherwise `cfnet train` runs as always.
 
 #include "cmd_train.hpp"
@@ -17,6 +17,8 @@
 #include <cfnet/distributed/autoencoder.hpp>
 #include <cfnet/distributed/autoencoder_items.hpp>
 #include <cfnet/distributed/communicator.hpp>
+#include <cfnet/distributed/ease.hpp>
+#include <cfnet/distributed/neural_cf.hpp>
 
 #ifdef CFNET_TOOL_MPI
 #include <cfnet/distributed/mpi.hpp>
@@ -76,16 +78,44 @@ private:
 #endif
 };
 
-/// `cfnet train` on comm.size() ranks: --model autoencoder only, item-partitioned or data-parallel
-/// (--decomposition). @throws UsageError for another model or an option the chosen fit does
-/// not support.
+namespace detail {
+
+/// NeuralCF's own hold-out (validation_fraction f of the training pairs) made rank-independent:
+/// pair (u, i) of this rank's shard is held out when uniform_at(derive_seed(seed, u), i) < f, a
+/// function of the pair alone, so the same pairs are held out on any number of ranks (not
+/// NeuralCF::fit's pairs, which are drawn from one stream). Moves them from `train` to the result.
+inline cfnet::RatingMatrix<float> hold_out_keyed(cfnet::RatingMatrix<float>& train, double fraction, std::uint64_t seed) {
+    const auto& rp = train.row_ptr();
+    const auto& items = train.item_indices();
+    std::vector<std::uint8_t> out(train.nnz());
+    for (std::size_t u = 0; u + 1 < rp.size(); ++u) {
+        const std::uint64_t key = cfnet::derive_seed(seed, u);
+        for (std::size_t k = rp[u]; k < rp[u + 1]; ++k) out[k] = cfnet::uniform_at(key, items[k]) < fraction;
+    }
+    cfnet::RatingMatrix<float> held = train.filter([&](std::size_t k) { return out[k] != 0; });
+    train = train.filter([&](std::size_t k) { return out[k] == 0; });
+    return held;
+}
+
+}  // namespace detail
+
+/// `cfnet train` on comm.size() ranks: autoencoder (item-partitioned, --middle-layers, or
+/// data-parallel, --decomposition users), ncf (data-parallel over users; its validation pairs held
+/// out per pair, detail::hold_out_keyed) and ease (the Gram matrix summed over user shards; a fixed
+/// lambda). @throws UsageError for another model or an option the chosen fit does not support.
 inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communicator& comm) {
     namespace dist = cfnet::distributed;
     check_train_args(a);
-    if (model_kind_of(a.model) != model_kind_of("autoencoder"))
+    const ModelKind kind = model_kind_of(a.model);
+    if (kind == ModelKind::mult_vae)
         throw UsageError("train: under mpirun (" + std::to_string(comm.size()) +
-                         " ranks) only --model autoencoder trains distributed, not '" + a.model + "'");
-    const bool items = a.decomposition == "items";
+                         " ranks) --model autoencoder, ncf and ease train distributed, not '" + a.model + "'");
+    if (kind == ModelKind::ease && !a.has("--l2") && detail::preset_of(a) != "fixed")
+        throw UsageError("train: under mpirun --model ease needs a fixed lambda (--preset fixed or --l2): choosing it "
+                         "on validation is not distributed");
+    if (a.has("--middle-layers") && a.decomposition != "items")
+        throw UsageError("train: --middle-layers applies to --decomposition items only");
+    const bool items = kind == ModelKind::autoencoder && a.decomposition == "items";
     const bool root = comm.rank() == 0;
     const auto t0 = std::chrono::steady_clock::now();
     const examples::Workload w = load_data(a.data, a.layout, a.split, a.seed);
@@ -99,16 +129,85 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
     std::vector<cfnet::Callback*> callbacks;
     if (!a.quiet && root) callbacks.push_back(&bar);
 
-    cfnet::AutoencoderCF<float> model(detail::options_for(ModelType<cfnet::AutoencoderCF<float>>{}, a));
-    dist::DataParallelReport rep;
-    dist::ItemPartitionedReport irep;
+    cfnet::History history;
+    std::string ranks, closed_form;
+    char line[400];
     const auto t1 = std::chrono::steady_clock::now();
-    const cfnet::History history = items ? dist::fit_item_partitioned(model, shard, comm, callbacks, nullptr, &irep)
-                                         : dist::fit_data_parallel(model, shard, comm, callbacks, nullptr, &rep);
+    const char* model_name = dispatch_model(kind, [&](auto type) -> const char* {
+        using M = typename decltype(type)::type;
+        if constexpr (std::is_same_v<M, cfnet::MultVAE<float>>) {
+            return "";  // refused above
+        } else {
+            M model(detail::options_for(type, a));
+            if constexpr (std::is_same_v<M, cfnet::AutoencoderCF<float>>) {
+                if (items) {
+                    dist::ItemPartitionedReport r;
+                    const auto middle = a.middle_layers == "split" ? dist::MiddleLayers::split_rows
+                                                                   : dist::MiddleLayers::replicated;
+                    history = dist::fit_item_partitioned(model, shard, comm, callbacks, nullptr, &r, dist::ItemGather::root,
+                                                         middle);
+                    const auto& c = r.comm;
+                    const auto sent = static_cast<unsigned long long>(c.sent(dist::CommKind::allreduce) +
+                                                                      c.sent(dist::CommKind::reduce_scatter) +
+                                                                      c.sent(dist::CommKind::allgather));
+                    std::snprintf(line, sizeof line,
+                                  "%d ranks (MPI), partitioned by item, middle layers %s, %zu steps, %llu bytes sent in "
+                                  "all by rank 0 (%s); rank 0: items %zu..%zu, %.2f s compute, %.2f s communication, "
+                                  "%.2f s gathering the model",
+                                  comm.size(), a.middle_layers == "split" ? "split by rows" : "replicated", r.steps, sent,
+                                  a.middle_layers == "split"
+                                      ? "per step: 2 reduce-scatters of rows x 512 floats, 2 allgathers of its rows, "
+                                        "the middle layers' gradients, 1 double"
+                                      : "per step: 2 x rows x 512 floats + 1 double",
+                                  r.items.begin, r.items.end, r.compute_seconds, r.comm_seconds, r.gather_seconds);
+                } else {
+                    dist::DataParallelReport r;
+                    history = dist::fit_data_parallel(model, shard, comm, callbacks, nullptr, &r);
+                    const auto per_step = static_cast<unsigned long long>(r.parameters * sizeof(float) + 2 * sizeof(double));
+                    const auto total = static_cast<unsigned long long>(r.comm.sent(dist::CommKind::allreduce));
+                    std::snprintf(line, sizeof line,
+                                  "%d ranks (MPI), %zu steps, %llu bytes allreduced per step (+%llu once); rank 0: %zu "
+                                  "rows, %.2f s compute, %.2f s communication",
+                                  comm.size(), r.steps, per_step, total - per_step * r.steps, r.owned_rows, r.compute_seconds,
+                                  r.comm_seconds);
+                }
+            } else if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>>) {
+                auto train = shard;
+                const double f = model.options().validation_fraction;
+                cfnet::RatingMatrix<float> held;
+                if (f > 0) held = detail::hold_out_keyed(train, f, cfnet::derive_seed(model.options().seed, 7));
+                cfnet::NeuralCFOptions o = model.options();
+                o.validation_fraction = 0;  // the hold-out is `held`
+                model = M(o);
+                double compute = 0, communication = 0;
+                const dist::CommStats before = comm.stats();
+                history = dist::fit_data_parallel(model, train, comm, callbacks, f > 0 ? &held : nullptr, &compute,
+                                                  &communication);
+                const auto sent = static_cast<unsigned long long>(comm.stats().sent(dist::CommKind::allreduce) -
+                                                                  before.sent(dist::CommKind::allreduce));
+                std::snprintf(line, sizeof line,
+                              "%d ranks (MPI), partitioned by user, %llu bytes allreduced in all (every gradient in double "
+                              "per step); rank 0: %zu training pairs, %.2f s compute, %.2f s communication",
+                              comm.size(), sent, train.nnz(), compute, communication);
+            } else {  // Ease
+                const dist::CommStats before = comm.stats();
+                dist::fit_sharded(model, shard, comm);
+                const auto sent = static_cast<unsigned long long>(comm.stats().sent(dist::CommKind::allreduce) -
+                                                                  before.sent(dist::CommKind::allreduce));
+                closed_form = "closed form, lambda " + cfnet::metadata_number(model.selected_lambda());
+                std::snprintf(line, sizeof line,
+                              "%d ranks (MPI), partitioned by user, the Gram matrix summed: %llu bytes allreduced "
+                              "(its upper triangle)",
+                              comm.size(), sent);
+            }
+            ranks = line;
+            if (root) model.save(a.out);
+            return ModelName<M>::value;
+        }
+    });
     const double fit_seconds = examples::seconds_since(t1);
     if (!root) return exit_ok;
 
-    model.save(a.out);
     detail::record_split(a.out, a);
     if (!a.history.empty()) {
         if (a.history.size() >= 4 && a.history.compare(a.history.size() - 4, 4, ".csv") == 0)
@@ -117,32 +216,16 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
             history.save_json(a.history);
     }
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.out);
-    std::cout << "model:    " << ModelName<cfnet::AutoencoderCF<float>>::value << " (preset " << detail::preset_of(a) << ")\n"
+    std::cout << "model:    " << model_name << " (preset " << detail::preset_of(a) << ")\n"
               << "data:     " << w.data_source << ", split " << a.split << ", seed " << a.seed << '\n'
-              << "epochs:   " << history.size() << '\n';
-    if (history.size() > 0) std::cout << "loss:     " << history.epochs.back().loss << '\n';
-    char line[320];
-    if (items) {
-        const auto total = static_cast<unsigned long long>(irep.comm.sent(dist::CommKind::allreduce));
-        std::snprintf(line, sizeof line,
-                      "%d ranks (MPI), partitioned by item, %zu steps, %llu bytes allreduced in all (%llu per "
-                      "step of %zu rows: 2 x rows x 512 floats + 1 double); rank 0: items %zu..%zu, %.2f s compute, "
-                      "%.2f s communication, %.2f s gathering the model",
-                      comm.size(), irep.steps, total,
-                      static_cast<unsigned long long>(4 * model.options().batch_size * (model.options().hidden.front() +
-                                                                              model.options().hidden.back()) + 8),
-                      model.options().batch_size, irep.items.begin, irep.items.end, irep.compute_seconds, irep.comm_seconds,
-                      irep.gather_seconds);
-    } else {
-        const auto per_step = static_cast<unsigned long long>(rep.parameters * sizeof(float) + 2 * sizeof(double));
-        const auto total = static_cast<unsigned long long>(rep.comm.sent(dist::CommKind::allreduce));
-        std::snprintf(line, sizeof line,
-                      "%d ranks (MPI), %zu steps, %llu bytes allreduced per step (+%llu once); rank 0: %zu rows, "
-                      "%.2f s compute, %.2f s communication",
-                      comm.size(), rep.steps, per_step, total - per_step * rep.steps, rep.owned_rows, rep.compute_seconds,
-                      rep.comm_seconds);
+              << "epochs:   " << (closed_form.empty() ? std::to_string(history.size()) : closed_form) << '\n';
+    if (history.size() > 0) {
+        const auto& last = history.epochs.back();
+        std::cout << "loss:     " << last.loss;
+        for (const auto& [k, v] : last.metrics) std::cout << ", " << k << " " << v;
+        std::cout << '\n';
     }
-    std::cout << "ranks:    " << line << '\n';
+    std::cout << "ranks:    " << ranks << '\n';
     std::snprintf(line, sizeof line, "%.2f s training, %.2f s in all", fit_seconds, examples::seconds_since(t0));
     std::cout << "time:     " << line << '\n' << "saved:    " << a.out << " (" << info.file_size << " bytes)\n";
     if (!a.history.empty()) std::cout << "history:  " << a.history << '\n';

@@ -36,10 +36,13 @@
 ///   if (comm.rank() == 0) model.save("ae.cfnet");                 // the single-process file format
 /// @endcode
 ///
-/// Supported: user_based, solver adam (lazy_adam too: every item row lives on one rank), hidden
-/// dropout, validation ("val_rmse", "val_mae": each rank scores its items' validation pairs from
-/// the shared code) and early stopping. Refused: input dropout (its mask is drawn over whole rows),
-/// unseen_fallback, residual, clamp_to_training, selection.
+/// Supported: user_based, solver adam (lazy_adam too: every item row lives on one rank), input and
+/// hidden dropout (keyed masks: an input entry's draw is a function of the step, the row's batch
+/// position and the global item, a hidden unit's of the step, the layer, the row and the unit, so
+/// the masks do not depend on N; they are not AutoencoderCF::fit's masks, which come from one
+/// stream), validation ("val_rmse", "val_mae": each rank scores its items' validation pairs from
+/// the shared code) and early stopping. Refused: unseen_fallback, residual, clamp_to_training,
+/// selection.
 
 #include <cfnet/autoencoder.hpp>
 #include <cfnet/distributed/communicator.hpp>
@@ -141,19 +144,20 @@ inline void add_stats(CommStats& to, const CommStats& d) {
 }
 
 /// Rows [0, b.size()) of `mine` (width w, this rank's block b of n rows) gathered in row order into
-/// out (n x w; null: received and dropped), in rounds of at most `chunk` rows per rank so that no
-/// rank needs a buffer of the whole matrix. Collective.
+/// out (n x w) on every rank (`every_rank`: allgatherv) or on rank 0 only (gatherv; out is ignored
+/// elsewhere), in rounds of at most `chunk` rows per rank so that no rank needs a buffer of the
+/// whole matrix. Collective.
 template <class T>
 void gather_rows(Communicator& comm, const T* mine, const Block& b, std::size_t n, std::size_t w, T* out,
-                 std::size_t chunk = 4096) {
+                 bool every_rank, std::size_t chunk = 4096) {
     const std::size_t most = block_of(n, 0, comm.size()).size();
     std::vector<T> part;
     std::vector<std::size_t> counts;
     for (std::size_t r0 = 0; r0 < most; r0 += chunk) {
         const std::size_t a = std::min(r0, b.size()), e = std::min(r0 + chunk, b.size());
         part.assign(mine + a * w, mine + e * w);
-        const std::vector<T> all = comm.allgatherv(part, &counts);
-        if (!out) continue;
+        const std::vector<T> all = every_rank ? comm.allgatherv(part, &counts) : comm.gatherv(part, 0, &counts);
+        if (!every_rank && comm.rank() != 0) continue;
         std::size_t off = 0;
         for (int q = 0; q < comm.size(); ++q) {
             const std::size_t first = block_of(n, q, comm.size()).begin + r0;
@@ -246,8 +250,6 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
     const char* fn = "distributed::fit_item_partitioned(AutoencoderCF)";
     check_arg(opt.orientation == Orientation::user_based, fn, ": item_based is not supported (the units partitioned are items)");
     check_arg(opt.solver == Solver::adam, fn, ": only solver adam is supported");
-    check_arg(opt.input_dropout == 0, fn, ": input dropout is not supported (its mask is drawn over whole rows; got ",
-              opt.input_dropout, ")");
     check_arg(!opt.unseen_fallback, fn, ": unseen_fallback is not supported (its baseline needs whole rows)");
     check_arg(!opt.residual, fn, ": residual is not supported (its baseline needs whole rows)");
     check_arg(!opt.clamp_to_training, fn, ": clamp_to_training is not supported; set clamp_min/max");
@@ -368,7 +370,9 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
     Rng shuffle_rng(cfnet::detail::ae_seed(opt.seed, cfnet::detail::ae_stream_shuffle));
     const std::uint64_t drop_seed = cfnet::detail::ae_seed(opt.seed, cfnet::detail::ae_stream_dropout);
     const nn::MaskedMSE<T> loss(opt.loss_normalization);
-    nn::SparseBatch<T> batch(b.size());
+    nn::SparseBatch<T> batch(b.size()), input(b.size());  // the targets; the input after input dropout
+    const bool in_drop = opt.input_dropout > 0;
+    nn::SparseDropout<T> input_dropout(opt.input_dropout);
     std::vector<index_type> local;
     std::vector<std::size_t> gptr;
     std::vector<T> scale, pred;
@@ -391,12 +395,18 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             const auto t0 = clock::now();
             const std::size_t b0 = s * bs, b1 = std::min(n_rows, b0 + bs), n = b1 - b0;
             batch.clear();
+            input.clear();
             gptr.assign(1, 0);
+            const std::uint64_t step_key = cfnet::detail::ae_seed(drop_seed, global_step);
+            const std::uint64_t input_key = cfnet::detail::ae_seed(step_key, k);  // hidden layers: keys 0 .. k-1
             for (std::size_t r = b0; r < b1; ++r) {
                 const auto items = shard.user_items(order[r]);
                 local.resize(items.size());
                 for (std::size_t q = 0; q < items.size(); ++q) local[q] = static_cast<index_type>(items[q] - b.begin);
                 batch.add_row(local.data(), shard.user_ratings(order[r]).data(), local.size());
+                if (in_drop)  // keyed by the row's batch position and the global item: the same on any N
+                    input_dropout.add_row_keyed(input, local, shard.user_ratings(order[r]), derive_seed(input_key, r - b0),
+                                                b.begin);
                 gptr.push_back(gptr.back() + static_cast<std::size_t>(row_count[order[r]]));
             }
             scale.resize(n);
@@ -413,7 +423,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
                 }
 
             // 1. the first layer's partial pre-activation, summed over the ranks (this rank's rows of it)
-            a1 = net.in.forward(batch);  // + the bias: rank 0's (the others' stays 0)
+            a1 = net.in.forward(in_drop ? input : batch);  // + the bias: rank 0's (the others' stays 0)
             const auto t1 = clock::now();
             if (split) {
                 ensure_shape(z1, m, h1);
@@ -424,7 +434,6 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             const auto t2 = clock::now();
             Matrix<T>& z = split ? z1 : a1;
             nn::apply_activation(opt.hidden_activation, z.data(), z.size());
-            const std::uint64_t step_key = cfnet::detail::ae_seed(drop_seed, global_step);
             auto dropout = [&](std::size_t l, const Matrix<T>& x) -> const Matrix<T>& {
                 return net.drop[l].forward_keyed(x, cfnet::detail::ae_seed(step_key, l), mine.begin);
             };
@@ -542,11 +551,13 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             model.set_training_statistics(std::move(seen), sum[1] > 0 ? sum[0] / sum[1] : 0.0);
             full = model.parameters();
         }
-        detail::gather_rows(comm, net.in.weight().value.data(), b, n_items, h1, holder ? full[0]->value.data() : nullptr);
+        const bool all = gather == ItemGather::every_rank;
+        detail::gather_rows(comm, net.in.weight().value.data(), b, n_items, h1, holder ? full[0]->value.data() : nullptr,
+                            all);
         detail::gather_rows(comm, net.out.weight().value.data(), b, n_items, hl,
-                            holder ? full[2 * k]->value.data() : nullptr);
+                            holder ? full[2 * k]->value.data() : nullptr, all);
         detail::gather_rows(comm, net.out.bias().value.data(), b, n_items, 1,
-                            holder ? full[2 * k + 1]->value.data() : nullptr);
+                            holder ? full[2 * k + 1]->value.data() : nullptr, all);
         std::vector<T> bias1(net.in.bias().value.begin(), net.in.bias().value.end());
         if (gather == ItemGather::every_rank) comm.broadcast(bias1.data(), bias1.size(), 0);
         if (holder) {

@@ -172,6 +172,23 @@ public:
         batch.add_row(idx_.data(), val_.data(), idx_.size());
     }
 
+    /// add_row with keyed draws: entry p is dropped when uniform_at(key, first_col + cols[p]) <
+    /// rate (detail/rng.hpp), a pure function of the key and the column, so a row cut into blocks of
+    /// columns (an item-partitioned model: each rank its items, numbered from first_col) drops the
+    /// same entries as the whole row.
+    template <class IndexRange, class ValueRange>
+    void add_row_keyed(SparseBatch<T>& batch, const IndexRange& cols, const ValueRange& values, std::uint64_t key,
+                       std::size_t first_col = 0) {
+        idx_.clear();
+        val_.clear();
+        for (std::size_t p = 0; p < cols.size(); ++p) {
+            if (uniform_at(key, first_col + static_cast<std::size_t>(cols[p])) < rate_) continue;
+            idx_.push_back(cols[p]);
+            val_.push_back(values[p] * keep_);
+        }
+        batch.add_row(idx_.data(), val_.data(), idx_.size());
+    }
+
     double rate() const noexcept { return rate_; }
 
 private:

@@ -131,11 +131,13 @@ TEST_CASE("AutoencoderCF item-partitioned: validation and early stopping (restor
             "synthetic, early stopping, clamp 1..5");
 }
 
-TEST_CASE("AutoencoderCF item-partitioned: hidden dropout masks are the same on every rank (N ranks = 1 rank)") {
+TEST_CASE("AutoencoderCF item-partitioned: input and hidden dropout masks are the same on every rank (N ranks = 1 rank)") {
     MpiCommunicator comm;
     const auto split = cfnet_test::low_rank_split(50, 23, 3);
     compare(comm, split.train, split.test, cfnet_test::small_options().n_epochs(6).dropout(0.0, 0.25),
             "synthetic, hidden dropout 0.25", false);
+    compare(comm, split.train, split.test, cfnet_test::small_options().n_epochs(6).dropout(0.3, 0.1),
+            "synthetic, input dropout 0.3, hidden 0.1", false);
 }
 
 TEST_CASE("AutoencoderCF item-partitioned, middle layers split by batch rows: N ranks = one process") {
