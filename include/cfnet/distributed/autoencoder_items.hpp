@@ -106,8 +106,9 @@ struct ItemPartitionedReport {
     double compute_seconds = 0.0;  ///< forward, backward, updates (training steps only)
     double comm_seconds = 0.0;     ///< in the per-step collectives (waiting for the slowest rank included)
     double gather_seconds = 0.0;   ///< gathering the slices into the model
-    /// Of compute_seconds: the replicated part (the hidden activation, dropout, the middle layers'
-    /// forward and backward passes and updates), the same on every rank whatever N.
+    /// Of compute_seconds: the middle part (the hidden activation, dropout, the middle layers'
+    /// forward and backward passes; with MiddleLayers::replicated their updates too): on the whole
+    /// batch, the same on every rank whatever N (replicated), or on this rank's rows (split_rows).
     double replicated_seconds = 0.0;
     std::vector<double> step_compute_seconds, step_comm_seconds;  ///< per step (medians for measurements)
     /// Elements held for the two big layers' slices on this rank: values, gradients and both Adam

@@ -10,7 +10,8 @@
 //   OPENBLAS_NUM_THREADS=1 build/tests/distributed/mpi/cfnet_distributed_measure ml25m 1 256 32 items
 // arguments: shape (ml100k | ml25m), epochs, [users: a prefix of the shape's users, with the
 // shape's mean ratings per user; default all], [batch size, default 32], [which: users | items |
-// items-lazy | all (default: all three, one after the other)].
+// items-lazy | items-split (lazy Adam, the middle layers split by batch rows) | lazy-both
+// (items-lazy then items-split) | all (default: users, items, items-lazy, one after the other)].
 #include <cfnet/data/synthetic.hpp>
 #include <cfnet/distributed/autoencoder.hpp>
 #include <cfnet/distributed/autoencoder_items.hpp>
@@ -98,7 +99,8 @@ int main(int argc, char** argv) {
     const std::string which = argc > 5 ? argv[5] : "all";
     const bool run_users = which == "all" || which == "users";
     const bool run_items = which == "all" || which == "items";
-    const bool run_lazy = which == "all" || which == "items-lazy";
+    const bool run_lazy = which == "all" || which == "items-lazy" || which == "lazy-both";
+    const bool run_split = which == "items-split" || which == "lazy-both";
 
     const auto t0 = std::chrono::steady_clock::now();
     cfnet::RatingMatrix<float> rows, cols;
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
         n_items = all.n_items();
         nnz = all.nnz();
         if (run_users) rows = dist::shard_rows(all, comm);
-        if (run_items || run_lazy) cols = dist::shard_items(all, comm);
+        if (run_items || run_lazy || run_split) cols = dist::shard_items(all, comm);
     }
     const double gen = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (comm.rank() == 0)
@@ -140,21 +142,26 @@ int main(int argc, char** argv) {
         r.big_mb = big * 4 / 1e6;  // every rank holds all of it (grads and moments too)
         print(comm, r);
     }
-    for (const bool lazy : {false, true}) {
-        if (lazy ? !run_lazy : !run_items) continue;
+    for (const int kind : {0, 1, 2}) {  // dense Adam, lazy Adam, lazy Adam with the middle layers split
+        const bool lazy = kind > 0, split = kind == 2;
+        if (!(kind == 0 ? run_items : kind == 1 ? run_lazy : run_split)) continue;
         cfnet::AutoencoderCF<float> model(cfnet::AutoencoderOptions(opts).lazy(lazy));
         dist::ItemPartitionedReport rep;
         const auto t1 = std::chrono::steady_clock::now();
         // the training alone: the gather into one model (rank 0) is timed and reported separately
         RssAtEpochEnd rss;
-        const auto h = dist::fit_item_partitioned(model, cols, comm, {&rss}, nullptr, &rep, dist::ItemGather::none);
+        const auto h = dist::fit_item_partitioned(model, cols, comm, {&rss}, nullptr, &rep, dist::ItemGather::none,
+                                                  split ? dist::MiddleLayers::split_rows : dist::MiddleLayers::replicated);
         Row r;
-        r.what = lazy ? "items (lazy Adam)" : "items (dense Adam)";
+        r.what = split ? "items (lazy, split rows)" : lazy ? "items (lazy Adam)" : "items (dense Adam)";
         r.fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
         r.steps = rep.steps;
         r.local = rep.items.size();
         r.bytes_per_step = static_cast<double>(rep.formula_bytes) / static_cast<double>(rep.steps);
-        r.counted = static_cast<double>(rep.comm.sent(dist::CommKind::allreduce)) / static_cast<double>(rep.steps);
+        r.counted = static_cast<double>(rep.comm.sent(dist::CommKind::allreduce) +
+                                        rep.comm.sent(dist::CommKind::reduce_scatter) +
+                                        rep.comm.sent(dist::CommKind::allgather)) /
+                    static_cast<double>(rep.steps);
         r.compute_med = median(rep.step_compute_seconds);
         r.comm_med = median(rep.step_comm_seconds);
         r.compute = rep.compute_seconds;
