@@ -2,14 +2,14 @@
 // rank. Weights bit-identical on every rank. The one-rank run sums each gradient in one float
 // accumulation over the whole batch; N ranks sum their parts in float and the parts in double, so
 // 2 and 3 ranks agree with each other better than with one rank. After 1 epoch the weights are
-// 1.5e-7 apart (N vs 1); in epoch 2 an event in the MLP tower (a ReLU pre-activation near 0 that
-// flips, a rarely active unit whose few gradients Adam normalises) moves some weights 4e-3 (2 and 3
-// ranks alike; at batch 256 they stay 2e-6 apart): the measured predictions are 6.9e-3 apart at
-// most and 3.7e-4 on average (ratings 1..5), validation RMSE 1.6e-5 relative, epoch losses 2.5e-7
-// relative (this machine, OpenBLAS, AMD EPYC; the 1e-6 measured when the test was written did not
-// reproduce here, at that commit either). Tolerances: predictions 0.03 at most and 2e-3 on
-// average, validation RMSE 1e-4 and epoch losses 1e-6 relative. (Summed in float the gradients
-// drifted further: see docs/distributed.md.)
+// 1.5e-7 apart (N vs 1); in epoch 2 an event in the MLP tower (most likely, not verified: a ReLU
+// pre-activation near 0 that flips, a rarely active unit whose few gradients Adam normalises)
+// moves some weights 4e-3 (2 and 3 ranks alike, and alike with the allreduce in float; at batch
+// 256 they stay 2e-6 apart): predictions 6.9e-3 apart at most and 3.7e-4 on average (ratings
+// 1..5), validation RMSE 1.6e-5 relative, epoch losses 2.5e-7 relative (this machine: OpenBLAS,
+// AMD EPYC; the 1e-6 measured when the test was written did not reproduce here, at that commit
+// either). Tolerances: predictions 0.03 at most and 2e-3 on average, validation RMSE 1e-4 and
+// epoch losses 1e-6 relative.
 #include <cfnet/data/movielens.hpp>
 #include <cfnet/data/split.hpp>
 #include <cfnet/distributed/mpi.hpp>
@@ -100,8 +100,9 @@ struct StepBytes : cfnet::Callback {
 // Implicit feedback: user u's negatives of epoch e come from a seed of (seed, e, u) and the shuffle
 // from a seed of (seed, e), so N ranks draw exactly the one-rank samples and batches; what differs
 // is the summation order (each rank's part of the batch, the allreduce) and the GEMMs' rounding at
-// another number of rows, which training amplifies (the MLP tower's weights drift most: a ReLU
-// pre-activation near 0 flips, and Adam normalises the few gradients of a rarely active unit).
+// another number of rows, which training amplifies (the MLP tower's weights drift most; most likely,
+// not verified, a ReLU pre-activation near 0 flips and Adam normalises a rarely active unit's few
+// gradients).
 // Measured here (2 epochs, 394 steps of 2,048 samples): 2 ranks: logits 9.5e-7 apart at most,
 // losses 1.1e-9 relative; 3 ranks: logits 0.053 apart at most, 0.0024 on average (logits span
 // -6..6), losses 2.1e-6 relative; val HR@10 equal. Tolerances, ~4x the 3-rank values: logits 0.2
