@@ -63,18 +63,9 @@ namespace cfnet::distributed {
 
 namespace detail {
 
-/// splitmix64's finaliser.
-inline std::uint64_t ncf_mix(std::uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-/// The seed of stream `stream` for (a, b), e.g. (epoch, user): splitmix64 chained over the words.
+/// The seed of stream `stream` for (a, b), e.g. (epoch, user): cfnet::derive_seed chained over the words.
 inline std::uint64_t ncf_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t a = 0, std::uint64_t b = 0) {
-    constexpr std::uint64_t golden = 0x9E3779B97F4A7C15ull;
-    std::uint64_t z = ncf_mix(seed + golden * (stream + 1));
-    z = ncf_mix(z + golden * (a + 1));
-    return ncf_mix(z + golden * (b + 1));
+    return derive_seed(derive_seed(derive_seed(seed, stream), a), b);
 }
 /// Stream numbers of ncf_seed (implicit feedback): the negatives of (epoch, user), the shuffle of an epoch.
 inline constexpr std::uint64_t ncf_stream_negatives = 1, ncf_stream_shuffle = 2;
