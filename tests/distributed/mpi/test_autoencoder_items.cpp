@@ -192,4 +192,6 @@ TEST_CASE("AutoencoderCF item-partitioned on MovieLens 100K (notebook holdout): 
     const auto split = cfnet::per_user_holdout(full, 42);
     // the notebook's network, 2 epochs of 64-row batches (15 steps an epoch), dense Adam
     compare(comm, split.train, split.test, AutoencoderOptions{}.n_epochs(2).batch(64), "ML-100K notebook net");
+    compare(comm, split.train, split.test, AutoencoderOptions{}.n_epochs(2).batch(64), "ML-100K notebook net, split rows",
+            true, MiddleLayers::split_rows);
 }
