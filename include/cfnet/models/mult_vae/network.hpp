@@ -136,14 +136,43 @@ public:
     /// parameters' grads. `noise` draws the VAE's eps (null: eval mode, z = mu).
     StepLoss step(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, double beta, Rng* noise,
                   optim::Adam<T>* adam, double weight_decay) {
+        nn::GaussianLatent<T>& latent = layers_->latent;
+        auto forward = [&](const Matrix<T>& h) -> const Matrix<T>& {
+            return noise ? latent.forward(h, *noise) : latent.forward(h);
+        };
+        return step_impl(input, target, beta, noise != nullptr, adam, weight_decay, forward);
+    }
+
+    /// step with the VAE's noise given: row r of `eps` (input.rows() x latent) is row r's eps (null:
+    /// eval mode, z = mu; ignored for a DAE). With eps holding the draws step() would make, the
+    /// same result; with eps drawn per row from the row's own seed, a row's noise does not depend on
+    /// its batch (the data-parallel fit, distributed/mult_vae.hpp).
+    /// @throws InvalidArgument when eps is not input.rows() x latent.
+    StepLoss step_with_noise(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, double beta,
+                             const Matrix<T>* eps, optim::Adam<T>* adam, double weight_decay) {
+        nn::GaussianLatent<T>& latent = layers_->latent;
+        auto forward = [&](const Matrix<T>& h) -> const Matrix<T>& {
+            return eps ? latent.forward(h, *eps) : latent.forward(h);
+        };
+        return step_impl(input, target, beta, eps != nullptr, adam, weight_decay, forward);
+    }
+
+    /// The latent dimension.
+    size_type latent() const noexcept { return latent_; }
+    bool variational() const noexcept { return variational_; }
+
+private:
+    template <class LatentForward>
+    StepLoss step_impl(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, double beta, bool train,
+                       optim::Adam<T>* adam, double weight_decay, LatentForward&& latent_forward) {
         Layers& L = *layers_;
         const Matrix<T>* h = &L.in.forward(input);
         for (auto& d : L.enc) h = &d.forward(*h);
         StepLoss out;
         if (variational_) {
-            L.latent.set_mode(noise ? nn::Mode::train : nn::Mode::eval);
+            L.latent.set_mode(train ? nn::Mode::train : nn::Mode::eval);
             L.latent.set_beta(beta);
-            h = noise ? &L.latent.forward(*h, *noise) : &L.latent.forward(*h);
+            h = &latent_forward(*h);
             out.kl = L.latent.kl();
         }
         for (auto& d : L.dec) h = &d.forward(*h);
@@ -188,6 +217,7 @@ public:
         return out;
     }
 
+public:
     /// The logits (eval mode: z = mu, no dropout) of the rows of `input` into out (rows x n_items).
     /// Const: concurrent calls with separate workspaces are safe.
     void logits(const nn::SparseBatch<T>& input, Workspace& ws, T* out) const {
