@@ -161,3 +161,18 @@ TEST_CASE("fit_data_parallel(MultVAE): refuses what it does not support, naming 
     const RM empty = s.train.filter([](std::size_t) { return false; });
     CHECK_THROWS_WITH(fit_data_parallel(ok, empty, comm), Catch::Contains("rank 0 of 1 has no interactions"));
 }
+
+TEST_CASE("fit_data_parallel(MultVAE): P of the paper's 600-200 net is 1201 I + 361,600 (the bytes per step: 4 P + 16)") {
+    const auto& s = data();
+    MultVAE<float> m(MultVAEOptions::vae());
+    m.initialize(s.train);
+    std::size_t p = 0;
+    for (auto* q : m.parameters()) p += q->size();
+    CHECK(p == 1201 * s.train.n_items() + 361600);
+    SingleProcess comm;
+    cfnet::distributed::DataParallelReport rep;
+    fit_data_parallel(m, s.train, comm, {}, nullptr, &rep);  // no validation: U int64 + 16 + 4 P per step
+    // (default 100 epochs of 500-row batches: one step per epoch)
+    CHECK(rep.parameters == p);
+    CHECK(rep.comm.sent(cfnet::distributed::CommKind::allreduce) == 8 * s.train.n_users() + rep.steps * (4 * p + 16));
+}
