@@ -80,42 +80,6 @@ public:
         return compute(h);
     }
 
-private:
-    void check_input(const Matrix<T>& h) const {
-        check_arg(h.shape(1) == 2 * d_, "GaussianLatent::forward: input has ", h.shape(1), " columns, expected 2 x ",
-                  d_, " = ", 2 * d_, " ([mu | logvar])");
-    }
-    /// z, the KL and the cached mu / sd from h and (train mode) eps_.
-    const Matrix<T>& compute(const Matrix<T>& h) {
-        const size_type n = h.shape(0);
-        ensure_shape(z_, n, d_);
-        ensure_shape(mu_, n, d_);
-        ensure_shape(sd_, n, d_);
-        double kl = 0;
-        for (size_type r = 0; r < n; ++r) {
-            const T* mu = h.data() + r * 2 * d_;
-            const T* lv = mu + d_;
-            T* z = z_.data() + r * d_;
-            T* m = mu_.data() + r * d_;
-            T* sd = sd_.data() + r * d_;
-            const T* e = mode_ == Mode::train ? eps_.data() + r * d_ : nullptr;
-            for (size_type j = 0; j < d_; ++j) {
-                m[j] = mu[j];
-                sd[j] = std::exp(lv[j] * T(0.5));
-                z[j] = e ? mu[j] + e[j] * sd[j] : mu[j];
-                const double s = static_cast<double>(sd[j]);
-                kl += -static_cast<double>(lv[j]) + s * s + static_cast<double>(mu[j]) * static_cast<double>(mu[j]) - 1.0;
-            }
-        }
-        kl_ = n ? 0.5 * kl / static_cast<double>(n) : 0.0;
-        last_mode_ = mode_;
-        rows_ = n;
-        has_forward_ = true;
-        return z_;
-    }
-
-public:
-
     /// dL/d[mu | logvar] for L = f(z) + beta * KL, given dz = df/dz (batch x d).
     /// @pre follows forward; dz is batch x dim(). @throws InvalidArgument otherwise.
     const Matrix<T>& backward(const Matrix<T>& dz) {
@@ -161,6 +125,39 @@ public:
     size_type dim() const noexcept { return d_; }
 
 private:
+    void check_input(const Matrix<T>& h) const {
+        check_arg(h.shape(1) == 2 * d_, "GaussianLatent::forward: input has ", h.shape(1), " columns, expected 2 x ",
+                  d_, " = ", 2 * d_, " ([mu | logvar])");
+    }
+    /// z, the KL and the cached mu / sd from h and (train mode) eps_.
+    const Matrix<T>& compute(const Matrix<T>& h) {
+        const size_type n = h.shape(0);
+        ensure_shape(z_, n, d_);
+        ensure_shape(mu_, n, d_);
+        ensure_shape(sd_, n, d_);
+        double kl = 0;
+        for (size_type r = 0; r < n; ++r) {
+            const T* mu = h.data() + r * 2 * d_;
+            const T* lv = mu + d_;
+            T* z = z_.data() + r * d_;
+            T* m = mu_.data() + r * d_;
+            T* sd = sd_.data() + r * d_;
+            const T* e = mode_ == Mode::train ? eps_.data() + r * d_ : nullptr;
+            for (size_type j = 0; j < d_; ++j) {
+                m[j] = mu[j];
+                sd[j] = std::exp(lv[j] * T(0.5));
+                z[j] = e ? mu[j] + e[j] * sd[j] : mu[j];
+                const double s = static_cast<double>(sd[j]);
+                kl += -static_cast<double>(lv[j]) + s * s + static_cast<double>(mu[j]) * static_cast<double>(mu[j]) - 1.0;
+            }
+        }
+        kl_ = n ? 0.5 * kl / static_cast<double>(n) : 0.0;
+        last_mode_ = mode_;
+        rows_ = n;
+        has_forward_ = true;
+        return z_;
+    }
+
     size_type d_;
     Rng rng_;
     double beta_ = 1.0;

@@ -157,11 +157,56 @@ public:
         return step_impl(input, target, beta, eps != nullptr, adam, weight_decay, forward);
     }
 
-    /// The latent dimension.
+    /// The latent dimension; whether the network is Mult-VAE's (true) or Mult-DAE's.
     size_type latent() const noexcept { return latent_; }
     bool variational() const noexcept { return variational_; }
 
+    /// The logits (eval mode: z = mu, no dropout) of the rows of `input` into out (rows x n_items).
+    /// Const: concurrent calls with separate workspaces are safe.
+    void logits(const nn::SparseBatch<T>& input, Workspace& ws, T* out) const {
+        const Layers& L = *layers_;
+        const size_type n = input.rows(), ne = L.enc.size(), nd = L.dec.size();
+        ws.y.resize(ne + nd + 2);
+        L.in.infer(input, ws.cols, ws.y[0]);
+        for (size_type l = 0; l < ne; ++l) L.enc[l].infer(ws.y[l], ws.y[l + 1]);
+        const Matrix<T>* z = &ws.y[ne];
+        if (variational_) {  // z = mu, the first half of [mu | logvar]
+            Matrix<T>& mu = ws.y[ne + nd + 1];
+            ensure_shape(mu, n, latent_);
+            for (size_type r = 0; r < n; ++r)
+                std::copy(z->data() + r * 2 * latent_, z->data() + r * 2 * latent_ + latent_, mu.data() + r * latent_);
+            z = &mu;
+        }
+        for (size_type l = 0; l + 1 < nd; ++l) {
+            L.dec[l].infer(*z, ws.y[ne + 1 + l]);
+            z = &ws.y[ne + 1 + l];
+        }
+        Matrix<T>& y = ws.y[ne + nd];
+        L.dec[nd - 1].infer(*z, y);
+        std::copy(y.data(), y.data() + n * n_items(), out);
+    }
+
+    /// sum ||W||^2 over the weight matrices (not the biases).
+    double weight_squares() const {
+        double s = 0;
+        auto add = [&](const nn::Parameter<T>& p) {
+            for (const T v : p.value) s += static_cast<double>(v) * static_cast<double>(v);
+        };
+        add(layers_->in.weight());
+        for (const auto& d : layers_->enc) add(d.weight());
+        for (const auto& d : layers_->dec) add(d.weight());
+        return s;
+    }
+
 private:
+    struct Layers {
+        nn::SparseInputDense<T> in;
+        std::vector<nn::Dense<T>> enc, dec;
+        nn::GaussianLatent<T> latent;
+    };
+    static void append(nn::ParameterList<T>& a, const nn::ParameterList<T>& b) { a.insert(a.end(), b.begin(), b.end()); }
+
+    /// step / step_with_noise: `train` selects the latent layer's mode, latent_forward(h) runs it.
     template <class LatentForward>
     StepLoss step_impl(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, double beta, bool train,
                        optim::Adam<T>* adam, double weight_decay, LatentForward&& latent_forward) {
@@ -216,52 +261,6 @@ private:
         }
         return out;
     }
-
-public:
-    /// The logits (eval mode: z = mu, no dropout) of the rows of `input` into out (rows x n_items).
-    /// Const: concurrent calls with separate workspaces are safe.
-    void logits(const nn::SparseBatch<T>& input, Workspace& ws, T* out) const {
-        const Layers& L = *layers_;
-        const size_type n = input.rows(), ne = L.enc.size(), nd = L.dec.size();
-        ws.y.resize(ne + nd + 2);
-        L.in.infer(input, ws.cols, ws.y[0]);
-        for (size_type l = 0; l < ne; ++l) L.enc[l].infer(ws.y[l], ws.y[l + 1]);
-        const Matrix<T>* z = &ws.y[ne];
-        if (variational_) {  // z = mu, the first half of [mu | logvar]
-            Matrix<T>& mu = ws.y[ne + nd + 1];
-            ensure_shape(mu, n, latent_);
-            for (size_type r = 0; r < n; ++r)
-                std::copy(z->data() + r * 2 * latent_, z->data() + r * 2 * latent_ + latent_, mu.data() + r * latent_);
-            z = &mu;
-        }
-        for (size_type l = 0; l + 1 < nd; ++l) {
-            L.dec[l].infer(*z, ws.y[ne + 1 + l]);
-            z = &ws.y[ne + 1 + l];
-        }
-        Matrix<T>& y = ws.y[ne + nd];
-        L.dec[nd - 1].infer(*z, y);
-        std::copy(y.data(), y.data() + n * n_items(), out);
-    }
-
-    /// sum ||W||^2 over the weight matrices (not the biases).
-    double weight_squares() const {
-        double s = 0;
-        auto add = [&](const nn::Parameter<T>& p) {
-            for (const T v : p.value) s += static_cast<double>(v) * static_cast<double>(v);
-        };
-        add(layers_->in.weight());
-        for (const auto& d : layers_->enc) add(d.weight());
-        for (const auto& d : layers_->dec) add(d.weight());
-        return s;
-    }
-
-private:
-    struct Layers {
-        nn::SparseInputDense<T> in;
-        std::vector<nn::Dense<T>> enc, dec;
-        nn::GaussianLatent<T> latent;
-    };
-    static void append(nn::ParameterList<T>& a, const nn::ParameterList<T>& b) { a.insert(a.end(), b.begin(), b.end()); }
 
     bool variational_ = true;
     size_type latent_ = 0;
