@@ -148,6 +148,32 @@ TEST_CASE("MultVAE data-parallel on MovieLens 100K (ratings >= 4, per-user holdo
     CHECK(p == 2381682);
 }
 
+TEST_CASE("MultVAE data-parallel: shards read per rank (users dealt round-robin) = 1 rank") {
+    MpiCommunicator comm;
+    const auto s = cfnet_test::implicit_low_rank(120, 60, 15, 8);
+    // each rank keeps the users whose index % size == rank, as if it had read its own file
+    std::vector<cfnet::Rating<float>> mine;
+    const auto& tr = s.train;
+    for (index_type u = 0; u < tr.n_users(); ++u) {
+        if (static_cast<int>(u) % comm.size() != comm.rank()) continue;
+        const auto items = tr.user_items(u);
+        for (std::size_t k = 0; k < items.size(); ++k) mine.push_back({tr.users().id(u), tr.items().id(items[k]), 1.f, 0});
+    }
+    const RM shard = cfnet::distributed::shard_from_ratings(mine, comm);
+    REQUIRE(shard.users().ids() == tr.users().ids());
+    REQUIRE(shard.items().ids() == tr.items().ids());
+    const auto o = cfnet_test::small_vae().n_epochs(5).batch(32);
+    MultVAE<float> one(o), all(o);
+    SingleProcess single;
+    const auto h1 = fit_data_parallel(one, tr, single);
+    const auto hn = fit_data_parallel(all, shard, comm);
+    for (std::size_t e = 0; e < h1.size(); ++e) CHECK(hn[e].loss == Approx(h1[e].loss).epsilon(1e-6));
+    const auto l1 = logits(one, tr), ln = logits(all, tr);
+    double d = 0;
+    for (std::size_t k = 0; k < l1.size(); ++k) d = std::max(d, std::abs(static_cast<double>(l1[k]) - ln[k]));
+    CHECK(d < 1e-4);
+}
+
 TEST_CASE("MultVAE data-parallel: a split row, misplaced validation rows and an empty shard are refused on every rank") {
     MpiCommunicator comm;
     // user 1 has an interaction on every rank
