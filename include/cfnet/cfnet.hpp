@@ -72,6 +72,7 @@
 #include <cfnet/distributed/autoencoder.hpp>
 #include <cfnet/distributed/autoencoder_items.hpp>
 #include <cfnet/distributed/neural_cf.hpp>
+#include <cfnet/distributed/mult_vae.hpp>
 #include <cfnet/distributed/ease.hpp>
 #include <cfnet/distributed/evaluation.hpp>
 // testing utilities

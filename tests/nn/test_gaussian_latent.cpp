@@ -80,3 +80,25 @@ TEST_CASE("GaussianLatent: gradient check of f(z) + beta KL, train and eval", "[
     INFO(r.log);
     CHECK(r);
 }
+
+TEST_CASE("GaussianLatent: forward with the noise given = forward with the stream that drew it", "[gaussian_latent]") {
+    const Matrix<double> h{{0.3, -1.0, 0.2, -0.5, 0.1, 0.4}, {-0.7, 0.8, 1.5, 0.0, -0.3, 0.6}};  // 2 rows, d = 3
+    GaussianLatent<double> a(3), b(3);
+    cfnet::Rng ra(13), rb(13);
+    Matrix<double> eps = xt::zeros<double>({std::size_t(2), std::size_t(3)});
+    for (auto& e : eps) e = rb.normal();  // row by row, as forward(h, rng) draws
+    const Matrix<double> za = a.forward(h, ra);
+    CHECK((za == b.forward(h, eps)));
+    CHECK(a.kl() == b.kl());
+    CHECK((b.noise() == eps));
+    const Matrix<double> dz{{1, 2, 3}, {-1, 0.5, 2}};
+    const Matrix<double> ga = a.backward(dz);
+    CHECK((ga == b.backward(dz)));
+    // eval mode: z = mu whatever eps; a wrong shape is refused
+    b.set_mode(Mode::eval);
+    const Matrix<double> zm = b.forward(h, eps);
+    CHECK(zm(0, 0) == h(0, 0));
+    CHECK(zm(1, 2) == h(1, 2));
+    CHECK_THROWS_WITH(b.forward(h, Matrix<double>(xt::zeros<double>({std::size_t(3), std::size_t(3)}))),
+                      Catch::Contains("eps is 3 x 3"));
+}

@@ -19,7 +19,7 @@
 ///
 /// A layer in the sense of nn/layer.hpp (no parameters). It keeps its own copies of mu, the standard
 /// deviations and the noise of the last forward (the input may be overwritten afterwards).
-/// freeze_noise(true) reuses the last noise (gradient checks).
+/// freeze_noise(true) reuses the last noise (gradient checks); forward(h, eps) takes the noise given.
 
 #include <cfnet/detail/rng.hpp>
 #include <cfnet/error.hpp>
@@ -27,6 +27,7 @@
 #include <cfnet/nn/parameter.hpp>
 #include <cfnet/tensor.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -53,38 +54,30 @@ public:
     /// forward with the noise drawn from `rng` (row by row, d draws per row) instead of the layer's
     /// own stream.
     const Matrix<T>& forward(const Matrix<T>& h, Rng& rng) {
-        check_arg(h.shape(1) == 2 * d_, "GaussianLatent::forward: input has ", h.shape(1), " columns, expected 2 x ",
-                  d_, " = ", 2 * d_, " ([mu | logvar])");
+        check_input(h);
         const size_type n = h.shape(0);
         const bool reuse = mode_ == Mode::train && frozen_ && eps_.shape(0) == n && eps_.shape(1) == d_;
-        ensure_shape(z_, n, d_);
-        ensure_shape(mu_, n, d_);
-        ensure_shape(sd_, n, d_);
         if (mode_ == Mode::train && !reuse) {
             ensure_shape(eps_, n, d_);
             for (auto& e : eps_) e = static_cast<T>(rng.normal());
         }
-        double kl = 0;
-        for (size_type r = 0; r < n; ++r) {
-            const T* mu = h.data() + r * 2 * d_;
-            const T* lv = mu + d_;
-            T* z = z_.data() + r * d_;
-            T* m = mu_.data() + r * d_;
-            T* sd = sd_.data() + r * d_;
-            const T* e = mode_ == Mode::train ? eps_.data() + r * d_ : nullptr;
-            for (size_type j = 0; j < d_; ++j) {
-                m[j] = mu[j];
-                sd[j] = std::exp(lv[j] * T(0.5));
-                z[j] = e ? mu[j] + e[j] * sd[j] : mu[j];
-                const double s = static_cast<double>(sd[j]);
-                kl += -static_cast<double>(lv[j]) + s * s + static_cast<double>(mu[j]) * static_cast<double>(mu[j]) - 1.0;
-            }
+        return compute(h);
+    }
+
+    /// forward with the given noise: row r of `eps` (batch x dim) is row r's eps (in train mode; in
+    /// eval mode eps is not used, z = mu). The same z as forward(h, rng) when eps holds that rng's
+    /// draws (row by row), whatever the noise's source: e.g. one seeded stream per row, so that a
+    /// row's noise does not depend on the batch it is in (distributed/mult_vae.hpp).
+    /// @throws InvalidArgument unless h has 2 * dim() columns and eps is h.shape(0) x dim().
+    const Matrix<T>& forward(const Matrix<T>& h, const Matrix<T>& eps) {
+        check_input(h);
+        check_arg(eps.shape(0) == h.shape(0) && eps.shape(1) == d_, "GaussianLatent::forward: eps is ", eps.shape(0),
+                  " x ", eps.shape(1), ", expected ", h.shape(0), " x ", d_);
+        if (mode_ == Mode::train) {
+            ensure_shape(eps_, h.shape(0), d_);
+            std::copy(eps.data(), eps.data() + eps.size(), eps_.data());
         }
-        kl_ = n ? 0.5 * kl / static_cast<double>(n) : 0.0;
-        last_mode_ = mode_;
-        rows_ = n;
-        has_forward_ = true;
-        return z_;
+        return compute(h);
     }
 
     /// dL/d[mu | logvar] for L = f(z) + beta * KL, given dz = df/dz (batch x d).
@@ -132,6 +125,39 @@ public:
     size_type dim() const noexcept { return d_; }
 
 private:
+    void check_input(const Matrix<T>& h) const {
+        check_arg(h.shape(1) == 2 * d_, "GaussianLatent::forward: input has ", h.shape(1), " columns, expected 2 x ",
+                  d_, " = ", 2 * d_, " ([mu | logvar])");
+    }
+    /// z, the KL and the cached mu / sd from h and (train mode) eps_.
+    const Matrix<T>& compute(const Matrix<T>& h) {
+        const size_type n = h.shape(0);
+        ensure_shape(z_, n, d_);
+        ensure_shape(mu_, n, d_);
+        ensure_shape(sd_, n, d_);
+        double kl = 0;
+        for (size_type r = 0; r < n; ++r) {
+            const T* mu = h.data() + r * 2 * d_;
+            const T* lv = mu + d_;
+            T* z = z_.data() + r * d_;
+            T* m = mu_.data() + r * d_;
+            T* sd = sd_.data() + r * d_;
+            const T* e = mode_ == Mode::train ? eps_.data() + r * d_ : nullptr;
+            for (size_type j = 0; j < d_; ++j) {
+                m[j] = mu[j];
+                sd[j] = std::exp(lv[j] * T(0.5));
+                z[j] = e ? mu[j] + e[j] * sd[j] : mu[j];
+                const double s = static_cast<double>(sd[j]);
+                kl += -static_cast<double>(lv[j]) + s * s + static_cast<double>(mu[j]) * static_cast<double>(mu[j]) - 1.0;
+            }
+        }
+        kl_ = n ? 0.5 * kl / static_cast<double>(n) : 0.0;
+        last_mode_ = mode_;
+        rows_ = n;
+        has_forward_ = true;
+        return z_;
+    }
+
     size_type d_;
     Rng rng_;
     double beta_ = 1.0;

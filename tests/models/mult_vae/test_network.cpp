@@ -77,3 +77,32 @@ TEST_CASE("MultVAENet: parameter names and shapes", "[mult_vae][network]") {
     CHECK(q[0]->value.shape(1) == 5);
     CHECK(q[2]->value.shape(0) == 5);
 }
+
+TEST_CASE("MultVAENet: step_with_noise with step's draws gives step's loss and gradients bit for bit",
+          "[mult_vae][network]") {
+    MultVAEOptions o = MultVAEOptions::vae().hidden_sizes({24}).latent_dim(6).l2(0.002);
+    const std::size_t items = 80, n = 12;
+    cfnet::Rng rng(5), data_rng(6);
+    MultVAENet<float> a(items, o, rng);
+    MultVAENet<float> b(a);
+    const auto target = rows(n, items, data_rng, false), input = rows(n, items, data_rng, true);
+    cfnet::Rng na(21), draws(21);
+    auto eps = cfnet::Matrix<float>::from_shape({n, o.latent});
+    for (auto& e : eps) e = static_cast<float>(draws.normal());  // step draws row by row, as here
+    for (auto* p : a.parameters()) p->zero_grad();
+    for (auto* p : b.parameters()) p->zero_grad();
+    const auto la = a.step(input, target, 0.15, &na, nullptr, o.weight_decay);
+    const auto lb = b.step_with_noise(input, target, 0.15, &eps, nullptr, o.weight_decay);
+    CHECK(la.total == lb.total);
+    CHECK(la.kl == lb.kl);
+    const auto pa = a.parameters(), pb = b.parameters();
+    for (std::size_t s = 0; s < pa.size(); ++s) {
+        INFO(pa[s]->name);
+        CHECK(static_cast<bool>(pa[s]->grad == pb[s]->grad));
+    }
+    // other noise, other loss; eps of the wrong shape is refused
+    for (auto& e : eps) e = -e;
+    CHECK(b.step_with_noise(input, target, 0.15, &eps, nullptr, o.weight_decay).nll != la.nll);
+    const auto wrong = cfnet::Matrix<float>::from_shape({n + 1, o.latent});
+    CHECK_THROWS_WITH(b.step_with_noise(input, target, 0.15, &wrong, nullptr, 0.0), Catch::Contains("eps is"));
+}

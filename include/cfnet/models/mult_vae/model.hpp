@@ -105,6 +105,16 @@ public:
     const IdMap& user_map() const noexcept { return user_map_; }
     const IdMap& item_map() const noexcept { return item_map_; }
     const Net& network() const noexcept { return net_; }
+    /// The network and the optimizer, for training outside fit() (the data-parallel fit,
+    /// distributed/mult_vae.hpp). @throws InvalidArgument before initialize() / fit().
+    Net& mutable_network() {
+        check_fitted("mutable_network");
+        return net_;
+    }
+    optim::Adam<T>& optimizer() {
+        check_fitted("optimizer");
+        return *adam_;
+    }
 
     /// The trainable parameters, slot by slot. @throws InvalidArgument before initialize() / fit().
     nn::ParameterList<T> parameters() {

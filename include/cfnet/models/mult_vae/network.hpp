@@ -41,13 +41,8 @@ namespace cfnet {
 
 namespace detail {
 
-/// Independent seeds for MultVAE's random streams (splitmix64 of seed + stream).
-inline std::uint64_t vae_seed(std::uint64_t seed, std::uint64_t stream) {
-    std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/// Independent seeds for MultVAE's random streams (cfnet::derive_seed).
+inline std::uint64_t vae_seed(std::uint64_t seed, std::uint64_t stream) { return derive_seed(seed, stream); }
 /// Stream numbers of vae_seed: weights, shuffling, input dropout, latent noise, validation split.
 inline constexpr std::uint64_t vae_stream_init = 0, vae_stream_shuffle = 1, vae_stream_dropout = 2,
                                vae_stream_noise = 3, vae_stream_validation = 4;
@@ -136,57 +131,30 @@ public:
     /// parameters' grads. `noise` draws the VAE's eps (null: eval mode, z = mu).
     StepLoss step(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, double beta, Rng* noise,
                   optim::Adam<T>* adam, double weight_decay) {
-        Layers& L = *layers_;
-        const Matrix<T>* h = &L.in.forward(input);
-        for (auto& d : L.enc) h = &d.forward(*h);
-        StepLoss out;
-        if (variational_) {
-            L.latent.set_mode(noise ? nn::Mode::train : nn::Mode::eval);
-            L.latent.set_beta(beta);
-            h = noise ? &L.latent.forward(*h, *noise) : &L.latent.forward(*h);
-            out.kl = L.latent.kl();
-        }
-        for (auto& d : L.dec) h = &d.forward(*h);
-        out.nll = loss_.value_and_gradient(*h, target, dlogits_);
-        out.penalty = weight_decay > 0 ? weight_decay * weight_squares() : 0.0;
-        out.total = out.nll + (variational_ ? beta * out.kl : 0.0) + out.penalty;
-
-        const size_type ne = 1 + L.enc.size();
-        const Matrix<T>* g = &dlogits_;
-        if (adam) {
-            adam->begin_step();
-            auto upd = [&](size_type layer, nn::RowUpdate<T>& uw, nn::RowUpdate<T>& ub) {
-                uw = adam->row_update(2 * layer);
-                ub = adam->row_update(2 * layer + 1);
-                ub.step.wd = T(0);  // the paper's penalty is on the weights only
-                ub.step.coupled = false;
-            };
-            nn::RowUpdate<T> uw, ub;
-            for (size_type l = L.dec.size(); l-- > 0;) {
-                upd(ne + l, uw, ub);
-                g = &L.dec[l].backward(*g, &uw, &ub);
-            }
-            if (variational_) g = &L.latent.backward(*g);
-            for (size_type l = L.enc.size(); l-- > 0;) {
-                upd(1 + l, uw, ub);
-                g = &L.enc[l].backward(*g, &uw, &ub);
-            }
-            upd(0, uw, ub);
-            L.in.backward(*g, &uw, &ub);
-        } else {
-            for (size_type l = L.dec.size(); l-- > 0;) g = &L.dec[l].backward(*g);
-            if (variational_) g = &L.latent.backward(*g);
-            for (size_type l = L.enc.size(); l-- > 0;) g = &L.enc[l].backward(*g);
-            L.in.backward(*g);
-            if (weight_decay > 0) {
-                const auto ps = parameters();
-                const T f = static_cast<T>(2 * weight_decay);
-                for (size_type s = 0; s < ps.size(); s += 2)
-                    for (size_type k = 0; k < ps[s]->size(); ++k) ps[s]->grad.data()[k] += f * ps[s]->value.data()[k];
-            }
-        }
-        return out;
+        nn::GaussianLatent<T>& latent = layers_->latent;
+        auto forward = [&](const Matrix<T>& h) -> const Matrix<T>& {
+            return noise ? latent.forward(h, *noise) : latent.forward(h);
+        };
+        return step_impl(input, target, beta, noise != nullptr, adam, weight_decay, forward);
     }
+
+    /// step with the VAE's noise given: row r of `eps` (input.rows() x latent) is row r's eps (null:
+    /// eval mode, z = mu; ignored for a DAE). With eps holding the draws step() would make, the
+    /// same result; with eps drawn per row from the row's own seed, a row's noise does not depend on
+    /// its batch (the data-parallel fit, distributed/mult_vae.hpp).
+    /// @throws InvalidArgument when eps is not input.rows() x latent.
+    StepLoss step_with_noise(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, double beta,
+                             const Matrix<T>* eps, optim::Adam<T>* adam, double weight_decay) {
+        nn::GaussianLatent<T>& latent = layers_->latent;
+        auto forward = [&](const Matrix<T>& h) -> const Matrix<T>& {
+            return eps ? latent.forward(h, *eps) : latent.forward(h);
+        };
+        return step_impl(input, target, beta, eps != nullptr, adam, weight_decay, forward);
+    }
+
+    /// The latent dimension; whether the network is Mult-VAE's (true) or Mult-DAE's.
+    size_type latent() const noexcept { return latent_; }
+    bool variational() const noexcept { return variational_; }
 
     /// The logits (eval mode: z = mu, no dropout) of the rows of `input` into out (rows x n_items).
     /// Const: concurrent calls with separate workspaces are safe.
@@ -232,6 +200,62 @@ private:
         nn::GaussianLatent<T> latent;
     };
     static void append(nn::ParameterList<T>& a, const nn::ParameterList<T>& b) { a.insert(a.end(), b.begin(), b.end()); }
+
+    /// step / step_with_noise: `train` selects the latent layer's mode, latent_forward(h) runs it.
+    template <class LatentForward>
+    StepLoss step_impl(const nn::SparseBatch<T>& input, const nn::SparseBatch<T>& target, double beta, bool train,
+                       optim::Adam<T>* adam, double weight_decay, LatentForward&& latent_forward) {
+        Layers& L = *layers_;
+        const Matrix<T>* h = &L.in.forward(input);
+        for (auto& d : L.enc) h = &d.forward(*h);
+        StepLoss out;
+        if (variational_) {
+            L.latent.set_mode(train ? nn::Mode::train : nn::Mode::eval);
+            L.latent.set_beta(beta);
+            h = &latent_forward(*h);
+            out.kl = L.latent.kl();
+        }
+        for (auto& d : L.dec) h = &d.forward(*h);
+        out.nll = loss_.value_and_gradient(*h, target, dlogits_);
+        out.penalty = weight_decay > 0 ? weight_decay * weight_squares() : 0.0;
+        out.total = out.nll + (variational_ ? beta * out.kl : 0.0) + out.penalty;
+
+        const size_type ne = 1 + L.enc.size();
+        const Matrix<T>* g = &dlogits_;
+        if (adam) {
+            adam->begin_step();
+            auto upd = [&](size_type layer, nn::RowUpdate<T>& uw, nn::RowUpdate<T>& ub) {
+                uw = adam->row_update(2 * layer);
+                ub = adam->row_update(2 * layer + 1);
+                ub.step.wd = T(0);  // the paper's penalty is on the weights only
+                ub.step.coupled = false;
+            };
+            nn::RowUpdate<T> uw, ub;
+            for (size_type l = L.dec.size(); l-- > 0;) {
+                upd(ne + l, uw, ub);
+                g = &L.dec[l].backward(*g, &uw, &ub);
+            }
+            if (variational_) g = &L.latent.backward(*g);
+            for (size_type l = L.enc.size(); l-- > 0;) {
+                upd(1 + l, uw, ub);
+                g = &L.enc[l].backward(*g, &uw, &ub);
+            }
+            upd(0, uw, ub);
+            L.in.backward(*g, &uw, &ub);
+        } else {
+            for (size_type l = L.dec.size(); l-- > 0;) g = &L.dec[l].backward(*g);
+            if (variational_) g = &L.latent.backward(*g);
+            for (size_type l = L.enc.size(); l-- > 0;) g = &L.enc[l].backward(*g);
+            L.in.backward(*g);
+            if (weight_decay > 0) {
+                const auto ps = parameters();
+                const T f = static_cast<T>(2 * weight_decay);
+                for (size_type s = 0; s < ps.size(); s += 2)
+                    for (size_type k = 0; k < ps[s]->size(); ++k) ps[s]->grad.data()[k] += f * ps[s]->value.data()[k];
+            }
+        }
+        return out;
+    }
 
     bool variational_ = true;
     size_type latent_ = 0;
