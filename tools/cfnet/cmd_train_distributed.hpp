@@ -18,6 +18,7 @@
 #include <cfnet/distributed/autoencoder_items.hpp>
 #include <cfnet/distributed/communicator.hpp>
 #include <cfnet/distributed/ease.hpp>
+#include <cfnet/distributed/mult_vae.hpp>
 #include <cfnet/distributed/neural_cf.hpp>
 
 #ifdef CFNET_TOOL_MPI
@@ -97,19 +98,40 @@ inline cfnet::RatingMatrix<float> hold_out_keyed(cfnet::RatingMatrix<float>& tra
     return held;
 }
 
+/// A data-parallel fit with the model's own hold-out made rank-independent: `fraction` of the
+/// training pairs held out by hold_out_keyed for the validation metrics (early stopping, the best
+/// epoch), then, with `refit`, the model trained again on all of `shard` for the best epoch's count,
+/// as the single-process fit does. `fit(model, train, validation)` runs one data-parallel fit.
+template <class M, class Options, class Fit>
+cfnet::History fit_holding_out(M& model, Options o, const cfnet::RatingMatrix<float>& shard, double fraction, bool refit,
+                               Fit fit) {
+    if (fraction <= 0) return fit(model, shard, nullptr);
+    auto train = shard;
+    const cfnet::RatingMatrix<float> held = hold_out_keyed(train, fraction, cfnet::derive_seed(o.seed, 7));
+    o.validation_fraction = 0;  // the hold-out is `held`
+    o.refit = false;
+    model = M(o);
+    cfnet::History h = fit(model, train, &held);
+    if (!refit) return h;
+    o.epochs = h.best_epoch > 0 ? h.best_epoch : static_cast<int>(h.size());
+    if constexpr (std::is_same_v<Options, cfnet::NeuralCFOptions>) o.early_stopping.reset();
+    else o.patience = 0;
+    model = M(o);
+    cfnet::History again = fit(model, shard, nullptr);
+    again.best_epoch = h.best_epoch;
+    return again;
+}
+
 }  // namespace detail
 
 /// `cfnet train` on comm.size() ranks: autoencoder (item-partitioned, --middle-layers, or
-/// data-parallel, --decomposition users), ncf (data-parallel over users; its validation pairs held
-/// out per pair, detail::hold_out_keyed) and ease (the Gram matrix summed over user shards; a fixed
-/// lambda). @throws UsageError for another model or an option the chosen fit does not support.
+/// data-parallel, --decomposition users), ncf, mult-dae and mult-vae (data-parallel over users;
+/// their hold-out keyed per pair, detail::fit_holding_out) and ease (the Gram matrix summed over
+/// user shards; a fixed lambda). @throws UsageError for another model or an option the chosen fit does not support.
 inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communicator& comm) {
     namespace dist = cfnet::distributed;
     check_train_args(a);
     const ModelKind kind = model_kind_of(a.model);
-    if (kind == ModelKind::mult_vae)
-        throw UsageError("train: under mpirun (" + std::to_string(comm.size()) +
-                         " ranks) --model autoencoder, ncf and ease train distributed, not '" + a.model + "'");
     if (kind == ModelKind::ease && !a.has("--l2") && detail::preset_of(a) != "fixed")
         throw UsageError("train: under mpirun --model ease needs a fixed lambda (--preset fixed or --l2): choosing it "
                          "on validation is not distributed");
@@ -135,9 +157,7 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
     const auto t1 = std::chrono::steady_clock::now();
     const char* model_name = dispatch_model(kind, [&](auto type) -> const char* {
         using M = typename decltype(type)::type;
-        if constexpr (std::is_same_v<M, cfnet::MultVAE<float>>) {
-            return "";  // refused above
-        } else {
+        {
             M model(detail::options_for(type, a));
             if constexpr (std::is_same_v<M, cfnet::AutoencoderCF<float>>) {
                 if (items) {
@@ -171,24 +191,35 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
                                   comm.size(), r.steps, per_step, total - per_step * r.steps, r.owned_rows, r.compute_seconds,
                                   r.comm_seconds);
                 }
-            } else if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>>) {
-                auto train = shard;
-                const double f = model.options().validation_fraction;
-                cfnet::RatingMatrix<float> held;
-                if (f > 0) held = detail::hold_out_keyed(train, f, cfnet::derive_seed(model.options().seed, 7));
-                cfnet::NeuralCFOptions o = model.options();
-                o.validation_fraction = 0;  // the hold-out is `held`
-                model = M(o);
+            } else if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>> || std::is_same_v<M, cfnet::MultVAE<float>>) {
+                const auto o = model.options();
                 double compute = 0, communication = 0;
+                std::size_t pairs = 0;
                 const dist::CommStats before = comm.stats();
-                history = dist::fit_data_parallel(model, train, comm, callbacks, f > 0 ? &held : nullptr, &compute,
-                                                  &communication);
+                history = detail::fit_holding_out(
+                    model, o, shard, o.validation_fraction, o.refit,
+                    [&](M& m, const cfnet::RatingMatrix<float>& train, const cfnet::RatingMatrix<float>* held) {
+                        pairs = train.nnz();
+                        if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>>) {
+                            double c = 0, t = 0;
+                            auto h = dist::fit_data_parallel(m, train, comm, callbacks, held, &c, &t);
+                            compute += c, communication += t;
+                            return h;
+                        } else {
+                            dist::DataParallelReport r;
+                            auto h = dist::fit_data_parallel(m, train, comm, callbacks, held, &r);
+                            compute += r.compute_seconds, communication += r.comm_seconds;
+                            return h;
+                        }
+                    });
                 const auto sent = static_cast<unsigned long long>(comm.stats().sent(dist::CommKind::allreduce) -
                                                                   before.sent(dist::CommKind::allreduce));
                 std::snprintf(line, sizeof line,
-                              "%d ranks (MPI), partitioned by user, %llu bytes allreduced in all (every gradient in double "
-                              "per step); rank 0: %zu training pairs, %.2f s compute, %.2f s communication",
-                              comm.size(), sent, train.nnz(), compute, communication);
+                              "%d ranks (MPI), partitioned by user, %llu bytes allreduced in all (every gradient every "
+                              "step%s); rank 0: %zu training pairs, %.2f s compute, %.2f s communication%s",
+                              comm.size(), sent, std::is_same_v<M, cfnet::NeuralCF<float>> ? ", in double" : "", pairs,
+                              compute, communication,
+                              o.validation_fraction > 0 && o.refit ? " (the selection, then the refit)" : "");
             } else {  // Ease
                 const dist::CommStats before = comm.stats();
                 dist::fit_sharded(model, shard, comm);
