@@ -206,12 +206,7 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
         }
     });
     if (report) {
-        rep.comm = comm.stats();
-        for (std::size_t k = 0; k < CommStats::kinds; ++k) {
-            rep.comm.calls[k] -= before.calls[k];
-            rep.comm.bytes_sent[k] -= before.bytes_sent[k];
-            rep.comm.bytes_received[k] -= before.bytes_received[k];
-        }
+        rep.comm = comm.stats() - before;
         *report = rep;
     }
     return history;

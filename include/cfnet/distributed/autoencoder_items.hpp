@@ -126,24 +126,6 @@ struct ItemPartitionedReport {
 
 namespace detail {
 
-inline CommStats stats_since(const CommStats& now, const CommStats& before) {
-    CommStats d = now;
-    for (std::size_t k = 0; k < CommStats::kinds; ++k) {
-        d.calls[k] -= before.calls[k];
-        d.bytes_sent[k] -= before.bytes_sent[k];
-        d.bytes_received[k] -= before.bytes_received[k];
-    }
-    return d;
-}
-
-inline void add_stats(CommStats& to, const CommStats& d) {
-    for (std::size_t k = 0; k < CommStats::kinds; ++k) {
-        to.calls[k] += d.calls[k];
-        to.bytes_sent[k] += d.bytes_sent[k];
-        to.bytes_received[k] += d.bytes_received[k];
-    }
-}
-
 /// Rows [0, b.size()) of `mine` (width w, this rank's block b of n rows) gathered in row order into
 /// out (n x w) on every rank (`every_rank`: allgatherv) or on rank 0 only (gatherv; out is ignored
 /// elsewhere), in rounds of at most `chunk` rows per rank so that no rank needs a buffer of the
@@ -362,7 +344,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
                 rec.metrics["val_rmse"] = std::sqrt(acc[0] / acc[2]);
                 rec.metrics["val_mae"] = acc[1] / acc[2];
             }
-            detail::add_stats(rep.validation_comm, detail::stats_since(comm.stats(), v0));
+            rep.validation_comm += comm.stats() - v0;
         };
     hooks.snapshot = [&] { nn::save_values(params, best); };
     hooks.restore = [&] { nn::load_values(best, params); };
@@ -540,7 +522,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             loop.batch_end(s + 1, part, static_cast<double>(n));
         }
     });
-    rep.comm = detail::stats_since(detail::stats_since(comm.stats(), before), rep.validation_comm);
+    rep.comm = comm.stats() - before - rep.validation_comm;
 
     // The slices into one AutoencoderCF (the single-process file format).
     const auto tg = clock::now();

@@ -53,6 +53,20 @@ struct CommStats {
         for (std::size_t k = 0; k < kinds; ++k) t += bytes_sent[k] + bytes_received[k];
         return t;
     }
+    /// Adds (subtracts) another count kind by kind: the calls of a phase are now - before.
+    CommStats& operator+=(const CommStats& o) noexcept { return combine(o, false); }
+    CommStats& operator-=(const CommStats& o) noexcept { return combine(o, true); }
+    friend CommStats operator-(CommStats a, const CommStats& b) noexcept { return a -= b; }
+
+private:
+    CommStats& combine(const CommStats& o, bool minus) noexcept {
+        for (std::size_t k = 0; k < kinds; ++k) {
+            calls[k] = minus ? calls[k] - o.calls[k] : calls[k] + o.calls[k];
+            bytes_sent[k] = minus ? bytes_sent[k] - o.bytes_sent[k] : bytes_sent[k] + o.bytes_sent[k];
+            bytes_received[k] = minus ? bytes_received[k] - o.bytes_received[k] : bytes_received[k] + o.bytes_received[k];
+        }
+        return *this;
+    }
 };
 
 /// A group of `size()` processes running the same program. All calls are collective and blocking:
