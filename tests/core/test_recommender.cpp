@@ -265,6 +265,23 @@ bool same(const Recs& a, const Recs& b) {
     return true;
 }
 
+// The same list up to float rounding: a batch's scores may differ from one user's in the last bits
+// (BLAS rounds a row of a product differently with the batch's row count: OpenBLAS on AMD EPYC does
+// for AutoencoderCF's 64-user batches against one user), so scores agree to 1e-5 relative and two
+// items may trade places only where their scores are that close (or at the list's end).
+bool same_up_to_rounding(const Recs& a, const Recs& b) {
+    if (a.size() != b.size()) return false;
+    auto close = [](double x, double y) { return std::abs(x - y) <= 1e-5 * std::max(1.0, std::abs(x)); };
+    for (std::size_t k = 0; k < a.size(); ++k) {
+        if (!close(a[k].score, b[k].score)) return false;
+        if (a[k].item == b[k].item) continue;
+        const bool tie = (k > 0 && close(a[k].score, a[k - 1].score)) ||
+                         (k + 1 < a.size() && close(a[k].score, a[k + 1].score)) || k + 1 == a.size();
+        if (!tie) return false;
+    }
+    return true;
+}
+
 std::vector<index_type> items_of(const Recs& r) {
     std::vector<index_type> out;
     for (const auto& x : r) out.push_back(x.item);
@@ -301,18 +318,22 @@ void check_contract(const M& model, const std::string& name) {
         CHECK(items_of(model.recommend(train, u, k, false)) == cfnet::top_k(scores, k));
         CHECK(model.recommend(train, u, ni, false).size() == ni);
     }
-    // recommend_batch == recommend, user by user, in the order given (both exclusion modes)
+    // recommend_batch == recommend, user by user, in the order given (both exclusion modes), up to
+    // float rounding (same_up_to_rounding; how many lists are bit-identical is printed)
     for (const bool ex : {true, false}) {
         std::vector<index_type> got_users;
-        std::size_t mismatches = 0;
+        std::size_t mismatches = 0, inexact = 0;
         model.recommend_batch(
             train, users, k,
             [&](index_type u, const Recs& recs) {
                 got_users.push_back(u);
-                if (!same(recs, model.recommend(train, u, k, ex))) ++mismatches;
+                const Recs one = model.recommend(train, u, k, ex);
+                inexact += !same(recs, one);
+                if (!same_up_to_rounding(recs, one)) ++mismatches;
             },
             ex);
         CHECK(got_users == users);
+        INFO(inexact << " of " << users.size() << " lists not bit-identical");
         CHECK(mismatches == 0);
     }
     CHECK_THROWS_AS(model.recommend(train, static_cast<index_type>(train.n_users()), k), cfnet::InvalidArgument);
