@@ -84,10 +84,7 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
     const CommStats before = comm.stats();
 
     // Errors found on one rank are raised on every rank (none is left waiting in a collective).
-    const auto shard_sizes = comm.allgather(static_cast<std::int64_t>(shard.nnz()));
-    for (std::size_t r = 0; r < shard_sizes.size(); ++r)
-        check_arg(shard_sizes[r] > 0, fn, ": rank ", r, " of ", shard_sizes.size(),
-                  " has no ratings (give every rank some users)");
+    require_data_on_every_rank(comm, shard.nnz(), fn, "ratings");
 
     // Weights from the seed (the same on every rank), then the statistics of all shards together.
     model.initialize(shard);

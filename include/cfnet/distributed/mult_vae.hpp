@@ -132,10 +132,7 @@ History fit_mult_vae(MultVAE<T>& model, const RatingMatrix<T>& shard, Communicat
     const CommStats before = comm.stats();
 
     // Errors found on one rank are raised on every rank (none is left waiting in a collective).
-    const auto shard_sizes = comm.allgather(static_cast<std::int64_t>(shard.nnz()));
-    for (std::size_t r = 0; r < shard_sizes.size(); ++r)
-        check_arg(shard_sizes[r] > 0, fn, ": rank ", r, " of ", shard_sizes.size(),
-                  " has no interactions (give every rank some users)");
+    require_data_on_every_rank(comm, shard.nnz(), fn, "interactions");
     // Which ranks hold each row (RowOwners' allreduce): a row must be whole on one rank; the rows
     // held anywhere are MultVAE::fit's training rows, in index order.
     const std::size_t n_users = shard.n_users();

@@ -24,6 +24,14 @@
 
 namespace cfnet::distributed {
 
+/// Raises InvalidArgument on every rank (none is left waiting in a collective) when a rank's shard
+/// is empty: "<fn>: rank r of N has no <what> (give every rank some users)". Collective.
+inline void require_data_on_every_rank(Communicator& comm, std::size_t nnz, const char* fn, const char* what) {
+    const auto sizes = comm.allgather(static_cast<std::int64_t>(nnz));
+    for (std::size_t r = 0; r < sizes.size(); ++r)
+        check_arg(sizes[r] > 0, fn, ": rank ", r, " of ", sizes.size(), " has no ", what, " (give every rank some users)");
+}
+
 /// The rows block_of(all.n_users(), comm) of `all`, in all's index space (the other rows empty).
 template <class T>
 RatingMatrix<T> shard_rows(const RatingMatrix<T>& all, const Communicator& comm) {

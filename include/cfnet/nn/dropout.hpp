@@ -72,17 +72,7 @@ public:
         check_arg(has_forward_, "Dropout::backward: must follow forward");
         check_arg(dy.shape() == y_.shape(), "Dropout::backward: dy is ", dy.shape(0), " x ", dy.shape(1), ", expected ",
                   y_.shape(0), " x ", y_.shape(1));
-        if (dx_.shape() != dy.shape()) dx_.resize(dy.shape());
-        const size_type n = dy.size();
-        if (last_mode_ == Mode::eval) {
-            std::copy(dy.data(), dy.data() + n, dx_.data());
-        } else {
-            const T* g = dy.data();
-            const T* m = mask_.data();
-            T* d = dx_.data();
-            for (size_type i = 0; i < n; ++i) d[i] = g[i] * m[i];
-        }
-        return dx_;
+        return masked(dy, dx_, last_mode_);
     }
 
     ParameterList<T> parameters() { return {}; }
@@ -110,19 +100,24 @@ private:
 
     /// y = x * mask (train) or x (eval).
     const Matrix<T>& apply(const Matrix<T>& x) {
-        if (y_.shape() != x.shape()) y_.resize(x.shape());
-        const size_type n = x.size();
-        if (mode_ == Mode::eval) {
-            std::copy(x.data(), x.data() + n, y_.data());
-        } else {
-            const T* xs = x.data();
-            const T* m = mask_.data();
-            T* ys = y_.data();
-            for (size_type i = 0; i < n; ++i) ys[i] = xs[i] * m[i];
-        }
         last_mode_ = mode_;
         has_forward_ = true;
-        return y_;
+        return masked(x, y_, mode_);
+    }
+
+    /// out = in * mask (train) or in (eval).
+    const Matrix<T>& masked(const Matrix<T>& in, Matrix<T>& out, Mode mode) const {
+        if (out.shape() != in.shape()) out.resize(in.shape());
+        const size_type n = in.size();
+        if (mode == Mode::eval) {
+            std::copy(in.data(), in.data() + n, out.data());
+        } else {
+            const T* x = in.data();
+            const T* m = mask_.data();
+            T* y = out.data();
+            for (size_type i = 0; i < n; ++i) y[i] = x[i] * m[i];
+        }
+        return out;
     }
 
     void draw_mask(const Matrix<T>& x, Rng& rng) {
