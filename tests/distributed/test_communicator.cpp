@@ -60,6 +60,7 @@ TEST_CASE("SingleProcess: counts calls and payload bytes by kind") {
     comm.barrier();
     CHECK(s.calls_of(CommKind::barrier) == 1);
     CHECK(s.total_bytes() == 64 * 2 + 28 + 28);
+    const auto before_extra = comm.stats();
     // reduce-scatter: the whole send buffer is sent, this rank's block received (with one rank: all of it)
     const std::vector<float> send = {1, 2, 3};
     std::vector<float> got(3);
@@ -79,6 +80,11 @@ TEST_CASE("SingleProcess: counts calls and payload bytes by kind") {
     CHECK(s.sent(CommKind::gather) == 12);
     CHECK(s.received(CommKind::gather) == 0);
     CHECK_THROWS_AS(comm.gatherv(send, 1), cfnet::InvalidArgument);
+    // the difference of two counts is the phase between them; total_sent sums every kind's sent bytes
+    const auto phase = comm.stats() - before_extra;
+    CHECK(phase.calls_of(CommKind::reduce_scatter) == 1);
+    CHECK(phase.calls_of(CommKind::allreduce) == 0);
+    CHECK(phase.total_sent() == 12 + 12 + (8 + 12));  // reduce-scatter, allgatherv, gatherv (lengths, data)
     comm.reset_stats();
     CHECK(comm.stats().total_bytes() == 0);
     CHECK(comm.stats().calls_of(CommKind::allreduce) == 0);

@@ -312,6 +312,25 @@ cfnet::History fit_model(M& model, const cfnet::RatingMatrix<float>& train, cons
     }
 }
 
+/// Writes `history` to `path` (--history): CSV when the name ends in .csv, else JSON; nothing when
+/// path is empty.
+inline void save_history(const cfnet::History& history, const std::string& path) {
+    if (path.empty()) return;
+    if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0)
+        history.save_csv(path);
+    else
+        history.save_json(path);
+}
+
+/// The summary's "loss:" line: the last epoch's loss and metrics (nothing without epochs).
+inline void print_last_epoch(const cfnet::History& history) {
+    if (history.size() == 0) return;
+    const auto& last = history.epochs.back();
+    std::cout << "loss:     " << last.loss;
+    for (const auto& [k, v] : last.metrics) std::cout << ", " << k << " " << v;
+    std::cout << '\n';
+}
+
 /// Adds the CLI's entries (split, seed, data) to the metadata of the model file at `path`.
 inline void record_split(const std::string& path, const TrainArgs& a) {
     cfnet::ModelFile<float> f = cfnet::read_model_file<float>(path);
@@ -378,12 +397,7 @@ inline int run_train(const TrainArgs& a) {
     });
     const double fit_seconds = examples::seconds_since(t1);
     detail::record_split(a.out, a);
-    if (!a.history.empty()) {
-        if (a.history.size() >= 4 && a.history.compare(a.history.size() - 4, 4, ".csv") == 0)
-            history.save_csv(a.history);
-        else
-            history.save_json(a.history);
-    }
+    detail::save_history(history, a.history);
 
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.out);
     std::cout << "model:    " << model_name << " (preset " << detail::preset_of(a)
@@ -393,12 +407,7 @@ inline int run_train(const TrainArgs& a) {
     if (history.stopped_early) std::cout << " (stopped early; weights of epoch " << history.best_epoch << ")";
     std::cout << '\n';
     if (!chosen.empty()) std::cout << "chosen:   " << chosen << '\n';
-    if (history.size() > 0) {
-        const auto& last = history.epochs.back();
-        std::cout << "loss:     " << last.loss;
-        for (const auto& [k, v] : last.metrics) std::cout << ", " << k << " " << v;
-        std::cout << '\n';
-    }
+    detail::print_last_epoch(history);
     char times[96];
     std::snprintf(times, sizeof times, "%.2f s training, %.2f s in all", fit_seconds, examples::seconds_since(t0));
     std::cout << "time:     " << times << '\n'

@@ -31,6 +31,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace cfnet_cli {
 
@@ -84,19 +85,21 @@ namespace detail {
 /// NeuralCF's own hold-out (validation_fraction f of the training pairs) made rank-independent:
 /// pair (u, i) of this rank's shard is held out when uniform_at(derive_seed(seed, u), i) < f, a
 /// function of the pair alone, so the same pairs are held out on any number of ranks (not
-/// NeuralCF::fit's pairs, which are drawn from one stream). Moves them from `train` to the result.
-inline cfnet::RatingMatrix<float> hold_out_keyed(cfnet::RatingMatrix<float>& train, double fraction, std::uint64_t seed) {
-    const auto& rp = train.row_ptr();
-    const auto& items = train.item_indices();
-    std::vector<std::uint8_t> out(train.nnz());
+/// NeuralCF::fit's pairs, which are drawn from one stream). Returns {the rest, the held-out pairs}.
+inline std::pair<cfnet::RatingMatrix<float>, cfnet::RatingMatrix<float>> hold_out_keyed(const cfnet::RatingMatrix<float>& all,
+                                                                                      double fraction, std::uint64_t seed) {
+    const auto& rp = all.row_ptr();
+    const auto& items = all.item_indices();
+    std::vector<std::uint8_t> out(all.nnz());
     for (std::size_t u = 0; u + 1 < rp.size(); ++u) {
         const std::uint64_t key = cfnet::derive_seed(seed, u);
         for (std::size_t k = rp[u]; k < rp[u + 1]; ++k) out[k] = cfnet::uniform_at(key, items[k]) < fraction;
     }
-    cfnet::RatingMatrix<float> held = train.filter([&](std::size_t k) { return out[k] != 0; });
-    train = train.filter([&](std::size_t k) { return out[k] == 0; });
-    return held;
+    return {all.filter([&](std::size_t k) { return out[k] == 0; }), all.filter([&](std::size_t k) { return out[k] != 0; })};
 }
+
+/// The stream of the keyed hold-out's seed (derive_seed(model seed, holdout_stream)).
+inline constexpr std::uint64_t holdout_stream = 7;
 
 /// A data-parallel fit with the model's own hold-out made rank-independent: `fraction` of the
 /// training pairs held out by hold_out_keyed for the validation metrics (early stopping, the best
@@ -106,8 +109,7 @@ template <class M, class Options, class Fit>
 cfnet::History fit_holding_out(M& model, Options o, const cfnet::RatingMatrix<float>& shard, double fraction, bool refit,
                                Fit fit) {
     if (fraction <= 0) return fit(model, shard, nullptr);
-    auto train = shard;
-    const cfnet::RatingMatrix<float> held = hold_out_keyed(train, fraction, cfnet::derive_seed(o.seed, 7));
+    const auto [train, held] = hold_out_keyed(shard, fraction, cfnet::derive_seed(o.seed, holdout_stream));
     o.validation_fraction = 0;  // the hold-out is `held`
     o.refit = false;
     model = M(o);
@@ -157,105 +159,88 @@ inline int run_train_distributed(const TrainArgs& a, cfnet::distributed::Communi
     const auto t1 = std::chrono::steady_clock::now();
     const char* model_name = dispatch_model(kind, [&](auto type) -> const char* {
         using M = typename decltype(type)::type;
-        {
-            M model(detail::options_for(type, a));
-            if constexpr (std::is_same_v<M, cfnet::AutoencoderCF<float>>) {
-                if (items) {
-                    dist::ItemPartitionedReport r;
-                    const auto middle = a.middle_layers == "split" ? dist::MiddleLayers::split_rows
-                                                                   : dist::MiddleLayers::replicated;
-                    history = dist::fit_item_partitioned(model, shard, comm, callbacks, nullptr, &r, dist::ItemGather::root,
-                                                         middle);
-                    const auto& c = r.comm;
-                    const auto sent = static_cast<unsigned long long>(c.sent(dist::CommKind::allreduce) +
-                                                                      c.sent(dist::CommKind::reduce_scatter) +
-                                                                      c.sent(dist::CommKind::allgather));
-                    std::snprintf(line, sizeof line,
-                                  "%d ranks (MPI), partitioned by item, middle layers %s, %zu steps, %llu bytes sent in "
-                                  "all by rank 0 (%s); rank 0: items %zu..%zu, %.2f s compute, %.2f s communication, "
-                                  "%.2f s gathering the model",
-                                  comm.size(), a.middle_layers == "split" ? "split by rows" : "replicated", r.steps, sent,
-                                  a.middle_layers == "split"
-                                      ? "per step: 2 reduce-scatters of rows x 512 floats, 2 allgathers of its rows, "
-                                        "the middle layers' gradients, 1 double"
-                                      : "per step: 2 x rows x 512 floats + 1 double",
-                                  r.items.begin, r.items.end, r.compute_seconds, r.comm_seconds, r.gather_seconds);
-                } else {
-                    dist::DataParallelReport r;
-                    history = dist::fit_data_parallel(model, shard, comm, callbacks, nullptr, &r);
-                    const auto per_step = static_cast<unsigned long long>(r.parameters * sizeof(float) + 2 * sizeof(double));
-                    const auto total = static_cast<unsigned long long>(r.comm.sent(dist::CommKind::allreduce));
-                    std::snprintf(line, sizeof line,
-                                  "%d ranks (MPI), %zu steps, %llu bytes allreduced per step (+%llu once); rank 0: %zu "
-                                  "rows, %.2f s compute, %.2f s communication",
-                                  comm.size(), r.steps, per_step, total - per_step * r.steps, r.owned_rows, r.compute_seconds,
-                                  r.comm_seconds);
-                }
-            } else if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>> || std::is_same_v<M, cfnet::MultVAE<float>>) {
-                const auto o = model.options();
-                double compute = 0, communication = 0;
-                std::size_t pairs = 0;
-                const dist::CommStats before = comm.stats();
-                history = detail::fit_holding_out(
-                    model, o, shard, o.validation_fraction, o.refit,
-                    [&](M& m, const cfnet::RatingMatrix<float>& train, const cfnet::RatingMatrix<float>* held) {
-                        pairs = train.nnz();
-                        if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>>) {
-                            double c = 0, t = 0;
-                            auto h = dist::fit_data_parallel(m, train, comm, callbacks, held, &c, &t);
-                            compute += c, communication += t;
-                            return h;
-                        } else {
-                            dist::DataParallelReport r;
-                            auto h = dist::fit_data_parallel(m, train, comm, callbacks, held, &r);
-                            compute += r.compute_seconds, communication += r.comm_seconds;
-                            return h;
-                        }
-                    });
-                const auto sent = static_cast<unsigned long long>(comm.stats().sent(dist::CommKind::allreduce) -
-                                                                  before.sent(dist::CommKind::allreduce));
+        M model(detail::options_for(type, a));
+        if constexpr (std::is_same_v<M, cfnet::AutoencoderCF<float>>) {
+            if (items) {
+                dist::ItemPartitionedReport r;
+                const auto middle = a.middle_layers == "split" ? dist::MiddleLayers::split_rows
+                                                               : dist::MiddleLayers::replicated;
+                history = dist::fit_item_partitioned(model, shard, comm, callbacks, nullptr, &r, dist::ItemGather::root,
+                                                     middle);
+                const auto sent = static_cast<unsigned long long>(r.comm.total_sent());
                 std::snprintf(line, sizeof line,
-                              "%d ranks (MPI), partitioned by user, %llu bytes allreduced in all (every gradient every "
-                              "step%s); rank 0: %zu training pairs, %.2f s compute, %.2f s communication%s",
-                              comm.size(), sent, std::is_same_v<M, cfnet::NeuralCF<float>> ? ", in double" : "", pairs,
-                              compute, communication,
-                              o.validation_fraction > 0 && o.refit ? " (the selection, then the refit)" : "");
-            } else {  // Ease
-                const dist::CommStats before = comm.stats();
-                dist::fit_sharded(model, shard, comm);
-                const auto sent = static_cast<unsigned long long>(comm.stats().sent(dist::CommKind::allreduce) -
-                                                                  before.sent(dist::CommKind::allreduce));
-                closed_form = "closed form, lambda " + cfnet::metadata_number(model.selected_lambda());
+                              "%d ranks (MPI), partitioned by item, middle layers %s, %zu steps, %llu bytes sent in "
+                              "all by rank 0 (%s); rank 0: items %zu..%zu, %.2f s compute, %.2f s communication, "
+                              "%.2f s gathering the model",
+                              comm.size(), a.middle_layers == "split" ? "split by rows" : "replicated", r.steps, sent,
+                              a.middle_layers == "split"
+                                  ? "per step: 2 reduce-scatters of rows x 512 floats, 2 allgathers of its rows, "
+                                    "the middle layers' gradients, 1 double"
+                                  : "per step: 2 x rows x 512 floats + 1 double",
+                              r.items.begin, r.items.end, r.compute_seconds, r.comm_seconds, r.gather_seconds);
+            } else {
+                dist::DataParallelReport r;
+                history = dist::fit_data_parallel(model, shard, comm, callbacks, nullptr, &r);
+                const auto per_step = static_cast<unsigned long long>(r.parameters * sizeof(float) + 2 * sizeof(double));
+                const auto total = static_cast<unsigned long long>(r.comm.sent(dist::CommKind::allreduce));
                 std::snprintf(line, sizeof line,
-                              "%d ranks (MPI), partitioned by user, the Gram matrix summed: %llu bytes allreduced "
-                              "(its upper triangle)",
-                              comm.size(), sent);
+                              "%d ranks (MPI), %zu steps, %llu bytes allreduced per step (+%llu once); rank 0: %zu "
+                              "rows, %.2f s compute, %.2f s communication",
+                              comm.size(), r.steps, per_step, total - per_step * r.steps, r.owned_rows, r.compute_seconds,
+                              r.comm_seconds);
             }
-            ranks = line;
-            if (root) model.save(a.out);
-            return ModelName<M>::value;
+        } else if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>> || std::is_same_v<M, cfnet::MultVAE<float>>) {
+            const auto o = model.options();
+            double compute = 0, communication = 0;
+            std::size_t pairs = 0;
+            const dist::CommStats before = comm.stats();
+            history = detail::fit_holding_out(
+                model, o, shard, o.validation_fraction, o.refit,
+                [&](M& m, const cfnet::RatingMatrix<float>& train, const cfnet::RatingMatrix<float>* held) {
+                    pairs = train.nnz();
+                    if constexpr (std::is_same_v<M, cfnet::NeuralCF<float>>) {
+                        double c = 0, t = 0;
+                        auto h = dist::fit_data_parallel(m, train, comm, callbacks, held, &c, &t);
+                        compute += c, communication += t;
+                        return h;
+                    } else {
+                        dist::DataParallelReport r;
+                        auto h = dist::fit_data_parallel(m, train, comm, callbacks, held, &r);
+                        compute += r.compute_seconds, communication += r.comm_seconds;
+                        return h;
+                    }
+                });
+            const auto sent = static_cast<unsigned long long>((comm.stats() - before).sent(dist::CommKind::allreduce));
+            std::snprintf(line, sizeof line,
+                          "%d ranks (MPI), partitioned by user, %llu bytes allreduced in all (every gradient every "
+                          "step%s); rank 0: %zu training pairs, %.2f s compute, %.2f s communication%s",
+                          comm.size(), sent, std::is_same_v<M, cfnet::NeuralCF<float>> ? ", in double" : "", pairs,
+                          compute, communication,
+                          o.validation_fraction > 0 && o.refit ? " (the selection, then the refit)" : "");
+        } else {  // Ease
+            const dist::CommStats before = comm.stats();
+            dist::fit_sharded(model, shard, comm);
+            const auto sent = static_cast<unsigned long long>((comm.stats() - before).sent(dist::CommKind::allreduce));
+            closed_form = "closed form, lambda " + cfnet::metadata_number(model.selected_lambda());
+            std::snprintf(line, sizeof line,
+                          "%d ranks (MPI), partitioned by user, the Gram matrix summed: %llu bytes allreduced "
+                          "(its upper triangle)",
+                          comm.size(), sent);
         }
+        ranks = line;
+        if (root) model.save(a.out);
+        return ModelName<M>::value;
     });
     const double fit_seconds = examples::seconds_since(t1);
     if (!root) return exit_ok;
 
     detail::record_split(a.out, a);
-    if (!a.history.empty()) {
-        if (a.history.size() >= 4 && a.history.compare(a.history.size() - 4, 4, ".csv") == 0)
-            history.save_csv(a.history);
-        else
-            history.save_json(a.history);
-    }
+    detail::save_history(history, a.history);
     const cfnet::ModelFileInfo info = cfnet::read_model_info(a.out);
     std::cout << "model:    " << model_name << " (preset " << detail::preset_of(a) << ")\n"
               << "data:     " << w.data_source << ", split " << a.split << ", seed " << a.seed << '\n'
               << "epochs:   " << (closed_form.empty() ? std::to_string(history.size()) : closed_form) << '\n';
-    if (history.size() > 0) {
-        const auto& last = history.epochs.back();
-        std::cout << "loss:     " << last.loss;
-        for (const auto& [k, v] : last.metrics) std::cout << ", " << k << " " << v;
-        std::cout << '\n';
-    }
+    detail::print_last_epoch(history);
     std::cout << "ranks:    " << ranks << '\n';
     std::snprintf(line, sizeof line, "%.2f s training, %.2f s in all", fit_seconds, examples::seconds_since(t0));
     std::cout << "time:     " << line << '\n' << "saved:    " << a.out << " (" << info.file_size << " bytes)\n";

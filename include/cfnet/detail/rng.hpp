@@ -22,6 +22,12 @@ inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
     return z ^ (z >> 31);
 }
 
+/// derive_seed chained over two more words: the seed of stream `stream` for (a, b), e.g. (epoch,
+/// user) or (update, row), for draws that must not depend on which process makes them.
+inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t a, std::uint64_t b) {
+    return derive_seed(derive_seed(derive_seed(seed, stream), a), b);
+}
+
 /// A uniform double in [0, 1) (53 bits) that is a pure function of (key, counter): random draws
 /// addressed by position rather than taken in turn from a stream, so that a part of a batch can
 /// draw exactly its own entries (data-parallel training: each rank its rows).

@@ -103,8 +103,7 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
     const RowOwners owners(shard, comm);
 
     auto params = model.parameters();
-    std::size_t n_params = 0;
-    for (auto* p : params) n_params += p->size();
+    const std::size_t n_params = nn::parameter_count(params);
     std::vector<T> flat(n_params);
     DataParallelReport rep;
     rep.owned_rows = owners.count();
@@ -173,25 +172,14 @@ History fit_data_parallel(AutoencoderCF<T>& model, const RatingMatrix<T>& shard,
             const double w = per_sample ? static_cast<double>(mine.size()) : static_cast<double>(nnz);
             double lw[2] = {0.0, w};
             if (!mine.empty()) lw[0] = w * model.loss_and_gradient(shard, mine);
-            std::size_t off = 0;
-            const T tw = static_cast<T>(w);
-            for (auto* p : params) {
-                const T* g = p->grad.data();
-                for (std::size_t q = 0, n = p->size(); q < n; ++q) flat[off + q] = tw * g[q];
-                off += p->size();
-            }
+            nn::copy_grads_to(params, flat.data(), static_cast<double>(static_cast<T>(w)));
             const auto t1 = clock::now();
             comm.allreduce_sum(flat);
             comm.allreduce_sum(lw, 2);
             const auto t2 = clock::now();
             loop.check_loss(s + 1, lw[1] > 0 ? lw[0] / lw[1] : 0.0);
             const T inv = lw[1] > 0 ? static_cast<T>(1.0 / lw[1]) : T(0);
-            off = 0;
-            for (auto* p : params) {
-                T* g = p->grad.data();
-                for (std::size_t q = 0, n = p->size(); q < n; ++q) g[q] = flat[off + q] * inv;
-                off += p->size();
-            }
+            nn::copy_grads_from(flat.data(), inv, params);
             adam.step();
             const auto t3 = clock::now();
             rep.step_compute_seconds.push_back(std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count());

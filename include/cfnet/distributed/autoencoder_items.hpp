@@ -116,9 +116,9 @@ struct ItemPartitionedReport {
     std::size_t partitioned_elements = 0;
     /// The same for the replicated parameters (middle layers, the first layer's bias).
     std::size_t replicated_elements = 0;
-    /// Payload sent by this rank over the training steps, by formula: replicated 4 b (h1 + hL) + 8
-    /// per step (b: the step's rows); split_rows 4 (b + b_r) (h1 + hL) + 4 P_mid + 8 (b_r: this
-    /// rank's rows of the batch, P_mid: the middle layers' parameters).
+    /// Payload sent by this rank over the training steps, by formula (s = sizeof(T), 4 for float):
+    /// replicated s b (h1 + hL) + 8 per step (b: the step's rows); split_rows s (b + b_r) (h1 + hL)
+    /// + s P_mid + 8 (b_r: this rank's rows of the batch, P_mid: the middle layers' parameters).
     std::uint64_t formula_bytes = 0;
     CommStats comm;                   ///< counted during the training steps only (validation apart)
     CommStats validation_comm;        ///< counted while computing the validation metrics
@@ -363,13 +363,9 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
     std::uint64_t global_step = 0;
     const bool split = middle == MiddleLayers::split_rows;
     std::vector<std::size_t> count_h1(static_cast<std::size_t>(comm.size())), count_hl(count_h1.size());
-    std::vector<T> mid_grad;
-    if (split) {
-        std::size_t n_mid = 0;
-        for (std::size_t slot = 2; slot < 2 * k; ++slot) n_mid += params[slot]->size();
-        mid_grad.resize(n_mid);
-    }
-    clock::duration comm_extra = clock::duration::zero();
+    // split_rows: the middle layers' parameters (slots 2 .. 2k-1), their gradients summed in one buffer
+    const nn::ParameterList<T> mid_params(params.begin() + 2, params.begin() + static_cast<std::ptrdiff_t>(2 * k));
+    std::vector<T> mid_grad(split ? nn::parameter_count(mid_params) : 0);
     const CommStats before = comm.stats();
 
     auto history = loop.run(opt.epochs, steps, [&](int /*epoch*/) {
@@ -470,8 +466,7 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             //    rank's first-layer rows
             const Matrix<T>* g = split ? &dcode_mine : &dcode;
             ensure_shape(dz1, m, h1);
-            if (split)
-                for (std::size_t slot = 2; slot < 2 * k; ++slot) params[slot]->zero_grad();
+            if (split) nn::zero_grad(mid_params);
             if (m > 0) {
                 for (std::size_t l = k; l-- > 1;) {
                     if (drop) g = &net.drop[l].backward(*g);
@@ -487,37 +482,27 @@ History fit_item_partitioned(AutoencoderCF<T>& model, const RatingMatrix<T>& sha
             }
             const auto r3 = clock::now();
             rep.replicated_seconds += std::chrono::duration<double>((r1 - t2) + (r3 - t5)).count();
+            clock::duration split_comm{};
             if (split) {
-                std::size_t off = 0;
-                for (std::size_t slot = 2; slot < 2 * k; ++slot) {
-                    std::copy(params[slot]->grad.begin(), params[slot]->grad.end(), mid_grad.begin() + static_cast<std::ptrdiff_t>(off));
-                    off += params[slot]->size();
-                }
+                nn::copy_grads_to(mid_params, mid_grad.data(), 1.0);
                 ensure_shape(dz1_all, n, h1);
                 const auto c0 = clock::now();
-                comm.allreduce_sum(mid_grad.data(), mid_grad.size());
+                comm.allreduce_sum(mid_grad);
                 comm.allgatherv(dz1.data(), dz1_all.data(), count_h1);
-                comm_extra += clock::now() - c0;
-                off = 0;
-                for (std::size_t slot = 2; slot < 2 * k; ++slot) {
-                    std::copy(mid_grad.begin() + static_cast<std::ptrdiff_t>(off),
-                              mid_grad.begin() + static_cast<std::ptrdiff_t>(off + params[slot]->size()),
-                              params[slot]->grad.begin());
-                    off += params[slot]->size();
-                    adam.update(slot);
-                }
+                split_comm = clock::now() - c0;
+                nn::copy_grads_from(mid_grad.data(), T(1), mid_params);
+                for (std::size_t slot = 2; slot < 2 * k; ++slot) adam.update(slot);
             }
             const nn::RowUpdate<T> uw_in = update(0), ub_in = update(1);
             net.in.backward(split ? dz1_all : dz1, &uw_in, root ? &ub_in : nullptr);  // the first layer's bias lives on rank 0
             if (!root) net.in.bias().zero_grad();
             const auto t6 = clock::now();
-            const double comm_s = std::chrono::duration<double>((t2 - t1) + (t3 - r1) + (t5 - t4) + comm_extra).count();
+            const double comm_s = std::chrono::duration<double>((t2 - t1) + (t3 - r1) + (t5 - t4) + split_comm).count();
             rep.step_comm_seconds.push_back(comm_s);
             rep.step_compute_seconds.push_back(std::chrono::duration<double>(t6 - t0).count() - comm_s);
-            comm_extra = clock::duration::zero();
             rep.compute_seconds += rep.step_compute_seconds.back();
             rep.comm_seconds += rep.step_comm_seconds.back();
-            rep.formula_bytes += split ? 4 * (n + m) * (h1 + hl) + sizeof(T) * mid_grad.size() + 8 : 4 * n * (h1 + hl) + 8;
+            rep.formula_bytes += sizeof(T) * (split ? (n + m) * (h1 + hl) + mid_grad.size() : n * (h1 + hl)) + 8;
             ++rep.steps;
             loop.batch_end(s + 1, part, static_cast<double>(n));
         }

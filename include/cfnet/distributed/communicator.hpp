@@ -47,6 +47,12 @@ struct CommStats {
     std::uint64_t calls_of(CommKind k) const noexcept { return calls[static_cast<std::size_t>(k)]; }
     std::uint64_t sent(CommKind k) const noexcept { return bytes_sent[static_cast<std::size_t>(k)]; }
     std::uint64_t received(CommKind k) const noexcept { return bytes_received[static_cast<std::size_t>(k)]; }
+    /// Sent over every kind.
+    std::uint64_t total_sent() const noexcept {
+        std::uint64_t t = 0;
+        for (std::size_t k = 0; k < kinds; ++k) t += bytes_sent[k];
+        return t;
+    }
     /// Sent + received over every kind.
     std::uint64_t total_bytes() const noexcept {
         std::uint64_t t = 0;

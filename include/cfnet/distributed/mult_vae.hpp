@@ -12,7 +12,7 @@
 /// weights only, inside Adam; beta by the global update count).
 ///
 /// Randomness per row: the input-dropout mask and the reparametrisation noise of row u at update t
-/// (0-based, counted from the fit's start) are drawn from Rng(detail::vae_row_seed(seed, stream, t,
+/// (0-based, counted from the fit's start) are drawn from Rng(derive_seed(seed, stream, t,
 /// u)) (streams vae_stream_dropout and vae_stream_noise), so they do not depend on which rank holds
 /// the row nor on the rank count. MultVAE::fit draws them from one stream per fit instead, so the
 /// one-rank data-parallel fit is not MultVAE::fit's model bit for bit: the draws differ, not their
@@ -62,15 +62,9 @@ enum class GradientSum { float32, float64 };
 
 namespace detail {
 
-/// The seed of row `row`'s draws in stream `stream` at update `update` (0-based, since the fit's
-/// start): splitmix64 (cfnet::detail::vae_seed) chained over the stream, the update and the row.
-inline std::uint64_t vae_row_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t update, std::uint64_t row) {
-    using cfnet::detail::vae_seed;
-    return vae_seed(vae_seed(vae_seed(seed, stream), update), row);
-}
-
 /// One rank's part of a data-parallel MultVAE step: the batch of `rows` (row indices of `data`, in
-/// batch order) with each row's dropout mask and noise drawn from its own seeds (vae_row_seed), the
+/// batch order) with each row's dropout mask and noise drawn from its own seeds
+/// (derive_seed(seed, stream, update, row)), the
 /// step without update and without the weight penalty: the gradients of the mean loss over these
 /// rows are ADDED into the network's grads (zero them first). Returns {nll, KL} summed over the
 /// rows ({0, 0} and no gradient for no rows).
@@ -92,14 +86,14 @@ public:
             const auto vals = data.user_ratings(u);
             target_.add_row(items, vals);
             if (opt_.input_dropout > 0) {
-                Rng drop(vae_row_seed(opt_.seed, cfnet::detail::vae_stream_dropout, update, u));
+                Rng drop(derive_seed(opt_.seed, cfnet::detail::vae_stream_dropout, update, u));
                 cfnet::detail::normalize_row(vals, normalized_);
                 dropout_.add_row(input_, items, normalized_, drop);
             } else {
                 cfnet::detail::add_normalized_row(input_, items, vals, normalized_);
             }
             if (opt_.variational) {
-                Rng noise(vae_row_seed(opt_.seed, cfnet::detail::vae_stream_noise, update, u));
+                Rng noise(derive_seed(opt_.seed, cfnet::detail::vae_stream_noise, update, u));
                 T* e = eps_.data() + q * d;
                 for (std::size_t j = 0; j < d; ++j) e[j] = static_cast<T>(noise.normal());
             }
@@ -133,28 +127,20 @@ History fit_mult_vae(MultVAE<T>& model, const RatingMatrix<T>& shard, Communicat
 
     // Errors found on one rank are raised on every rank (none is left waiting in a collective).
     require_data_on_every_rank(comm, shard.nnz(), fn, "interactions");
-    // Which ranks hold each row (RowOwners' allreduce): a row must be whole on one rank; the rows
-    // held anywhere are MultVAE::fit's training rows, in index order.
+    // Which rank owns each row (a row must be whole on one rank); the rows held anywhere are
+    // MultVAE::fit's training rows, in index order.
+    const RowOwners owners(shard, comm);
     const std::size_t n_users = shard.n_users();
-    std::vector<std::int64_t> holders(n_users);
-    for (std::size_t u = 0; u < n_users; ++u) holders[u] = shard.user_count(static_cast<index_type>(u)) > 0 ? 1 : 0;
-    comm.allreduce_sum(holders);
     std::vector<index_type> rows;
-    std::vector<std::uint8_t> owned(n_users, 0);
-    const Block block = block_of(n_users, comm);
-    std::size_t n_owned = 0;
+    std::size_t n_owned = 0;  // the rows with interactions here
     for (std::size_t u = 0; u < n_users; ++u) {
-        check_arg(holders[u] <= 1, fn, ": row ", u, " (", shard.users().label(static_cast<index_type>(u)),
-                  ") has interactions on ", holders[u], " ranks; every row (user) must be whole on one rank");
-        if (holders[u] > 0) rows.push_back(static_cast<index_type>(u));
-        // as RowOwners: the non-empty rows here, and of the rows empty everywhere those of the block
-        owned[u] = shard.user_count(static_cast<index_type>(u)) > 0 || (holders[u] == 0 && block.contains(u));
+        if (owners.held(u)) rows.push_back(static_cast<index_type>(u));
         n_owned += shard.user_count(static_cast<index_type>(u)) > 0;
     }
     if (validation) {
         std::int64_t misplaced = 0;
         for (std::size_t u = 0; u < n_users; ++u)
-            misplaced += validation->user_count(static_cast<index_type>(u)) > 0 && !owned[u];
+            misplaced += validation->user_count(static_cast<index_type>(u)) > 0 && !owners.owns(u);
         check_arg(comm.allreduce_sum(misplaced) == 0, fn, ": ", misplaced, " validation rows of this rank (",
                   "and others' in all) have their training rows on another rank (shard both the same way)");
     }
@@ -163,8 +149,7 @@ History fit_mult_vae(MultVAE<T>& model, const RatingMatrix<T>& shard, Communicat
     auto& net = model.mutable_network();
     optim::Adam<T>& adam = model.optimizer();
     auto params = net.parameters();
-    std::size_t n_params = 0;
-    for (auto* p : params) n_params += p->size();
+    const std::size_t n_params = nn::parameter_count(params);
     std::vector<Acc> flat(n_params);
     DataParallelReport rep;
     rep.owned_rows = n_owned;
@@ -213,7 +198,7 @@ History fit_mult_vae(MultVAE<T>& model, const RatingMatrix<T>& shard, Communicat
             const std::size_t b0 = s * bs, b1 = std::min(n_rows, b0 + bs);
             mine.clear();
             for (std::size_t q = b0; q < b1; ++q)
-                if (owned[rows[order[q]]]) mine.push_back(rows[order[q]]);
+                if (owners.owns(rows[order[q]])) mine.push_back(rows[order[q]]);
             const double beta = opt.beta_at(update);
             for (auto* p : params) p->zero_grad();
             // this rank's sums over its rows: the gradients of its rows' mean loss times its row count
@@ -221,12 +206,7 @@ History fit_mult_vae(MultVAE<T>& model, const RatingMatrix<T>& shard, Communicat
             ++update;
             double loss_sums[2] = {sums[0], sums[1]};
             const double n_mine = static_cast<double>(mine.size());
-            std::size_t off = 0;
-            for (auto* p : params) {
-                const T* g = p->grad.data();
-                for (std::size_t q = 0, n = p->size(); q < n; ++q) flat[off + q] = static_cast<Acc>(n_mine * g[q]);
-                off += p->size();
-            }
+            nn::copy_grads_to(params, flat.data(), n_mine);
             const double penalty = opt.weight_decay > 0 ? opt.weight_decay * net.weight_squares() : 0.0;
             const auto t1 = clock::now();
             comm.allreduce_sum(flat);
@@ -236,24 +216,11 @@ History fit_mult_vae(MultVAE<T>& model, const RatingMatrix<T>& shard, Communicat
             const double b = static_cast<double>(b1 - b0), nll = loss_sums[0] / b, kl = loss_sums[1] / b;
             const double total = nll + (opt.variational ? beta * kl : 0.0) + penalty;
             loop.check_loss(s + 1, total);
-            const Acc inv = static_cast<Acc>(1.0 / b);
-            off = 0;
-            for (auto* p : params) {
-                T* g = p->grad.data();
-                for (std::size_t q = 0, n = p->size(); q < n; ++q) g[q] = static_cast<T>(flat[off + q] * inv);
-                off += p->size();
-            }
-            // MultVAENet::step's fused Adam: coupled L2 (2 lam, set in the model's Adam) on the
-            // weights (even slots), none on the biases
+            nn::copy_grads_from(flat.data(), static_cast<Acc>(1.0 / b), params);
+            // MultVAENet::step's Adam update, slot by slot
             adam.begin_step();
-            for (std::size_t k = 0; k < params.size(); ++k) {
-                nn::RowUpdate<T> u = adam.row_update(k);
-                if (k % 2) {
-                    u.step.wd = T(0);
-                    u.step.coupled = false;
-                }
-                u.apply(params[k]->value.data(), params[k]->grad.data(), 0, params[k]->size());
-            }
+            for (std::size_t k = 0; k < params.size(); ++k)
+                net.adam_update(adam, k).apply(params[k]->value.data(), params[k]->grad.data(), 0, params[k]->size());
             const auto t3 = clock::now();
             kl_sum += kl;
             beta_sum += beta;

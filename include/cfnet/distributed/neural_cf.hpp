@@ -13,9 +13,9 @@
 /// Explicit ratings: the pair order and the shuffle stream are NeuralCF::fit's, so one rank gives
 /// NeuralCF::fit's model (up to the batch share's rounding).
 /// Implicit feedback: user u's negatives of epoch e are drawn by the rank that owns u from
-/// Rng(ncf_seed(seed, negatives stream, e, u)), rejecting the items u rated (the rule of
-/// data/sampling.hpp's sample_negatives), and the shuffle of epoch e from Rng(ncf_seed(seed,
-/// shuffle stream, e)): nothing depends on the number of ranks. NeuralCF::fit draws every user's
+/// Rng(derive_seed(seed, negatives stream, e, u)), rejecting the items u rated (the rule of
+/// data/sampling.hpp's sample_negatives), and the shuffle of epoch e from Rng(derive_seed(seed,
+/// shuffle stream, e, 0)): nothing depends on the number of ranks. NeuralCF::fit draws every user's
 /// negatives from one stream in another layout, so a one-rank run here differs from it in the
 /// draws (the same distribution of negatives, other samples), not in what it optimises (BCE on the
 /// logits, as NeuralCF::fit). Validation ("val_hr@k", "val_ndcg@k", "val_precision@k", every
@@ -63,11 +63,8 @@ namespace cfnet::distributed {
 
 namespace detail {
 
-/// The seed of stream `stream` for (a, b), e.g. (epoch, user): cfnet::derive_seed chained over the words.
-inline std::uint64_t ncf_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t a = 0, std::uint64_t b = 0) {
-    return derive_seed(derive_seed(derive_seed(seed, stream), a), b);
-}
-/// Stream numbers of ncf_seed (implicit feedback): the negatives of (epoch, user), the shuffle of an epoch.
+/// Stream numbers of the implicit-feedback draws, cfnet::derive_seed(seed, stream, epoch, user):
+/// the negatives of (epoch, user), the shuffle of an epoch (user 0).
 inline constexpr std::uint64_t ncf_stream_negatives = 1, ncf_stream_shuffle = 2;
 
 /// The whole training matrix from every rank's shard (one allgatherv of (user, item, value)).
@@ -156,9 +153,7 @@ History fit_data_parallel(NeuralCF<T>& model, const RatingMatrix<T>& shard, Comm
         comm.allreduce_sum(s, 2);
         params.back()->value(0, 0) = static_cast<T>(s[0] / s[1]);  // the output layer's bias
     }
-    std::size_t n_params = 0;
-    for (auto* p : params) n_params += p->size();
-    std::vector<double> flat(n_params);
+    std::vector<double> flat(nn::parameter_count(params));
     optim::Adam<T> adam(params, optim::AdamOptions().lr(opt.learning_rate));
 
     if (validation) {
@@ -242,7 +237,7 @@ History fit_data_parallel(NeuralCF<T>& model, const RatingMatrix<T>& shard, Comm
             for (std::size_t u = 0; u < n_users; ++u) {
                 if (neg_ptr[u] == neg_ptr[u + 1]) continue;
                 const auto seen = shard.user_items(static_cast<index_type>(u));
-                Rng rng(detail::ncf_seed(opt.seed, detail::ncf_stream_negatives, static_cast<std::uint64_t>(epoch), u));
+                Rng rng(derive_seed(opt.seed, detail::ncf_stream_negatives, static_cast<std::uint64_t>(epoch), u));
                 for (std::size_t q = neg_ptr[u]; q < neg_ptr[u + 1]; ++q) {
                     index_type cand;
                     do {
@@ -251,7 +246,7 @@ History fit_data_parallel(NeuralCF<T>& model, const RatingMatrix<T>& shard, Comm
                     neg[q] = cand;
                 }
             }
-            shuffle_rng = Rng(detail::ncf_seed(opt.seed, detail::ncf_stream_shuffle, static_cast<std::uint64_t>(epoch)));
+            shuffle_rng = Rng(derive_seed(opt.seed, detail::ncf_stream_shuffle, static_cast<std::uint64_t>(epoch), 0));
         }
         for (std::size_t k = 0; k < n_samples; ++k) order[k] = k;
         shuffle_rng.shuffle(order.begin(), order.end());
@@ -282,24 +277,14 @@ History fit_data_parallel(NeuralCF<T>& model, const RatingMatrix<T>& shard, Comm
             } else {
                 loss = share * model.compute_gradients(bu.data(), bi.data(), bt.data(), bu.size());
             }
-            std::size_t off = 0;
-            for (auto* p : params) {
-                const T* g = p->grad.data();
-                for (std::size_t q = 0, n = p->size(); q < n; ++q) flat[off + q] = share * static_cast<double>(g[q]);
-                off += p->size();
-            }
+            nn::copy_grads_to(params, flat.data(), share);
             const auto t1 = clock::now();
             comm.allreduce_sum(flat);
             loss = comm.allreduce_sum(loss);
             const auto t2 = clock::now();
             ++step;
             loop.check_loss(step, loss);
-            off = 0;
-            for (auto* p : params) {
-                T* g = p->grad.data();
-                for (std::size_t q = 0, n = p->size(); q < n; ++q) g[q] = static_cast<T>(flat[off + q]);
-                off += p->size();
-            }
+            nn::copy_grads_from(flat.data(), 1.0, params);
             adam.step();
             const auto t3 = clock::now();
             t_compute += std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count();

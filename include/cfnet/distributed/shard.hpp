@@ -75,7 +75,7 @@ public:
     /// @throws InvalidArgument (on every rank) when a row has ratings on more than one rank: a
     /// row (a user's ratings) must be whole on one rank.
     template <class T>
-    RowOwners(const RatingMatrix<T>& shard, Communicator& comm) : owned_(shard.n_users(), 0) {
+    RowOwners(const RatingMatrix<T>& shard, Communicator& comm) : owned_(shard.n_users(), 0), held_(shard.n_users(), 0) {
         const std::size_t n = shard.n_users();
         std::vector<std::int64_t> holders(n, 0);
         for (std::size_t r = 0; r < n; ++r) holders[r] = shard.user_count(static_cast<index_type>(r)) > 0 ? 1 : 0;
@@ -85,17 +85,20 @@ public:
             check_arg(holders[r] <= 1, "distributed::RowOwners: row ", r, " (", shard.users().label(static_cast<index_type>(r)),
                       ") has ratings on ", holders[r], " ranks; every row (user) must be whole on one rank");
             owned_[r] = shard.user_count(static_cast<index_type>(r)) > 0 || (holders[r] == 0 && b.contains(r));
+            held_[r] = holders[r] > 0;
             count_ += owned_[r];
         }
     }
 
     bool owns(std::size_t row) const { return owned_.at(row) != 0; }
+    /// Whether the row has ratings on some rank (all ranks agree).
+    bool held(std::size_t row) const { return held_.at(row) != 0; }
     /// The number of rows this rank owns.
     std::size_t count() const noexcept { return count_; }
     std::size_t rows() const noexcept { return owned_.size(); }
 
 private:
-    std::vector<std::uint8_t> owned_;
+    std::vector<std::uint8_t> owned_, held_;
     std::size_t count_ = 0;
 };
 

@@ -70,6 +70,29 @@ void copy_values_from(const T* x, const ParameterList<T>& params) {
     }
 }
 
+/// Copies every parameter's gradient, in list order, into g (parameter_count(params) elements of
+/// the accumulator type Acc) times `scale`: each product taken in double and rounded once to Acc (for
+/// a float gradient and a float scale that is exactly the float product). The flat buffer of a
+/// data-parallel step's one allreduce (distributed/*.hpp), in the precision the sum needs.
+template <class T, class Acc>
+void copy_grads_to(const ParameterList<T>& params, Acc* g, double scale) {
+    for (const auto* p : params) {
+        const T* gp = p->grad.data();
+        for (std::size_t k = 0, n = p->size(); k < n; ++k) g[k] = static_cast<Acc>(scale * static_cast<double>(gp[k]));
+        g += p->size();
+    }
+}
+
+/// The inverse of copy_grads_to: every parameter's gradient = g * scale (in Acc), rounded to T.
+template <class T, class Acc>
+void copy_grads_from(const Acc* g, Acc scale, const ParameterList<T>& params) {
+    for (auto* p : params) {
+        T* gp = p->grad.data();
+        for (std::size_t k = 0, n = p->size(); k < n; ++k) gp[k] = static_cast<T>(g[k] * scale);
+        g += p->size();
+    }
+}
+
 /// g (flat, in list order) = scale * grads when overwrite, else g += scale * grads.
 template <class T>
 void add_scaled_grads(const ParameterList<T>& params, T scale, T* g, bool overwrite) {

@@ -158,10 +158,7 @@ int main(int argc, char** argv) {
         r.steps = rep.steps;
         r.local = rep.items.size();
         r.bytes_per_step = static_cast<double>(rep.formula_bytes) / static_cast<double>(rep.steps);
-        r.counted = static_cast<double>(rep.comm.sent(dist::CommKind::allreduce) +
-                                        rep.comm.sent(dist::CommKind::reduce_scatter) +
-                                        rep.comm.sent(dist::CommKind::allgather)) /
-                    static_cast<double>(rep.steps);
+        r.counted = static_cast<double>(rep.comm.total_sent()) / static_cast<double>(rep.steps);
         r.compute_med = median(rep.step_compute_seconds);
         r.comm_med = median(rep.step_comm_seconds);
         r.compute = rep.compute_seconds;

@@ -29,17 +29,31 @@ using cfnet::distributed::fit_data_parallel;
 using cfnet::distributed::MpiCommunicator;
 using Approx = Catch::Detail::Approx;
 
-TEST_CASE("NeuralCF data-parallel on MovieLens 100K (u1.base-like per-user holdout): N ranks = 1 rank") {
-    MpiCommunicator comm;
-    const auto all = cfnet::movielens::load_100k<float>(cfnet_test::ml100k_dir()).ratings;
-    const auto split = cfnet::per_user_holdout(all, 42);
+namespace {
+
+// MovieLens 100K's per-user holdout (seed 42).
+cfnet::Split<float> ml100k_split() {
+    return cfnet::per_user_holdout(cfnet::movielens::load_100k<float>(cfnet_test::ml100k_dir()).ratings, 42);
+}
+
+// NeuMF, embeddings 16, MLP 32-16, 2 epochs of `batch` samples, no hold-out of its own.
+NeuralCFOptions small_neumf(std::size_t batch) {
     NeuralCFOptions o;
     o.architecture = cfnet::NcfArchitecture::neumf;
     o.embedding_dim = 16;
     o.hidden = {32, 16};
-    o.batch_size = 1024;
+    o.batch_size = batch;
     o.epochs = 2;
     o.validation_fraction = 0;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("NeuralCF data-parallel on MovieLens 100K (u1.base-like per-user holdout): N ranks = 1 rank") {
+    MpiCommunicator comm;
+    const auto split = ml100k_split();
+    NeuralCFOptions o = small_neumf(1024);
     o.l2 = 1e-3;
     o.bias_terms = true;
     o.mean_init = true;
@@ -111,17 +125,10 @@ struct StepBytes : cfnet::Callback {
 // (and received) per rank, counted by the communicator between consecutive steps.
 TEST_CASE("NeuralCF data-parallel, implicit feedback, on MovieLens 100K: N ranks = 1 rank, 8 P + 8 bytes per step") {
     MpiCommunicator comm;
-    const auto all = cfnet::movielens::load_100k<float>(cfnet_test::ml100k_dir()).ratings;
-    const auto split = cfnet::per_user_holdout(all, 42);
-    NeuralCFOptions o;
-    o.architecture = cfnet::NcfArchitecture::neumf;
+    const auto split = ml100k_split();
+    NeuralCFOptions o = small_neumf(2048);
     o.feedback = cfnet::Feedback::implicit;
-    o.embedding_dim = 16;
-    o.hidden = {32, 16};
-    o.batch_size = 2048;
-    o.epochs = 2;
     o.negatives = 4;
-    o.validation_fraction = 0;
     o.learning_rate = 2e-3;
     NeuralCF<float> one(o), many(o);
     cfnet::distributed::SingleProcess single;

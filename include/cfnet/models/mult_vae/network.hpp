@@ -152,6 +152,17 @@ public:
         return step_impl(input, target, beta, eps != nullptr, adam, weight_decay, forward);
     }
 
+    /// Adam's update of parameter slot `slot` as the paper trains: the coupled L2 of the model's
+    /// Adam (2 weight_decay) on the weights (even slots), none on the biases (odd slots).
+    static nn::RowUpdate<T> adam_update(optim::Adam<T>& adam, size_type slot) {
+        nn::RowUpdate<T> u = adam.row_update(slot);
+        if (slot % 2) {  // the paper's penalty is on the weights only
+            u.step.wd = T(0);
+            u.step.coupled = false;
+        }
+        return u;
+    }
+
     /// The latent dimension; whether the network is Mult-VAE's (true) or Mult-DAE's.
     size_type latent() const noexcept { return latent_; }
     bool variational() const noexcept { return variational_; }
@@ -225,10 +236,8 @@ private:
         if (adam) {
             adam->begin_step();
             auto upd = [&](size_type layer, nn::RowUpdate<T>& uw, nn::RowUpdate<T>& ub) {
-                uw = adam->row_update(2 * layer);
-                ub = adam->row_update(2 * layer + 1);
-                ub.step.wd = T(0);  // the paper's penalty is on the weights only
-                ub.step.coupled = false;
+                uw = adam_update(*adam, 2 * layer);
+                ub = adam_update(*adam, 2 * layer + 1);
             };
             nn::RowUpdate<T> uw, ub;
             for (size_type l = L.dec.size(); l-- > 0;) {
